@@ -1,0 +1,44 @@
+"""Settings, read from the environment or a `.env` file (names fixed in design.md)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    wallaroo_api_url: str = "http://127.0.0.1:8080/v1/api"
+    wallaroo_token_url: str = (
+        "http://127.0.0.1:8080/auth/realms/master/protocol/openid-connect/token"
+    )
+    wallaroo_client_id: str = "api-client"
+    wallaroo_client_secret: SecretStr = SecretStr("")
+    wallaroo_username: str | None = None
+    wallaroo_password: SecretStr | None = None
+
+    database_url: str = "sqlite:///wallaroo-chatops.db"
+    chatops_admins: str = ""
+    chatops_alert_channel: str | None = None
+    chatops_approval_channel: str | None = None
+    chatops_poll_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("wallaroo_api_url")
+    @classmethod
+    def _api_url_ends_in_v1_api(cls, value: str) -> str:
+        value = value.rstrip("/")
+        if not value.endswith("/v1/api"):
+            raise ValueError(
+                "WALLAROO_API_URL must end in /v1/api, e.g. https://api.example.com/v1/api"
+            )
+        return value
+
+    @property
+    def admin_user_ids(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.chatops_admins.split(",") if part.strip())

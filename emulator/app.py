@@ -1,0 +1,35 @@
+"""Build the emulator's ASGI app: a local Wallaroo MLOps API for demos, tests and benchmarks."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from emulator.config import EmulatorConfig
+from emulator.errors import install_error_handlers
+from emulator.faults import FaultMiddleware
+from emulator.identity import router as token_router
+from emulator.routes import control, models, pipelines, status, users, workspaces
+from emulator.state import EmulatorState, build_state
+
+
+def create_app(config: EmulatorConfig | None = None) -> FastAPI:
+    state = build_state(config or EmulatorConfig())
+    return create_app_for_state(state)
+
+
+def create_app_for_state(state: EmulatorState) -> FastAPI:
+    app = FastAPI(title="Wallaroo MLOps API emulator", docs_url="/v1/api/docs", redoc_url=None)
+    app.state.emulator = state
+    install_error_handlers(app)
+    for router in (
+        token_router,
+        users.router,
+        workspaces.router,
+        models.router,
+        pipelines.router,
+        status.router,
+        control.router,
+    ):
+        app.include_router(router)
+    app.add_middleware(FaultMiddleware, injector=state.faults)
+    return app

@@ -1,0 +1,30 @@
+"""What an emulator instance is started with (CLI flags and test fixtures fill this in)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_ADMIN_EMAIL = "admin@wallaroo.example"
+DEFAULT_ADMIN_PASSWORD = "admin"
+DEFAULT_CLIENT_ID = "api-client"
+DEFAULT_CLIENT_SECRET = "emulator-secret"
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    admin_email: str = DEFAULT_ADMIN_EMAIL
+    admin_password: str = DEFAULT_ADMIN_PASSWORD
+    client_id: str = DEFAULT_CLIENT_ID
+    client_secret: str = DEFAULT_CLIENT_SECRET
+    # ":memory:" keeps state in the process; a path keeps it across restarts.
+    database: str = ":memory:"
+    # Uploaded model files land here; None means a fresh temporary directory.
+    model_dir: Path | None = None
+    access_token_seconds: int = 3600
+    refresh_token_seconds: int = 1800
+    # How long a deployment stays Starting before it is Running (on the emulator's clock).
+    deployment_startup_seconds: float = 5.0
+    # The control API answers loopback clients only, unless this is set.
+    control_api_everywhere: bool = False
+    instance_name: str = "Wallaroo Emulator"

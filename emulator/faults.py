@@ -1,0 +1,62 @@
+"""Latency and error injection per path prefix, as a plain ASGI middleware (cheap when idle)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+
+@dataclass(frozen=True)
+class Fault:
+    path_prefix: str
+    latency_ms: float = 0.0
+    error_rate: float = 0.0
+    status: int = 503
+
+
+class FaultInjector:
+    def __init__(self, seed: int | None = None) -> None:
+        self.faults: list[Fault] = []
+        self._random = random.Random(seed)
+
+    def add(self, fault: Fault) -> None:
+        self.faults.append(fault)
+
+    def clear(self) -> None:
+        self.faults.clear()
+
+    def matching(self, path: str) -> list[Fault]:
+        return [f for f in self.faults if path.startswith(f.path_prefix)]
+
+    def should_fail(self, fault: Fault) -> bool:
+        return fault.error_rate > 0 and self._random.random() < fault.error_rate
+
+
+class FaultMiddleware:
+    def __init__(self, app: ASGIApp, injector: FaultInjector) -> None:
+        self.app = app
+        self.injector = injector
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not self.injector.faults or path.startswith("/emulator/"):
+            await self.app(scope, receive, send)
+            return
+        for fault in self.injector.matching(path):
+            if fault.latency_ms > 0:
+                await asyncio.sleep(fault.latency_ms / 1000)
+            if self.injector.should_fail(fault):
+                await _send_error(send, fault.status)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _send_error(send: Send, status: int) -> None:
+    body = json.dumps({"msg": f"injected fault: HTTP {status}", "code": status}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

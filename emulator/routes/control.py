@@ -1,0 +1,65 @@
+"""The control API for tests, benchmarks and demos: faults, clock, reset. No token needed."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from emulator.clock import iso
+from emulator.errors import forbidden
+from emulator.faults import Fault
+from emulator.identity import State
+from emulator.state import EmulatorState, get_state
+
+
+def loopback_only(request: Request, state: Annotated[EmulatorState, Depends(get_state)]) -> None:
+    if state.config.control_api_everywhere:
+        return
+    host = request.client.host if request.client else ""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host in ("localhost", "testclient")
+    if not loopback:
+        raise forbidden("the emulator's control API only answers loopback clients")
+
+
+router = APIRouter(prefix="/emulator", dependencies=[Depends(loopback_only)])
+
+
+class FaultRequest(BaseModel):
+    path_prefix: str = Field(min_length=1)
+    latency_ms: float = Field(default=0.0, ge=0)
+    error_rate: float = Field(default=0.0, ge=0, le=1)
+    status: int = Field(default=503, ge=400, le=599)
+
+
+class ClockRequest(BaseModel):
+    advance_seconds: float = Field(ge=0)
+
+
+@router.post("/faults")
+async def add_fault(body: FaultRequest, state: State) -> dict:
+    state.faults.add(Fault(**body.model_dump()))
+    return {"faults": [vars(f) for f in state.faults.faults]}
+
+
+@router.delete("/faults")
+async def clear_faults(state: State) -> dict:
+    state.faults.clear()
+    return {"faults": []}
+
+
+@router.post("/clock")
+async def advance_clock(body: ClockRequest, state: State) -> dict:
+    state.clock.advance(body.advance_seconds)
+    return {"now": iso(state.clock.now())}
+
+
+@router.post("/reset")
+async def reset(state: State) -> dict:
+    state.reset()
+    return {"reset": True}

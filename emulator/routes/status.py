@@ -1,0 +1,72 @@
+"""status/get_deployment, admin/get_pipeline_external_url, features/list."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, StrictInt, StrictStr
+
+from emulator.access import workspace_for
+from emulator.deployments import render_status
+from emulator.errors import not_found
+from emulator.identity import Caller, State
+
+router = APIRouter(prefix="/v1/api")
+
+
+class DeploymentName(BaseModel):
+    name: StrictStr
+
+
+class ExternalUrl(BaseModel):
+    workspace_id: StrictInt
+    pipeline_name: StrictStr
+
+
+@router.post("/status/get_deployment")
+async def get_deployment(body: DeploymentName, state: State, caller: Caller) -> dict:
+    deploy_id, _, number = body.name.rpartition("-")
+    if not deploy_id or not number.isdigit():
+        raise not_found(f"deployment {body.name!r} not found: expected <deploy_id>-<id>")
+    row = state.db.one(
+        "SELECT d.*, p.name AS pipeline_name, p.workspace_id FROM deployments d"
+        " JOIN pipelines p ON p.id = d.pipeline_id"
+        " WHERE d.id = ? AND d.deploy_id = ? AND d.active = 1",
+        (int(number), deploy_id),
+    )
+    if row is None:
+        raise not_found(f"deployment {body.name} not found")
+    workspace_for(state.db, caller, row["workspace_id"])
+    return render_status(
+        row, row["pipeline_name"], state.clock, state.config.deployment_startup_seconds
+    )
+
+
+@router.post("/admin/get_pipeline_external_url")
+async def get_pipeline_external_url(
+    body: ExternalUrl, request: Request, state: State, caller: Caller
+) -> dict:
+    workspace_for(state.db, caller, body.workspace_id)
+    row = state.db.one(
+        "SELECT d.id, d.deploy_id FROM pipelines p JOIN deployments d ON d.pipeline_id = p.id"
+        " WHERE p.workspace_id = ? AND p.name = ? AND d.active = 1",
+        (body.workspace_id, body.pipeline_name),
+    )
+    if row is None:
+        exists = state.db.one(
+            "SELECT 1 FROM pipelines WHERE workspace_id = ? AND name = ?",
+            (body.workspace_id, body.pipeline_name),
+        )
+        what = "is not deployed" if exists else "not found"
+        raise not_found(f"pipeline {body.pipeline_name} {what}")
+    base = str(request.base_url).rstrip("/")
+    path = f"/v1/api/pipelines/infer/{row['deploy_id']}-{row['id']}/{body.pipeline_name}"
+    return {"url": base + path}
+
+
+@router.post("/features/list")
+async def list_features(state: State, _: Caller) -> dict:
+    return {
+        "features": {"plateau": "true"},
+        "name": state.config.instance_name,
+        "is_auth_enabled": True,
+    }
