@@ -46,6 +46,8 @@ class EmulatorState:
 
     def reset(self) -> None:
         self.db.clear(keep_user_ids=[self.admin_user_id, self.service_account_id])
+        for stored in self.model_dir.glob("*.model"):
+            stored.unlink(missing_ok=True)
         self.tokens.forget_all()
         self.faults.clear()
         self.clock.reset()

@@ -1,0 +1,120 @@
+"""Fixtures: the emulator served over real HTTP on 127.0.0.1 (port 0)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from emulator.app import create_app_for_state
+from emulator.config import EmulatorConfig
+from emulator.server import serve_in_thread
+from emulator.state import EmulatorState, build_state
+from tests.onnx_model import linear_regression_onnx
+
+TOKEN_PATH = "/auth/realms/master/protocol/openid-connect/token"
+
+
+@dataclass
+class Emulator:
+    url: str
+    config: EmulatorConfig
+    state: EmulatorState
+    # One client for the tests' raw calls: a new httpx client per call costs an SSL context.
+    http: httpx.Client
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "/v1/api"
+
+    @property
+    def token_url(self) -> str:
+        return self.url + TOKEN_PATH
+
+    def control(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self.http.post(f"{self.url}/emulator/{path}", json=body or {})
+        response.raise_for_status()
+        return response.json()
+
+    def token(self, username: str | None = None, password: str | None = None) -> str:
+        data = {"grant_type": "client_credentials"}
+        if username is not None:
+            data = {"grant_type": "password", "username": username, "password": password or ""}
+        response = self.http.post(
+            self.token_url, data=data, auth=(self.config.client_id, self.config.client_secret)
+        )
+        response.raise_for_status()
+        return response.json()["access_token"]
+
+    def api(self, username: str | None = None, password: str | None = None) -> Api:
+        return Api(self.api_url, self.token(username, password), self.http)
+
+    def admin(self) -> Api:
+        return self.api(self.config.admin_email, self.config.admin_password)
+
+
+@dataclass
+class Api:
+    """Raw calls to the emulator's MLOps API with one user's token."""
+
+    api_url: str
+    token: str
+    http: httpx.Client
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
+        if "json" not in kwargs and "content" not in kwargs and "files" not in kwargs:
+            kwargs["json"] = {} if body is None else body
+        return self.http.post(f"{self.api_url}/{path}", headers=headers, **kwargs)
+
+    def ok(self, path: str, body: Any = None, **kwargs: Any) -> Any:
+        response = self.post(path, body, **kwargs)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture(scope="session")
+def start_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Emulator]]:
+    """Start an emulator with the given config overrides; all stop at the end of the session."""
+    with ExitStack() as stack:
+        http = stack.enter_context(httpx.Client(timeout=10))
+
+        def start(**overrides: Any) -> Emulator:
+            model_dir = tmp_path_factory.mktemp("models")
+            config = replace(
+                EmulatorConfig(model_dir=model_dir, deployment_startup_seconds=5.0), **overrides
+            )
+            state = build_state(config)
+            url = stack.enter_context(serve_in_thread(create_app_for_state(state)))
+            return Emulator(url, config, state, http)
+
+        yield start
+
+
+@pytest.fixture(scope="session")
+def shared_emulator(start_emulator: Callable[..., Emulator]) -> Emulator:
+    return start_emulator()
+
+
+@pytest.fixture
+def emulator(shared_emulator: Emulator) -> Emulator:
+    """The session's emulator, emptied before each test."""
+    shared_emulator.control("reset")
+    return shared_emulator
+
+
+@pytest.fixture(scope="session")
+def onnx_bytes() -> bytes:
+    return linear_regression_onnx()
+
+
+@pytest.fixture
+def onnx_file(tmp_path: Path, onnx_bytes: bytes) -> Path:
+    path = tmp_path / "housepricemodel.onnx"
+    path.write_bytes(onnx_bytes)
+    return path

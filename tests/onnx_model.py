@@ -1,0 +1,28 @@
+"""A real, tiny ONNX regression model (y = x·w + b), made with onnx's helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+def linear_regression_onnx(n_features: int = 17, seed: int = 0) -> bytes:
+    rng = np.random.default_rng(seed)
+    weights = numpy_helper.from_array(
+        rng.normal(size=(n_features, 1)).astype(np.float32), name="weights"
+    )
+    bias = numpy_helper.from_array(np.array([13.0], dtype=np.float32), name="bias")
+    graph = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["float_input", "weights"], ["product"]),
+            helper.make_node("Add", ["product", "bias"], ["variable"]),
+        ],
+        "linear_regression",
+        [helper.make_tensor_value_info("float_input", TensorProto.FLOAT, [None, n_features])],
+        [helper.make_tensor_value_info("variable", TensorProto.FLOAT, [None, 1])],
+        initializer=[weights, bias],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
