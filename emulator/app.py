@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from emulator.config import EmulatorConfig
 from emulator.errors import install_error_handlers
 from emulator.faults import FaultMiddleware
+from emulator.identity import BearerAuthMiddleware
 from emulator.identity import router as token_router
 from emulator.routes import control, models, pipelines, status, users, workspaces
 from emulator.state import EmulatorState, build_state
@@ -21,15 +22,18 @@ def create_app_for_state(state: EmulatorState) -> FastAPI:
     app = FastAPI(title="Wallaroo MLOps API emulator", docs_url="/v1/api/docs", redoc_url=None)
     app.state.emulator = state
     install_error_handlers(app)
+    # Routes are matched in order: the calls pollers make all day come first.
     for router in (
+        status.router,
         token_router,
         users.router,
         workspaces.router,
         models.router,
         pipelines.router,
-        status.router,
         control.router,
     ):
         app.include_router(router)
+    app.add_middleware(BearerAuthMiddleware, state=state)
+    # Added last, so outermost: injected latency and errors come before the token check.
     app.add_middleware(FaultMiddleware, injector=state.faults)
     return app

@@ -55,7 +55,7 @@ class EmulatorState:
             create_user_workspace(self, self.admin_user_id, self.config.admin_email)
 
 
-def get_state(request: Request) -> EmulatorState:
+async def get_state(request: Request) -> EmulatorState:
     return request.app.state.emulator
 
 

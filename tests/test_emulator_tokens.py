@@ -138,3 +138,17 @@ def test_tokens_expire_on_the_emulators_clock(emulator: Emulator) -> None:
     expired = api.post("features/list")
     assert expired.status_code == 401
     assert "expired" in expired.json()["msg"]
+
+
+def test_tokens_issued_after_a_clock_advance_are_accepted(emulator: Emulator) -> None:
+    emulator.control("clock", {"advance_seconds": 7 * 86400})
+    assert emulator.admin().post("features/list").status_code == 200
+
+
+def test_refresh_tokens_expire_on_the_emulators_clock(emulator: Emulator) -> None:
+    first = _token_call(emulator, {"grant_type": "client_credentials"}).json()
+    emulator.control("clock", {"advance_seconds": 1801})
+    stale = _token_call(
+        emulator, {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+    )
+    assert stale.status_code == 400 and stale.json()["error"] == "invalid_grant"

@@ -15,7 +15,9 @@ from emulator.identity import State
 from emulator.state import EmulatorState, get_state
 
 
-def loopback_only(request: Request, state: Annotated[EmulatorState, Depends(get_state)]) -> None:
+async def loopback_only(
+    request: Request, state: Annotated[EmulatorState, Depends(get_state)]
+) -> None:
     if state.config.control_api_everywhere:
         return
     host = request.client.host if request.client else ""

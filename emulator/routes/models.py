@@ -14,7 +14,7 @@ from emulator.access import membership, model_for, require_valid_name, workspace
 from emulator.clock import iso
 from emulator.db import Database
 from emulator.errors import bad_request, not_found
-from emulator.identity import Caller, CurrentUser, State
+from emulator.identity import CurrentUser, context
 from emulator.model_files import StoredFile, store_stream
 from emulator.state import EmulatorState
 
@@ -127,13 +127,13 @@ def _record_upload(
 
 @router.post("/upload")
 async def upload(
-    state: State,
-    caller: Caller,
+    request: Request,
     name: Annotated[str, Form()],
     workspace_id: Annotated[int, Form()],
     file: Annotated[UploadFile, File()],
     visibility: Annotated[str | None, Form()] = None,
 ) -> dict:
+    state, caller = context(request)
     visibility = _check_upload(state, caller, workspace_id, name, visibility)
 
     async def chunks() -> AsyncIterator[bytes]:
@@ -148,20 +148,20 @@ async def upload(
 @router.post("/upload_stream")
 async def upload_stream(
     request: Request,
-    state: State,
-    caller: Caller,
     name: Annotated[str, Query()],
     filename: Annotated[str, Query()],
     workspace_id: Annotated[int, Query()],
     visibility: Annotated[str | None, Query()] = None,
 ) -> dict:
+    state, caller = context(request)
     visibility = _check_upload(state, caller, workspace_id, name, visibility)
     stored = await store_stream(state.model_dir, request.stream())
     return _record_upload(state, caller, workspace_id, name, visibility, filename, stored)
 
 
 @router.post("/list")
-async def list_models(body: WorkspaceId, state: State, caller: Caller) -> dict:
+async def list_models(body: WorkspaceId, request: Request) -> dict:
+    state, caller = context(request)
     workspace_for(state.db, caller, body.workspace_id)
     rows = state.db.all(
         "SELECT * FROM models WHERE workspace_id = ? ORDER BY id DESC", (body.workspace_id,)
@@ -170,7 +170,8 @@ async def list_models(body: WorkspaceId, state: State, caller: Caller) -> dict:
 
 
 @router.post("/get_by_id")
-async def get_by_id(body: ModelId, state: State, caller: Caller) -> dict:
+async def get_by_id(body: ModelId, request: Request) -> dict:
+    state, caller = context(request)
     model = model_for(state.db, caller, body.id)
     return {
         "id": model["id"],
@@ -184,7 +185,8 @@ async def get_by_id(body: ModelId, state: State, caller: Caller) -> dict:
 
 
 @router.post("/list_versions")
-async def list_versions(body: ListVersions, state: State, caller: Caller) -> list[dict]:
+async def list_versions(body: ListVersions, request: Request) -> list[dict]:
+    state, caller = context(request)
     db = state.db
     model = db.one(
         "SELECT * FROM models WHERE id = ? AND name = ?", (body.models_pk_id, body.model_id)
@@ -204,13 +206,15 @@ async def list_versions(body: ListVersions, state: State, caller: Caller) -> lis
 
 
 @router.post("/get_config_by_id")
-async def get_config_by_id(body: ModelConfigQuery, state: State, caller: Caller) -> dict:
+async def get_config_by_id(body: ModelConfigQuery, request: Request) -> dict:
+    state, caller = context(request)
     # The MLOps API has no call that sets a model config, so every model's is null.
     model_for(state.db, caller, body.model_id)
     return {"model_config": None}
 
 
 @router.post("/get")
-async def get_model(body: ModelId, state: State, caller: Caller) -> dict:
+async def get_model(body: ModelId, request: Request) -> dict:
+    state, caller = context(request)
     model = model_for(state.db, caller, body.id)
     return {**render_model(model), "models": versions_of(state.db, model)}

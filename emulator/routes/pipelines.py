@@ -7,14 +7,14 @@ import sqlite3
 import uuid
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, StrictInt, StrictStr
 
 from emulator.access import pipeline_for, require_valid_name, workspace_for
 from emulator.clock import iso
 from emulator.deployments import models_in_definition, resolve_models
 from emulator.errors import bad_request, not_found
-from emulator.identity import Caller, CurrentUser, State
+from emulator.identity import CurrentUser, context
 from emulator.state import EmulatorState
 
 router = APIRouter(prefix="/v1/api/pipelines")
@@ -91,7 +91,8 @@ def _new_pipeline(state: EmulatorState, caller: CurrentUser, workspace_id: int, 
 
 
 @router.post("/create")
-async def create_pipeline(body: CreatePipeline, state: State, caller: Caller) -> dict:
+async def create_pipeline(body: CreatePipeline, request: Request) -> dict:
+    state, caller = context(request)
     db = state.db
     workspace_for(db, caller, body.workspace_id)
     require_valid_name("pipeline_id", body.pipeline_id)
@@ -159,7 +160,8 @@ def _start_deployment(
 
 
 @router.post("/copy")
-async def copy_pipeline(body: CopyPipeline, state: State, caller: Caller) -> dict:
+async def copy_pipeline(body: CopyPipeline, request: Request) -> dict:
+    state, caller = context(request)
     db = state.db
     workspace_for(db, caller, body.workspace_id)
     require_valid_name("name", body.name)
@@ -206,7 +208,8 @@ async def copy_pipeline(body: CopyPipeline, state: State, caller: Caller) -> dic
 
 
 @router.post("/deploy")
-async def deploy_pipeline(body: DeployPipeline, state: State, caller: Caller) -> dict:
+async def deploy_pipeline(body: DeployPipeline, request: Request) -> dict:
+    state, caller = context(request)
     db = state.db
     require_valid_name("deploy_id", body.deploy_id)
     pipeline = pipeline_for(db, caller, body.pipeline_id)
@@ -234,7 +237,8 @@ async def deploy_pipeline(body: DeployPipeline, state: State, caller: Caller) ->
 
 
 @router.post("/undeploy")
-async def undeploy_pipeline(body: UndeployPipeline, state: State, caller: Caller) -> dict:
+async def undeploy_pipeline(body: UndeployPipeline, request: Request) -> dict:
+    state, caller = context(request)
     db = state.db
     pipeline_for(db, caller, body.pipeline_id)
     deployment = db.one(

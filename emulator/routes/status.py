@@ -8,7 +8,7 @@ from pydantic import BaseModel, StrictInt, StrictStr
 from emulator.access import workspace_for
 from emulator.deployments import render_status
 from emulator.errors import not_found
-from emulator.identity import Caller, State
+from emulator.identity import context
 
 router = APIRouter(prefix="/v1/api")
 
@@ -23,7 +23,8 @@ class ExternalUrl(BaseModel):
 
 
 @router.post("/status/get_deployment")
-async def get_deployment(body: DeploymentName, state: State, caller: Caller) -> dict:
+async def get_deployment(body: DeploymentName, request: Request) -> dict:
+    state, caller = context(request)
     deploy_id, _, number = body.name.rpartition("-")
     if not deploy_id or not number.isdigit():
         raise not_found(f"deployment {body.name!r} not found: expected <deploy_id>-<id>")
@@ -42,9 +43,8 @@ async def get_deployment(body: DeploymentName, state: State, caller: Caller) -> 
 
 
 @router.post("/admin/get_pipeline_external_url")
-async def get_pipeline_external_url(
-    body: ExternalUrl, request: Request, state: State, caller: Caller
-) -> dict:
+async def get_pipeline_external_url(body: ExternalUrl, request: Request) -> dict:
+    state, caller = context(request)
     workspace_for(state.db, caller, body.workspace_id)
     row = state.db.one(
         "SELECT d.id, d.deploy_id FROM pipelines p JOIN deployments d ON d.pipeline_id = p.id"
@@ -64,7 +64,8 @@ async def get_pipeline_external_url(
 
 
 @router.post("/features/list")
-async def list_features(state: State, _: Caller) -> dict:
+async def list_features(request: Request) -> dict:
+    state, _ = context(request)
     return {
         "features": {"plateau": "true"},
         "name": state.config.instance_name,

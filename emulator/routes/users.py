@@ -7,13 +7,13 @@ import secrets
 import sqlite3
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, StrictStr
 
 from emulator.access import require_admin, user_by_email
 from emulator.errors import bad_request, not_found
-from emulator.identity import Caller, State
-from emulator.state import create_user_workspace, hash_password
+from emulator.identity import CurrentUser, context
+from emulator.state import EmulatorState, create_user_workspace, hash_password
 
 router = APIRouter(prefix="/v1/api/users")
 
@@ -57,7 +57,8 @@ def render_user(row: sqlite3.Row) -> dict:
 
 
 @router.post("/query")
-async def query_users(body: QueryUsers, state: State, _: Caller) -> dict:
+async def query_users(body: QueryUsers, request: Request) -> dict:
+    state, _ = context(request)
     if body.user_ids:
         marks = ",".join("?" * len(body.user_ids))
         rows = state.db.all(f"SELECT * FROM users WHERE id IN ({marks})", body.user_ids)
@@ -70,7 +71,8 @@ async def query_users(body: QueryUsers, state: State, _: Caller) -> dict:
 
 
 @router.post("/invite")
-async def invite_user(body: InviteUser, state: State, caller: Caller) -> dict:
+async def invite_user(body: InviteUser, request: Request) -> dict:
+    state, caller = context(request)
     require_admin(caller, "invite users")
     email = body.email.strip()
     if not EMAIL_PATTERN.fullmatch(email):
@@ -89,7 +91,7 @@ async def invite_user(body: InviteUser, state: State, caller: Caller) -> dict:
     return {"user_id": user_id, "sent_email": False}
 
 
-def _set_enabled(state: State, caller: Caller, email: str, enabled: bool) -> dict:
+def _set_enabled(state: EmulatorState, caller: CurrentUser, email: str, enabled: bool) -> dict:
     verb = "activate" if enabled else "deactivate"
     require_admin(caller, f"{verb} users")
     user = user_by_email(state.db, email)
@@ -100,10 +102,12 @@ def _set_enabled(state: State, caller: Caller, email: str, enabled: bool) -> dic
 
 
 @router.post("/activate")
-async def activate_user(body: UserEmail, state: State, caller: Caller) -> dict:
+async def activate_user(body: UserEmail, request: Request) -> dict:
+    state, caller = context(request)
     return _set_enabled(state, caller, body.email, True)
 
 
 @router.post("/deactivate")
-async def deactivate_user(body: UserEmail, state: State, caller: Caller) -> dict:
+async def deactivate_user(body: UserEmail, request: Request) -> dict:
+    state, caller = context(request)
     return _set_enabled(state, caller, body.email, False)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import sqlite3
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, StrictInt, StrictStr
 
 from emulator.access import membership, workspace_for, workspace_owned_by
 from emulator.clock import iso
 from emulator.db import Database
 from emulator.errors import bad_request, forbidden, not_found
-from emulator.identity import Caller, State
+from emulator.identity import context
 
 router = APIRouter(prefix="/v1/api/workspaces")
 
@@ -56,7 +56,8 @@ def render_workspace(db: Database, row: sqlite3.Row) -> dict:
 
 
 @router.post("/list")
-async def list_workspaces(body: ListWorkspaces, state: State, caller: Caller) -> dict:
+async def list_workspaces(body: ListWorkspaces, request: Request) -> dict:
+    state, caller = context(request)
     db = state.db
     if body.user_id is not None:
         if not caller.is_admin and body.user_id != caller.id:
@@ -78,7 +79,8 @@ async def list_workspaces(body: ListWorkspaces, state: State, caller: Caller) ->
 
 
 @router.post("/create")
-async def create_workspace(body: CreateWorkspace, state: State, caller: Caller) -> dict:
+async def create_workspace(body: CreateWorkspace, request: Request) -> dict:
+    state, caller = context(request)
     name = body.workspace_name.strip()
     if not name or len(name) > 255 or any(ord(c) < 32 for c in name):
         raise bad_request("workspace_name must be 1 to 255 printable characters")
@@ -94,7 +96,8 @@ async def create_workspace(body: CreateWorkspace, state: State, caller: Caller) 
 
 
 @router.post("/add_user")
-async def add_user(body: AddUser, state: State, caller: Caller) -> dict:
+async def add_user(body: AddUser, request: Request) -> dict:
+    state, caller = context(request)
     db = state.db
     workspace_owned_by(db, caller, body.workspace_id)
     user = db.one("SELECT id FROM users WHERE email = ?", (body.email,))
@@ -110,7 +113,8 @@ async def add_user(body: AddUser, state: State, caller: Caller) -> dict:
 
 
 @router.post("/list_users")
-async def list_users(body: WorkspaceId, state: State, caller: Caller) -> dict:
+async def list_users(body: WorkspaceId, request: Request) -> dict:
+    state, caller = context(request)
     workspace_for(state.db, caller, body.workspace_id)
     rows = state.db.all(
         "SELECT user_id, user_type FROM workspace_users WHERE workspace_id = ? ORDER BY rowid",
@@ -120,7 +124,8 @@ async def list_users(body: WorkspaceId, state: State, caller: Caller) -> dict:
 
 
 @router.post("/remove_user")
-async def remove_user(body: RemoveUser, state: State, caller: Caller) -> dict:
+async def remove_user(body: RemoveUser, request: Request) -> dict:
+    state, caller = context(request)
     db = state.db
     if (body.email is None) == (body.user_id is None):
         raise bad_request("give exactly one of email or user_id")
