@@ -79,13 +79,17 @@ async def prepare_deployment(session: aiohttp.ClientSession, base: str) -> tuple
 
     workspace = (await call("workspaces/create", {"workspace_name": "bench"}))["workspace_id"]
     pipeline = await call(
-        "pipelines/create", {"pipeline_id": "benchpipe", "workspace_id": workspace, "definition": {}}
+        "pipelines/create",
+        {"pipeline_id": "benchpipe", "workspace_id": workspace, "definition": {}},
     )
-    deployment = await call("pipelines/deploy", {
-        "deploy_id": "benchdeploy",
-        "pipeline_id": pipeline["pipeline_pk_id"],
-        "pipeline_version_pk_id": pipeline["pipeline_variant_pk_id"],
-    })
+    deployment = await call(
+        "pipelines/deploy",
+        {
+            "deploy_id": "benchdeploy",
+            "pipeline_id": pipeline["pipeline_pk_id"],
+            "pipeline_version_pk_id": pipeline["pipeline_variant_pk_id"],
+        },
+    )
     return f"benchdeploy-{deployment['id']}", headers
 
 
@@ -119,8 +123,15 @@ async def load(url: str, body: dict, headers: dict, requests: int, concurrency: 
 async def measure(requests: int, concurrency: int, rounds: int) -> None:
     trivial_port, emulator_port = free_port(), free_port()
     emulator_args = [
-        "-m", "bot", "emulator", "--port", str(emulator_port), "--client-secret", CLIENT_SECRET,
-        "--startup-seconds", "0",
+        "-m",
+        "bot",
+        "emulator",
+        "--port",
+        str(emulator_port),
+        "--client-secret",
+        CLIENT_SECRET,
+        "--startup-seconds",
+        "0",
     ]
     trivial_server = server_process([__file__, "--serve-trivial", str(trivial_port)], trivial_port)
     with trivial_server as trivial_base, server_process(emulator_args, emulator_port) as base:
@@ -131,14 +142,18 @@ async def measure(requests: int, concurrency: int, rounds: int) -> None:
         # Alternate the two so that whatever else the machine does weighs on both alike.
         for _ in range(rounds):
             trivial.append(
-                await load(trivial_base + "/trivial", {"name": name}, headers, requests, concurrency)
+                await load(
+                    trivial_base + "/trivial", {"name": name}, headers, requests, concurrency
+                )
             )
             emulator.append(await load(status_url, {"name": name}, headers, requests, concurrency))
 
     trivial_rps, emulator_rps = statistics.median(trivial), statistics.median(emulator)
     ratio = emulator_rps / trivial_rps
-    print(f"{rounds} alternating rounds of {requests} POSTs, {concurrency} in flight, "
-          "load generator: aiohttp; medians (all rounds)")
+    print(
+        f"{rounds} alternating rounds of {requests} POSTs, {concurrency} in flight, "
+        "load generator: aiohttp; medians (all rounds)"
+    )
     print(f"trivial FastAPI endpoint:        {trivial_rps:6.0f} req/s  {_rounds(trivial)}")
     print(f"emulator status/get_deployment:  {emulator_rps:6.0f} req/s  {_rounds(emulator)}")
     print(f"emulator / trivial:              {ratio:6.1%}  (target >= 60%)")

@@ -1,8 +1,8 @@
-"""Fixtures: the emulator served over real HTTP on 127.0.0.1 (port 0)."""
+"""Fixtures: the emulator served over real HTTP on 127.0.0.1 (port 0), and the bot's client."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.wallaroo import ServiceAccountAuth, WallarooClient, build_http_client
 from emulator.app import create_app_for_state
 from emulator.config import EmulatorConfig
 from emulator.server import serve_in_thread
@@ -118,3 +119,76 @@ def onnx_file(tmp_path: Path, onnx_bytes: bytes) -> Path:
     path = tmp_path / "housepricemodel.onnx"
     path.write_bytes(onnx_bytes)
     return path
+
+
+@dataclass
+class Exchange:
+    """One request the client sent, as the emulator answered it."""
+
+    path: str
+    status: int
+    body: Any
+
+
+@dataclass
+class ClientUnderTest:
+    client: WallarooClient
+    auth: ServiceAccountAuth
+    http: httpx.AsyncClient
+    exchanges: list[Exchange]
+    requested: list[str]
+
+    def sent(self, path_suffix: str) -> list[Exchange]:
+        """Answered requests whose path ends so."""
+        return [e for e in self.exchanges if e.path.endswith(path_suffix)]
+
+    def attempts(self, path_suffix: str) -> int:
+        """Requests sent to a path, answered or not."""
+        return sum(path.endswith(path_suffix) for path in self.requested)
+
+
+@pytest.fixture
+async def make_client() -> AsyncIterator[Callable[..., ClientUnderTest]]:
+    """Build the bot's real client (aiohttp transport) against an emulator, recording traffic."""
+    opened: list[httpx.AsyncClient] = []
+
+    def make(
+        emulator: Emulator,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        client_secret: str | None = None,
+        timeout_seconds: float = 10.0,
+        backoff_seconds: float = 0.01,
+    ) -> ClientUnderTest:
+        exchanges: list[Exchange] = []
+        requested: list[str] = []
+
+        async def note(request: httpx.Request) -> None:
+            requested.append(request.url.path)
+
+        async def record(response: httpx.Response) -> None:
+            await response.aread()
+            try:
+                body = response.json()
+            except ValueError:
+                body = response.text
+            exchanges.append(Exchange(response.request.url.path, response.status_code, body))
+
+        http = build_http_client(timeout_seconds=timeout_seconds)
+        http.event_hooks = {"request": [note], "response": [record]}
+        opened.append(http)
+        auth = ServiceAccountAuth(
+            http,
+            emulator.token_url,
+            emulator.config.client_id,
+            client_secret if client_secret is not None else emulator.config.client_secret,
+            username=username,
+            password=password,
+        )
+        client = WallarooClient(http, emulator.api_url, auth, backoff_seconds=backoff_seconds)
+        return ClientUnderTest(client, auth, http, exchanges, requested)
+
+    yield make
+    for http in opened:
+        await http.aclose()

@@ -1,0 +1,104 @@
+"""The bot's only way to Wallaroo: an async MLOps API client acting as one service account."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import httpx
+import httpx_aiohttp
+
+from bot.wallaroo.auth import ServiceAccountAuth
+from bot.wallaroo.client import WallarooClient
+from bot.wallaroo.errors import (
+    WallarooBadRequest,
+    WallarooBadResponse,
+    WallarooError,
+    WallarooForbidden,
+    WallarooNotFound,
+    WallarooServerError,
+    WallarooUnauthorized,
+    WallarooUnreachable,
+    error_for_response,
+)
+from bot.wallaroo.models import (
+    DeploymentStatus,
+    EngineLbStatus,
+    EngineStatus,
+    Features,
+    InvitedUser,
+    Model,
+    ModelDetails,
+    ModelVersion,
+    ModelWithVersions,
+    PipelineCopied,
+    PipelineCreated,
+    Token,
+    User,
+    Workspace,
+    WorkspaceUser,
+)
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+__all__ = [
+    "DeploymentStatus",
+    "EngineLbStatus",
+    "EngineStatus",
+    "Features",
+    "InvitedUser",
+    "Model",
+    "ModelDetails",
+    "ModelVersion",
+    "ModelWithVersions",
+    "PipelineCopied",
+    "PipelineCreated",
+    "ServiceAccountAuth",
+    "Token",
+    "User",
+    "WallarooBadRequest",
+    "WallarooBadResponse",
+    "WallarooClient",
+    "WallarooError",
+    "WallarooForbidden",
+    "WallarooNotFound",
+    "WallarooServerError",
+    "WallarooUnauthorized",
+    "WallarooUnreachable",
+    "Workspace",
+    "WorkspaceUser",
+    "build_http_client",
+    "build_wallaroo_client",
+    "error_for_response",
+]
+
+
+def build_http_client(
+    timeout_seconds: float = 10.0, max_connections: int = 100
+) -> httpx.AsyncClient:
+    """An httpx client on aiohttp's connection pool.
+
+    httpx's own async pool collapses under concurrency (encode/httpx#3215; figures in design.md),
+    and the poller fans out hundreds of calls at once. The caller owns it and must `aclose()` it.
+    """
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections
+    )
+    return httpx.AsyncClient(
+        transport=httpx_aiohttp.AiohttpTransport(limits=limits),
+        timeout=httpx.Timeout(timeout_seconds),
+    )
+
+
+def build_wallaroo_client(settings: Settings, http: httpx.AsyncClient) -> WallarooClient:
+    """The client for the Wallaroo instance `settings` names, sharing `http`."""
+    # The SecretStr values go in as they are: ServiceAccountAuth unwraps them only to send them.
+    auth = ServiceAccountAuth(
+        http,
+        token_url=settings.wallaroo_token_url,
+        client_id=settings.wallaroo_client_id,
+        client_secret=settings.wallaroo_client_secret,
+        username=settings.wallaroo_username,
+        password=settings.wallaroo_password,
+    )
+    return WallarooClient(http, settings.wallaroo_api_url, auth)

@@ -1,0 +1,162 @@
+"""Sending one MLOps API call as the service account: token, 401 renewal, retries, errors."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from bot.wallaroo.auth import ServiceAccountAuth
+from bot.wallaroo.errors import (
+    TRANSPORT_ERRORS,
+    WallarooServerError,
+    WallarooUnauthorized,
+    WallarooUnreachable,
+    decode_body,
+    error_for_response,
+    unreachable_from,
+)
+from bot.wallaroo.models import parse_response
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+Parse = Callable[[Any, str], T]
+
+
+def expect(model: type[M]) -> Parse[M]:
+    return functools.partial(parse_response, model)
+
+
+def ignore_body(_body: Any, _path: str) -> None:
+    # Writes that answer `{}`: a success status is the whole answer.
+    return None
+
+
+def always() -> bool:
+    return True
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    logger.info("retrying after attempt %d: %s", state.attempt_number, error)
+
+
+class OneShotStream:
+    """A caller's chunk stream that remembers whether sending it has begun (it cannot rewind)."""
+
+    def __init__(self, chunks: AsyncIterable[bytes]) -> None:
+        self._chunks = chunks
+        self.started = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        self.started = True
+        async for chunk in self._chunks:
+            yield chunk
+
+    def can_resend(self) -> bool:
+        # After a 401 the stream may go again only if none of it was consumed.
+        return not self.started
+
+
+class ApiCaller:
+    """Calls Wallaroo as the service account. Reads are retried on transport errors and 5xx;
+    writes never are, because a write whose answer was lost may still have happened."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        api_url: str,
+        auth: ServiceAccountAuth,
+        *,
+        read_attempts: int = 3,
+        backoff_seconds: float = 0.2,
+    ) -> None:
+        self._http = http
+        self._api_url = api_url.rstrip("/")
+        self._auth = auth
+        self._read_attempts = max(1, read_attempts)
+        self._backoff_seconds = backoff_seconds
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(api_url={self._api_url!r}, auth={self._auth!r})"
+
+    async def _call(
+        self,
+        path: str,
+        json: Any = None,
+        *,
+        read_only: bool,
+        parse: Parse[T],
+        request: dict[str, Any] | None = None,
+        can_resend: Callable[[], bool] = always,
+        secrets: tuple[str | None, ...] = (),
+    ) -> T:
+        """POST `json` (or the httpx arguments in `request`) to `path` and parse the answer."""
+        kwargs = request if request is not None else {"json": {} if json is None else json}
+        send = functools.partial(self._send_authorized, path, kwargs, parse, can_resend, secrets)
+        if not read_only:
+            return await send()
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._read_attempts),
+            wait=wait_exponential(multiplier=self._backoff_seconds, max=2),
+            retry=retry_if_exception_type((WallarooUnreachable, WallarooServerError)),
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        return await retrying(send)
+
+    async def _send_authorized(
+        self,
+        path: str,
+        kwargs: dict[str, Any],
+        parse: Parse[T],
+        can_resend: Callable[[], bool],
+        secrets: tuple[str | None, ...],
+    ) -> T:
+        token = await self._auth.token()
+        try:
+            return await self._send(path, token, kwargs, parse, secrets)
+        except WallarooUnauthorized:
+            # A 401 means Wallaroo did not execute the call, so even a write may go again once.
+            await self._auth.invalidate(token)
+            if not can_resend():
+                raise
+            token = await self._auth.token()
+            return await self._send(path, token, kwargs, parse, secrets)
+
+    async def _send(
+        self,
+        path: str,
+        token: str,
+        kwargs: dict[str, Any],
+        parse: Parse[T],
+        secrets: tuple[str | None, ...],
+    ) -> T:
+        headers = {**kwargs.get("headers", {}), "Authorization": f"Bearer {token}"}
+        started = time.perf_counter()
+        try:
+            response = await self._http.post(
+                f"{self._api_url}/{path}", **{**kwargs, "headers": headers}
+            )
+        except TRANSPORT_ERRORS as exc:
+            raise unreachable_from(exc, path) from exc
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        logger.debug("POST %s -> %s in %.1f ms", path, response.status_code, elapsed_ms)
+        body = decode_body(response)
+        if not response.is_success:
+            raise error_for_response(path, response.status_code, body, secrets=secrets)
+        return parse(body, path)

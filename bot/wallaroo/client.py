@@ -1,0 +1,295 @@
+"""WallarooClient: one typed async method per MLOps API endpoint the bot uses."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterable, Callable
+from typing import Any, BinaryIO
+
+from bot.wallaroo.calls import ApiCaller, OneShotStream, always, expect, ignore_body
+from bot.wallaroo.models import (
+    AffectedRows,
+    DeploymentCreated,
+    DeploymentStatus,
+    ExternalUrl,
+    Features,
+    InvitedUser,
+    Model,
+    ModelConfigEnvelope,
+    ModelDetails,
+    ModelsEnvelope,
+    ModelUploaded,
+    ModelVersion,
+    ModelVersionList,
+    ModelWithVersions,
+    PipelineCopied,
+    PipelineCreated,
+    User,
+    UsersEnvelope,
+    Workspace,
+    WorkspaceCreated,
+    WorkspacesEnvelope,
+    WorkspaceUser,
+    WorkspaceUsersEnvelope,
+)
+
+
+class WallarooClient(ApiCaller):
+    """The MLOps API as typed methods. Reads are retried on transport errors and 5xx; writes
+    (invite, (de)activate, create, add/remove user, uploads, pipelines, (un)deploy) never are.
+
+    Built as `WallarooClient(http, api_url, auth, *, read_attempts=3, backoff_seconds=0.2)`;
+    the httpx client belongs to whoever built it.
+    """
+
+    # Users
+
+    async def query_users(self, user_ids: list[str] | None = None) -> dict[str, User]:
+        """Users by id: all of them when `user_ids` is None, none for an empty list."""
+        if user_ids is not None and not user_ids:
+            return {}  # the API would answer every user for an empty list
+        body = {} if user_ids is None else {"user_ids": list(user_ids)}
+        found = await self._call("users/query", body, read_only=True, parse=expect(UsersEnvelope))
+        return found.users
+
+    async def invite_user(self, email: str, password: str | None = None) -> InvitedUser:
+        body = {"email": email} if password is None else {"email": email, "password": password}
+        return await self._call(
+            "users/invite", body, read_only=False, parse=expect(InvitedUser), secrets=(password,)
+        )
+
+    async def activate_user(self, email: str) -> None:
+        await self._call("users/activate", {"email": email}, read_only=False, parse=ignore_body)
+
+    async def deactivate_user(self, email: str) -> None:
+        await self._call("users/deactivate", {"email": email}, read_only=False, parse=ignore_body)
+
+    # Workspaces
+
+    async def list_workspaces(self, user_id: str | None = None) -> list[Workspace]:
+        body = {} if user_id is None else {"user_id": user_id}
+        found = await self._call(
+            "workspaces/list", body, read_only=True, parse=expect(WorkspacesEnvelope)
+        )
+        return found.workspaces
+
+    async def create_workspace(self, name: str) -> int:
+        created = await self._call(
+            "workspaces/create",
+            {"workspace_name": name},
+            read_only=False,
+            parse=expect(WorkspaceCreated),
+        )
+        return created.workspace_id
+
+    async def add_user_to_workspace(
+        self, workspace_id: int, email: str, user_type: str | None = None
+    ) -> None:
+        body: dict[str, Any] = {"email": email, "workspace_id": workspace_id}
+        if user_type is not None:
+            body["user_type"] = user_type.upper()  # Wallaroo spells them OWNER, COLLABORATOR
+        await self._call("workspaces/add_user", body, read_only=False, parse=ignore_body)
+
+    async def list_workspace_users(self, workspace_id: int) -> list[WorkspaceUser]:
+        found = await self._call(
+            "workspaces/list_users",
+            {"workspace_id": workspace_id},
+            read_only=True,
+            parse=expect(WorkspaceUsersEnvelope),
+        )
+        return found.users
+
+    async def remove_user_from_workspace(
+        self, workspace_id: int, *, email: str | None = None, user_id: str | None = None
+    ) -> int:
+        """Remove one member, named by email or by user id; answers how many rows went."""
+        if (email is None) == (user_id is None):
+            raise ValueError("give exactly one of email or user_id")
+        body: dict[str, Any] = {"workspace_id": workspace_id}
+        body.update({"email": email} if email is not None else {"user_id": user_id})
+        removed = await self._call(
+            "workspaces/remove_user", body, read_only=False, parse=expect(AffectedRows)
+        )
+        return removed.affected_rows
+
+    # Models
+
+    async def upload_model(
+        self,
+        workspace_id: int,
+        name: str,
+        file: BinaryIO | bytes,
+        filename: str,
+        visibility: str = "private",
+    ) -> int:
+        """Multipart upload of a small model; large ones go through `upload_model_stream`."""
+        # Read once, off the event loop, so a retry after a 401 sends the same bytes.
+        if isinstance(file, bytes | bytearray):
+            content = bytes(file)
+        else:
+            content = await asyncio.to_thread(file.read)
+        request = {
+            "data": {"name": name, "visibility": visibility, "workspace_id": str(workspace_id)},
+            "files": {"file": (filename, content, "application/octet-stream")},
+        }
+        uploaded = await self._call(
+            "models/upload", read_only=False, parse=expect(ModelUploaded), request=request
+        )
+        return uploaded.model_id
+
+    async def upload_model_stream(
+        self,
+        workspace_id: int,
+        name: str,
+        filename: str,
+        chunks: AsyncIterable[bytes] | bytes,
+        visibility: str = "private",
+    ) -> int:
+        """Upload a model as a raw byte stream, never holding an iterable's whole file."""
+        content: bytes | OneShotStream
+        can_resend: Callable[[], bool] = always
+        if isinstance(chunks, bytes | bytearray):
+            content = bytes(chunks)
+        else:
+            content = OneShotStream(chunks)
+            can_resend = content.can_resend
+        params = {
+            "name": name,
+            "filename": filename,
+            "visibility": visibility,
+            "workspace_id": str(workspace_id),
+        }
+        request = {
+            "params": params,
+            "content": content,
+            "headers": {"Content-Type": "application/octet-stream"},
+        }
+        uploaded = await self._call(
+            "models/upload_stream",
+            read_only=False,
+            parse=expect(ModelUploaded),
+            request=request,
+            can_resend=can_resend,
+        )
+        return uploaded.model_id
+
+    async def list_models(self, workspace_id: int) -> list[Model]:
+        found = await self._call(
+            "models/list",
+            {"workspace_id": workspace_id},
+            read_only=True,
+            parse=expect(ModelsEnvelope),
+        )
+        return found.models
+
+    async def get_model_by_id(self, model_id: int) -> ModelDetails:
+        return await self._call(
+            "models/get_by_id", {"id": model_id}, read_only=True, parse=expect(ModelDetails)
+        )
+
+    async def list_model_versions(self, model_name: str, models_pk_id: int) -> list[ModelVersion]:
+        found = await self._call(
+            "models/list_versions",
+            {"model_id": model_name, "models_pk_id": models_pk_id},
+            read_only=True,
+            parse=expect(ModelVersionList),
+        )
+        return found.root
+
+    async def get_model_config(self, model_id: int) -> dict[str, Any] | None:
+        found = await self._call(
+            "models/get_config_by_id",
+            {"model_id": model_id},
+            read_only=True,
+            parse=expect(ModelConfigEnvelope),
+        )
+        return found.config
+
+    async def get_model(self, model_id: int) -> ModelWithVersions:
+        return await self._call(
+            "models/get", {"id": model_id}, read_only=True, parse=expect(ModelWithVersions)
+        )
+
+    # Pipelines and deployments
+
+    async def create_pipeline(
+        self, workspace_id: int, name: str, definition: dict[str, Any] | None = None
+    ) -> PipelineCreated:
+        """Create pipeline `name`, or a new version of it if the name exists."""
+        body = {"pipeline_id": name, "workspace_id": workspace_id, "definition": definition or {}}
+        return await self._call(
+            "pipelines/create", body, read_only=False, parse=expect(PipelineCreated)
+        )
+
+    async def copy_pipeline(
+        self,
+        workspace_id: int,
+        source_pipeline_id: int,
+        new_name: str,
+        *,
+        deploy: str | None = None,
+        engine_config: dict[str, Any] | None = None,
+        pipeline_version: str | None = None,
+    ) -> PipelineCopied:
+        body: dict[str, Any] = {
+            "name": new_name,
+            "workspace_id": workspace_id,
+            "source_pipeline": source_pipeline_id,
+        }
+        optional = {
+            "deploy": deploy,
+            "engine_config": engine_config,
+            "pipeline_version": pipeline_version,
+        }
+        body.update({key: value for key, value in optional.items() if value is not None})
+        return await self._call(
+            "pipelines/copy", body, read_only=False, parse=expect(PipelineCopied)
+        )
+
+    async def deploy_pipeline(
+        self,
+        pipeline_id: int,
+        pipeline_version_pk_id: int,
+        deploy_id: str,
+        *,
+        models: list[dict[str, Any]] | None = None,
+        model_ids: list[int] | None = None,
+        engine_config: dict[str, Any] | None = None,
+    ) -> int:
+        """Deploy a pipeline version as `deploy_id`; answers the deployment's int id."""
+        body: dict[str, Any] = {
+            "deploy_id": deploy_id,
+            "pipeline_version_pk_id": pipeline_version_pk_id,
+            "pipeline_id": pipeline_id,
+        }
+        optional = {"models": models, "model_ids": model_ids, "engine_config": engine_config}
+        body.update({key: value for key, value in optional.items() if value is not None})
+        created = await self._call(
+            "pipelines/deploy", body, read_only=False, parse=expect(DeploymentCreated)
+        )
+        return created.id
+
+    async def undeploy_pipeline(self, pipeline_id: int, deployment_id: int) -> None:
+        body = {"pipeline_id": pipeline_id, "deployment_id": deployment_id}
+        await self._call("pipelines/undeploy", body, read_only=False, parse=ignore_body)
+
+    async def get_deployment_status(self, deploy_id: str, deployment_id: int) -> DeploymentStatus:
+        """Status of a deployment; WallarooNotFound once it has been undeployed."""
+        return await self._call(
+            "status/get_deployment",
+            {"name": f"{deploy_id}-{deployment_id}"},
+            read_only=True,
+            parse=expect(DeploymentStatus),
+        )
+
+    async def get_pipeline_external_url(self, workspace_id: int, pipeline_name: str) -> str:
+        found = await self._call(
+            "admin/get_pipeline_external_url",
+            {"workspace_id": workspace_id, "pipeline_name": pipeline_name},
+            read_only=True,
+            parse=expect(ExternalUrl),
+        )
+        return found.url
+
+    async def list_features(self) -> Features:
+        return await self._call("features/list", {}, read_only=True, parse=expect(Features))
