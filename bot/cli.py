@@ -54,12 +54,15 @@ def _run_emulator(args: argparse.Namespace) -> int:
         deployment_startup_seconds=args.startup_seconds,
         access_token_seconds=args.token_seconds,
         control_api_everywhere=False,
+        seed_demo=args.seed_demo,
     )
     base = f"http://{args.host}:{args.port}"
     print(f"Wallaroo emulator on {base}")
     print(f"  WALLAROO_API_URL={base}/v1/api")
     print(f"  WALLAROO_TOKEN_URL={base}/auth/realms/master/protocol/openid-connect/token")
     print(f"  admin: {args.admin_email}   client: {args.client_id} (secret as configured)")
+    if args.seed_demo:
+        print("  demo: workspace housepricedrift, pipeline housepricepipe, assay 'example assay'")
     serve_forever(create_app(config), args.host, args.port)
     return 0
 

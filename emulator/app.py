@@ -9,13 +9,26 @@ from emulator.errors import install_error_handlers
 from emulator.faults import FaultMiddleware
 from emulator.identity import BearerAuthMiddleware
 from emulator.identity import router as token_router
-from emulator.routes import control, models, pipelines, status, users, workspaces
+from emulator.routes import (
+    assays,
+    control,
+    inference,
+    models,
+    pipelines,
+    status,
+    users,
+    workspaces,
+)
+from emulator.seed import seed_demo
 from emulator.state import EmulatorState, build_state
 
 
 def create_app(config: EmulatorConfig | None = None) -> FastAPI:
     state = build_state(config or EmulatorConfig())
-    return create_app_for_state(state)
+    app = create_app_for_state(state)
+    if state.config.seed_demo:
+        seed_demo(app, state)
+    return app
 
 
 def create_app_for_state(state: EmulatorState) -> FastAPI:
@@ -30,6 +43,8 @@ def create_app_for_state(state: EmulatorState) -> FastAPI:
         workspaces.router,
         models.router,
         pipelines.router,
+        inference.router,
+        assays.router,
         control.router,
     ):
         app.include_router(router)

@@ -28,3 +28,5 @@ class EmulatorConfig:
     # The control API answers loopback clients only, unless this is set.
     control_api_everywhere: bool = False
     instance_name: str = "Wallaroo Emulator"
+    # Seed the drift demo (emulator/seed.py) at start-up.
+    seed_demo: bool = False

@@ -82,9 +82,32 @@ CREATE TABLE IF NOT EXISTS deployments (
     engine_config TEXT
 );
 CREATE INDEX IF NOT EXISTS deployments_by_pipeline ON deployments (pipeline_id, active);
+CREATE TABLE IF NOT EXISTS assays (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    workspace_id INTEGER NOT NULL REFERENCES workspaces(id),
+    pipeline_id INTEGER NOT NULL REFERENCES pipelines(id),
+    pipeline_name TEXT NOT NULL,
+    active INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    config TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    last_run TEXT,
+    -- start of the next window a scheduled run will score (epoch ms)
+    next_window_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS assay_results (
+    id INTEGER PRIMARY KEY,
+    assay_id INTEGER NOT NULL REFERENCES assays(id),
+    window_start_ms INTEGER NOT NULL,
+    result TEXT NOT NULL,
+    UNIQUE (assay_id, window_start_ms)
+);
 """
 
 TABLES = (
+    "assay_results",
+    "assays",
     "deployments",
     "pipeline_versions",
     "pipelines",

@@ -15,6 +15,8 @@ from emulator.clock import Clock, iso
 from emulator.config import EmulatorConfig
 from emulator.db import Database
 from emulator.faults import FaultInjector
+from emulator.inference_logs import InferenceLogStore
+from emulator.model_runner import ModelRunner
 from emulator.tokens import TokenService
 
 SERVICE_ACCOUNT_PREFIX = "service-account-"
@@ -43,12 +45,15 @@ class EmulatorState:
     model_dir: Path
     admin_user_id: str
     service_account_id: str
+    logs: InferenceLogStore
+    models: ModelRunner
 
     def reset(self) -> None:
         self.db.clear(keep_user_ids=[self.admin_user_id, self.service_account_id])
         for stored in self.model_dir.glob("*.model"):
             stored.unlink(missing_ok=True)
         self.tokens.forget_all()
+        self.logs.clear()
         self.faults.clear()
         self.clock.reset()
         with self.db.transaction():
@@ -72,7 +77,16 @@ def build_state(config: EmulatorConfig) -> EmulatorState:
     # client_credentials tokens act as this user, as Keycloak's service accounts do.
     service_id = _ensure_user(db, clock, SERVICE_ACCOUNT_PREFIX + config.client_id, None, True)
     state = EmulatorState(
-        config, db, clock, tokens, FaultInjector(), model_dir, admin_id, service_id
+        config,
+        db,
+        clock,
+        tokens,
+        FaultInjector(),
+        model_dir,
+        admin_id,
+        service_id,
+        InferenceLogStore(),
+        ModelRunner(),
     )
     if not db.one("SELECT 1 FROM workspace_users WHERE user_id = ?", (admin_id,)):
         with db.transaction():

@@ -14,9 +14,10 @@ import pytest
 from bot.wallaroo import ServiceAccountAuth, WallarooClient, build_http_client
 from emulator.app import create_app_for_state
 from emulator.config import EmulatorConfig
+from emulator.onnx_models import linear_regression_onnx
+from emulator.seed import seed_demo
 from emulator.server import serve_in_thread
 from emulator.state import EmulatorState, build_state
-from tests.onnx_model import linear_regression_onnx
 
 TOKEN_PATH = "/auth/realms/master/protocol/openid-connect/token"
 
@@ -28,6 +29,8 @@ class Emulator:
     state: EmulatorState
     # One client for the tests' raw calls: a new httpx client per call costs an SSL context.
     http: httpx.Client
+    # The ids seed_demo made, when started with seed_demo=True.
+    demo: dict[str, Any] | None = None
 
     @property
     def api_url(self) -> str:
@@ -91,8 +94,10 @@ def start_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callabl
                 EmulatorConfig(model_dir=model_dir, deployment_startup_seconds=5.0), **overrides
             )
             state = build_state(config)
-            url = stack.enter_context(serve_in_thread(create_app_for_state(state)))
-            return Emulator(url, config, state, http)
+            app = create_app_for_state(state)
+            demo = seed_demo(app, state) if config.seed_demo else None
+            url = stack.enter_context(serve_in_thread(app))
+            return Emulator(url, config, state, http, demo)
 
         yield start
 

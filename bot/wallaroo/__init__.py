@@ -7,6 +7,19 @@ from typing import TYPE_CHECKING
 import httpx
 import httpx_aiohttp
 
+from bot.wallaroo.assay_models import (
+    Assay,
+    AssayActive,
+    AssayConfig,
+    AssayResult,
+    AssaySummary,
+    AssayWindow,
+    Baseline,
+    FixedBaseline,
+    InferenceLogRecord,
+    SummarizerConfig,
+)
+from bot.wallaroo.assays import AssayCalls
 from bot.wallaroo.auth import ServiceAccountAuth
 from bot.wallaroo.client import WallarooClient
 from bot.wallaroo.errors import (
@@ -42,10 +55,20 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 __all__ = [
+    "Assay",
+    "AssayActive",
+    "AssayCalls",
+    "AssayConfig",
+    "AssayResult",
+    "AssaySummary",
+    "AssayWindow",
+    "Baseline",
     "DeploymentStatus",
     "EngineLbStatus",
     "EngineStatus",
     "Features",
+    "FixedBaseline",
+    "InferenceLogRecord",
     "InvitedUser",
     "Model",
     "ModelDetails",
@@ -54,6 +77,7 @@ __all__ = [
     "PipelineCopied",
     "PipelineCreated",
     "ServiceAccountAuth",
+    "SummarizerConfig",
     "Token",
     "User",
     "WallarooBadRequest",

@@ -6,7 +6,8 @@ import asyncio
 from collections.abc import AsyncIterable, Callable
 from typing import Any, BinaryIO
 
-from bot.wallaroo.calls import ApiCaller, OneShotStream, always, expect, ignore_body
+from bot.wallaroo.assays import AssayCalls
+from bot.wallaroo.calls import OneShotStream, always, expect, ignore_body
 from bot.wallaroo.models import (
     AffectedRows,
     DeploymentCreated,
@@ -34,9 +35,10 @@ from bot.wallaroo.models import (
 )
 
 
-class WallarooClient(ApiCaller):
+class WallarooClient(AssayCalls):
     """The MLOps API as typed methods. Reads are retried on transport errors and 5xx; writes
-    (invite, (de)activate, create, add/remove user, uploads, pipelines, (un)deploy) never are.
+    (invite, (de)activate, create, add/remove user, uploads, pipelines, (un)deploy, assay
+    create/set_active) never are. The assay methods live in `AssayCalls`.
 
     Built as `WallarooClient(http, api_url, auth, *, read_attempts=3, backoff_seconds=0.2)`;
     the httpx client belongs to whoever built it.

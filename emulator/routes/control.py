@@ -5,11 +5,12 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from emulator.clock import iso
-from emulator.errors import forbidden
+from emulator.errors import bad_request, forbidden
 from emulator.faults import Fault
 from emulator.identity import State
 from emulator.state import EmulatorState, get_state
@@ -59,6 +60,20 @@ async def clear_faults(state: State) -> dict:
 async def advance_clock(body: ClockRequest, state: State) -> dict:
     state.clock.advance(body.advance_seconds)
     return {"now": iso(state.clock.now())}
+
+
+@router.post("/logs")
+async def load_logs(request: Request, state: State) -> dict:
+    """Bulk-load inference log records: {"pipeline_name": ..., "records": [...]}."""
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        raise bad_request(f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict) or not isinstance(body.get("pipeline_name"), str):
+        raise bad_request("pipeline_name is required")
+    if "records" not in body:
+        raise bad_request("records is required")
+    return {"inserted": state.logs.add_records(body["pipeline_name"], body["records"])}
 
 
 @router.post("/reset")

@@ -1,4 +1,4 @@
-"""A real, tiny ONNX regression model (y = x·w + b), made with onnx's helpers."""
+"""Small real ONNX models made with onnx's helpers, for the demo data and the tests."""
 
 from __future__ import annotations
 
