@@ -32,7 +32,8 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server_process(args: list[str], port: int) -> Iterator[str]:
+def server_process(args: list[str], port: int) -> Iterator[tuple[str, int]]:
+    """Start a server process; yields its base URL and pid, stops it on exit."""
     process = subprocess.Popen(
         [sys.executable, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -44,7 +45,7 @@ def server_process(args: list[str], port: int) -> Iterator[str]:
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError(f"server {args} did not start")
             time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -134,7 +135,13 @@ async def measure(requests: int, concurrency: int, rounds: int) -> None:
         "0",
     ]
     trivial_server = server_process([__file__, "--serve-trivial", str(trivial_port)], trivial_port)
-    with trivial_server as trivial_base, server_process(emulator_args, emulator_port) as base:
+    with (
+        trivial_server as (trivial_base, _),
+        server_process(emulator_args, emulator_port) as (
+            base,
+            _,
+        ),
+    ):
         async with aiohttp.ClientSession() as session:
             name, headers = await prepare_deployment(session, base)
         status_url = base + "/v1/api/status/get_deployment"

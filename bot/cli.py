@@ -37,6 +37,11 @@ def _emulator_parser(commands: argparse._SubParsersAction) -> None:
         help="how long a deployment stays Starting before it is Running",
     )
     parser.add_argument("--token-seconds", type=int, default=3600, help="access token lifetime")
+    parser.add_argument(
+        "--seed-demo",
+        action="store_true",
+        help="load the drift demo: workspace housepricedrift, pipeline housepricepipe, an assay",
+    )
     parser.set_defaults(run=_run_emulator)
 
 

@@ -1,13 +1,12 @@
 """Inference logs, kept per pipeline as numpy columns so assays over millions of records stay fast.
 
-Records arrive in the tutorial's log shape (one tensor row each). They are held in memory: the
-emulator is for demos, tests and benchmarks, and a restart starting with empty logs is fine there.
+They are held in memory: the emulator is for demos, tests and benchmarks, and a restart that
+starts with empty logs is fine there. The JSON record shape is in log_records.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -67,14 +66,22 @@ def _merge(chunks: list[LogColumns]) -> LogColumns:
         return LogColumns(empty, np.empty((0, 0)), [], empty, np.empty(0, np.int32))
     if len(chunks) == 1 and _is_sorted(chunks[0].times):
         return chunks[0]
-    times = np.concatenate([c.times for c in chunks])
-    order = np.argsort(times, kind="stable")
+    merged = LogColumns(
+        np.concatenate([c.times for c in chunks]),
+        np.concatenate([c.inputs for c in chunks]),
+        [np.concatenate(parts) for parts in zip(*(c.outputs for c in chunks), strict=True)],
+        np.concatenate([c.elapsed for c in chunks]),
+        np.concatenate([c.model_codes for c in chunks]),
+    )
+    if _is_sorted(merged.times):
+        return merged  # bulk loads and live inference usually arrive in time order
+    order = np.argsort(merged.times, kind="stable")
     return LogColumns(
-        times[order],
-        np.concatenate([c.inputs for c in chunks])[order],
-        [np.concatenate(parts)[order] for parts in zip(*(c.outputs for c in chunks), strict=True)],
-        np.concatenate([c.elapsed for c in chunks])[order],
-        np.concatenate([c.model_codes for c in chunks])[order],
+        merged.times[order],
+        merged.inputs[order],
+        [o[order] for o in merged.outputs],
+        merged.elapsed[order],
+        merged.model_codes[order],
     )
 
 
@@ -95,86 +102,14 @@ class InferenceLogStore:
     def clear(self) -> None:
         self._pipelines.clear()
 
-    def add_records(self, pipeline_name: str, records: list[Any]) -> int:
-        """Append records in the tutorial's log shape; all or nothing."""
-        if not isinstance(records, list):
-            raise bad_request("records must be a list of inference log records")
-        if not records:
+    def add(self, pipeline_name: str, columns: LogColumns, models: list[tuple[str, str]]) -> int:
+        """Append decoded records whose model_codes index `models`; all or nothing."""
+        if not len(columns):
             return 0
-        columns, models = columns_from_records(records)
-        # Parsed in full before the log is touched, so a refused load leaves no trace.
         log = self._pipelines.get(pipeline_name) or PipelineLog()
         codes = np.array([log.model_code(name, version) for name, version in models], np.int32)
         columns.model_codes = codes[columns.model_codes]
         log.append(columns)
+        # Registered only once append has accepted the shapes: a refused load leaves no trace.
         self._pipelines[pipeline_name] = log
-        return len(records)
-
-
-def columns_from_records(records: list[Any]) -> tuple[LogColumns, list[tuple[str, str]]]:
-    """The records as columns; model_codes index the returned (name, version) list."""
-    models: dict[tuple[str, str], int] = {}
-    try:
-        times = np.fromiter((r["time"] for r in records), np.int64, len(records))
-        inputs = np.array([r["original_data"]["tensor"][0] for r in records], np.float64)
-        first_outputs = records[0]["outputs"]
-        outputs = [
-            np.array([r["outputs"][k]["Float"]["data"] for r in records], np.float64)
-            for k in range(len(first_outputs))
-        ]
-        elapsed = np.fromiter((r.get("elapsed", 0) for r in records), np.int64, len(records))
-        codes = np.fromiter(
-            (
-                models.setdefault((r["model_name"], r["model_version"]), len(models))
-                for r in records
-            ),
-            np.int32,
-            len(records),
-        )
-    except (KeyError, IndexError, TypeError, ValueError) as exc:
-        raise bad_request(describe_bad_record(records)) from exc
-    if inputs.ndim != 2 or any(o.ndim != 2 for o in outputs):
-        raise bad_request("every record's tensor row and output data must have the same length")
-    return LogColumns(times, inputs, outputs, elapsed, codes), list(models)
-
-
-def describe_bad_record(records: list[Any]) -> str:
-    """Find the first record that does not have the log shape, to say which and why."""
-    for index, record in enumerate(records):
-        try:
-            float(record["time"])
-            row = record["original_data"]["tensor"][0]
-            [float(v) for v in row]
-            [float(v) for v in record["outputs"][0]["Float"]["data"]]
-            str(record["model_name"]), str(record["model_version"])
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
-            return (
-                f"records[{index}] is not an inference log record ({type(exc).__name__}: {exc}); "
-                "expected time, model_name, model_version, original_data.tensor[[...]] and "
-                "outputs[{Float: {data}}]"
-            )
-    return "records differ in shape: every tensor row and output must have the same length"
-
-
-def render_records(log: PipelineLog, pipeline_name: str, rows: np.ndarray) -> list[dict]:
-    """The tutorial's log record shape for the given row indexes of log.columns()."""
-    cols = log.columns()
-    out = []
-    for i in rows.tolist():
-        name, version = log.models[cols.model_codes[i]]
-        out.append(
-            {
-                "check_failures": [],
-                "elapsed": int(cols.elapsed[i]),
-                "model_name": name,
-                "model_version": version,
-                "original_data": {"tensor": [cols.inputs[i].tolist()]},
-                "outputs": [
-                    {"Float": {"data": o[i].tolist(), "dim": [1, o.shape[1]], "v": 1}}
-                    for o in cols.outputs
-                ],
-                "pipeline_name": pipeline_name,
-                "time": int(cols.times[i]),
-            }
-        )
-    return out
+        return len(columns)

@@ -25,7 +25,7 @@ from emulator.assays.schedule import catch_up, catch_up_pipeline, skip_inactive_
 from emulator.clock import iso
 from emulator.errors import bad_request, not_found
 from emulator.identity import CurrentUser, context
-from emulator.inference_logs import render_records
+from emulator.log_records import render_records
 from emulator.state import EmulatorState
 
 router = APIRouter(prefix="/v1/api/assays")

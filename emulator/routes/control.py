@@ -5,14 +5,14 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from emulator.clock import iso
-from emulator.errors import bad_request, forbidden
+from emulator.errors import forbidden
 from emulator.faults import Fault
 from emulator.identity import State
+from emulator.log_records import decode_log_body
 from emulator.state import EmulatorState, get_state
 
 
@@ -65,15 +65,8 @@ async def advance_clock(body: ClockRequest, state: State) -> dict:
 @router.post("/logs")
 async def load_logs(request: Request, state: State) -> dict:
     """Bulk-load inference log records: {"pipeline_name": ..., "records": [...]}."""
-    try:
-        body = orjson.loads(await request.body())
-    except orjson.JSONDecodeError as exc:
-        raise bad_request(f"the body is not valid JSON: {exc}") from exc
-    if not isinstance(body, dict) or not isinstance(body.get("pipeline_name"), str):
-        raise bad_request("pipeline_name is required")
-    if "records" not in body:
-        raise bad_request("records is required")
-    return {"inserted": state.logs.add_records(body["pipeline_name"], body["records"])}
+    pipeline_name, columns, models = decode_log_body(await request.body())
+    return {"inserted": state.logs.add(pipeline_name, columns, models)}
 
 
 @router.post("/reset")

@@ -1,0 +1,67 @@
+"""The installed command line: `wallaroo-chatops emulator` serves a working MLOps API."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from emulator.config import DEFAULT_ADMIN_EMAIL, DEFAULT_CLIENT_SECRET
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def emulator_process() -> str:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "emulator", "--port", str(port), "--seed-demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"the emulator exited: {process.stdout.read()}")
+            try:
+                httpx.post(f"{base}/v1/api/features/list", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_emulator_command_serves_the_seeded_demo(emulator_process: str) -> None:
+    token = httpx.post(
+        f"{emulator_process}/auth/realms/master/protocol/openid-connect/token",
+        data={"grant_type": "password", "username": DEFAULT_ADMIN_EMAIL, "password": "admin"},
+        auth=("api-client", DEFAULT_CLIENT_SECRET),
+    ).json()["access_token"]
+    workspaces = httpx.post(
+        f"{emulator_process}/v1/api/workspaces/list",
+        json={},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()["workspaces"]
+    assert "housepricedrift" in [w["name"] for w in workspaces]
+
+
+def test_unknown_command_is_refused_with_usage() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "launch-rockets"], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "invalid choice" in result.stderr and "emulator" in result.stderr
