@@ -22,15 +22,9 @@ import msgspec
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.emulator_throughput import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    TOKEN_PATH,
-    free_port,
-    server_process,
-)
+from bench.common import CLIENT_SECRET, free_port, server_process, service_token_headers
+from emulator.seed import DAY_MS, assay_request
 
-DAY_MS = 86_400_000
 FEATURES = 17
 PIPELINE, MODEL = "benchpipe", "benchmodel"
 
@@ -62,50 +56,6 @@ def record_batches(total: int, batch: int, first_day_ms: int) -> Iterator[bytes]
         yield msgspec.json.encode({"pipeline_name": PIPELINE, "records": records})
 
 
-def assay_config(workspace_id: int, pipeline_id: int, first_day_ms: int) -> dict:
-    def iso(ms: int) -> str:
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
-
-    return {
-        "name": "bench assay",
-        "pipeline_id": pipeline_id,
-        "pipeline_name": PIPELINE,
-        "active": True,
-        "status": "created",
-        "iopath": "input 0 0",
-        "baseline": {
-            "Fixed": {
-                "pipeline": PIPELINE,
-                "model": MODEL,
-                "start_at": iso(first_day_ms),
-                "end_at": iso(first_day_ms + DAY_MS),
-            }
-        },
-        "window": {
-            "pipeline": PIPELINE,
-            "model": MODEL,
-            "width": "24 hours",
-            "start": None,
-            "interval": None,
-        },
-        "summarizer": {
-            "type": "UnivariateContinuous",
-            "bin_mode": "Quantile",
-            "aggregation": "Density",
-            "metric": "PSI",
-            "num_bins": 5,
-            "bin_weights": None,
-            "bin_width": None,
-            "provided_edges": None,
-            "add_outlier_edges": True,
-        },
-        "warning_threshold": 0.05,
-        "alert_threshold": 0.1,
-        "run_until": None,
-        "workspace_id": workspace_id,
-    }
-
-
 def peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -118,12 +68,7 @@ async def measure(total: int, batch: int, runs: int, concurrency: int) -> None:
     args = ["-m", "bot", "emulator", "--port", str(port), "--client-secret", CLIENT_SECRET]
     with server_process(args, port) as (base, pid):
         async with aiohttp.ClientSession() as session:
-            basic = {"Authorization": aiohttp.encode_basic_auth(CLIENT_ID, CLIENT_SECRET)}
-            async with session.post(
-                base + TOKEN_PATH, data={"grant_type": "client_credentials"}, headers=basic
-            ) as response:
-                token = (await response.json())["access_token"]
-            headers = {"Authorization": f"Bearer {token}"}
+            headers = await service_token_headers(session, base)
 
             async def call(path: str, body: dict) -> object:
                 async with session.post(
@@ -168,7 +113,15 @@ async def measure(total: int, batch: int, runs: int, concurrency: int) -> None:
             del bodies
             rss_after_load = peak_rss_mib(pid)
 
-            config = assay_config(workspace["workspace_id"], pipeline["pipeline_pk_id"], first_day)
+            config = assay_request(
+                name="bench assay",
+                workspace_id=workspace["workspace_id"],
+                pipeline_id=pipeline["pipeline_pk_id"],
+                pipeline=PIPELINE,
+                model=MODEL,
+                baseline_start_ms=first_day,
+                baseline_end_ms=first_day + DAY_MS,
+            )
             timings, windows, statuses = [], 0, {}
             for _ in range(runs):
                 started = time.perf_counter()

@@ -11,44 +11,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import socket
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from pathlib import Path
 
 import aiohttp
 
-CLIENT_ID, CLIENT_SECRET = "api-client", "bench-secret"
-TOKEN_PATH = "/auth/realms/master/protocol/openid-connect/token"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def server_process(args: list[str], port: int) -> Iterator[tuple[str, int]]:
-    """Start a server process; yields its base URL and pid, stops it on exit."""
-    process = subprocess.Popen(
-        [sys.executable, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                break
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"server {args} did not start")
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}", process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import (
+    CLIENT_SECRET,
+    free_port,
+    server_process,
+    service_token_headers,
+)
 
 
 def serve_trivial(port: int) -> None:
@@ -66,12 +42,7 @@ def serve_trivial(port: int) -> None:
 
 async def prepare_deployment(session: aiohttp.ClientSession, base: str) -> tuple[str, dict]:
     """Log in, create a pipeline, deploy it; the status call and its headers."""
-    basic = {"Authorization": aiohttp.encode_basic_auth(CLIENT_ID, CLIENT_SECRET)}
-    async with session.post(
-        base + TOKEN_PATH, data={"grant_type": "client_credentials"}, headers=basic
-    ) as response:
-        token = (await response.json())["access_token"]
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = await service_token_headers(session, base)
 
     async def call(path: str, body: dict) -> dict:
         async with session.post(f"{base}/v1/api/{path}", json=body, headers=headers) as response:

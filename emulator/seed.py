@@ -100,24 +100,48 @@ async def _seed(app: FastAPI, state: EmulatorState) -> dict[str, Any]:
 
 
 def demo_assay(workspace_id: int, pipeline_id: int, first_day_ms: int) -> dict[str, Any]:
+    return assay_request(
+        name=ASSAY,
+        workspace_id=workspace_id,
+        pipeline_id=pipeline_id,
+        pipeline=PIPELINE,
+        model=MODEL,
+        baseline_start_ms=first_day_ms,
+        baseline_end_ms=first_day_ms + DAY_MS,
+    )
+
+
+def assay_request(
+    *,
+    name: str,
+    workspace_id: int,
+    pipeline_id: int,
+    pipeline: str,
+    model: str,
+    baseline_start_ms: int,
+    baseline_end_ms: int,
+    warning_threshold: float | None = 0.05,
+    alert_threshold: float = 0.1,
+) -> dict[str, Any]:
+    """A daily PSI assay on input 0 0, in the tutorial's request shape."""
     return {
-        "name": ASSAY,
+        "name": name,
         "pipeline_id": pipeline_id,
-        "pipeline_name": PIPELINE,
+        "pipeline_name": pipeline,
         "active": True,
         "status": "created",
         "iopath": "input 0 0",
         "baseline": {
             "Fixed": {
-                "pipeline": PIPELINE,
-                "model": MODEL,
-                "start_at": format_time_z(first_day_ms),
-                "end_at": format_time_z(first_day_ms + DAY_MS),
+                "pipeline": pipeline,
+                "model": model,
+                "start_at": format_time_z(baseline_start_ms),
+                "end_at": format_time_z(baseline_end_ms),
             }
         },
         "window": {
-            "pipeline": PIPELINE,
-            "model": MODEL,
+            "pipeline": pipeline,
+            "model": model,
             "width": "24 hours",
             "start": None,
             "interval": None,
@@ -133,8 +157,8 @@ def demo_assay(workspace_id: int, pipeline_id: int, first_day_ms: int) -> dict[s
             "provided_edges": None,
             "add_outlier_edges": True,
         },
-        "warning_threshold": 0.05,
-        "alert_threshold": 0.1,
+        "warning_threshold": warning_threshold,
+        "alert_threshold": alert_threshold,
         "run_until": None,
         "workspace_id": workspace_id,
     }

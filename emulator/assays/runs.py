@@ -111,6 +111,30 @@ def run_windows(
     )
 
 
+def _record_head(
+    who: AssayIdentity,
+    plan: AssayPlan,
+    baseline: Baseline,
+    window_summary: dict[str, Any],
+    created_ms: int,
+    started: float,
+) -> dict[str, Any]:
+    """The fields every result record starts with, in the tutorial's order."""
+    return {
+        "assay_id": who.assay_id,
+        "name": who.name,
+        "created_at": created_ms,
+        "elapsed_millis": int((time.perf_counter() - started) * 1000),
+        "pipeline_id": who.pipeline_id,
+        "pipeline_name": who.pipeline_name,
+        "iopath": who.iopath,
+        "baseline_summary": baseline.summary,
+        "window_summary": window_summary,
+        "warning_threshold": plan.warning_threshold,
+        "alert_threshold": plan.alert_threshold,
+    }
+
+
 def result_record(
     who: AssayIdentity,
     plan: AssayPlan,
@@ -121,17 +145,7 @@ def result_record(
 ) -> dict[str, Any]:
     """A result in the tutorial's shape (plus the newer servers' window_start)."""
     return {
-        "assay_id": who.assay_id,
-        "name": who.name,
-        "created_at": created_ms,
-        "elapsed_millis": int((time.perf_counter() - started) * 1000),
-        "pipeline_id": who.pipeline_id,
-        "pipeline_name": who.pipeline_name,
-        "iopath": who.iopath,
-        "baseline_summary": baseline.summary,
-        "window_summary": window.summary,
-        "warning_threshold": plan.warning_threshold,
-        "alert_threshold": plan.alert_threshold,
+        **_record_head(who, plan, baseline, window.summary, created_ms, started),
         "score": window.score,
         "scores": window.scores,
         "index": window.index,
@@ -149,17 +163,7 @@ def baseline_record(
     window_summary = {**baseline.summary, "edge_names": window_names}
     bins = len(baseline.counts)
     return {
-        "assay_id": who.assay_id,
-        "name": who.name,
-        "created_at": created_ms,
-        "elapsed_millis": int((time.perf_counter() - started) * 1000),
-        "pipeline_id": who.pipeline_id,
-        "pipeline_name": who.pipeline_name,
-        "iopath": who.iopath,
-        "baseline_summary": baseline.summary,
-        "window_summary": window_summary,
-        "warning_threshold": plan.warning_threshold,
-        "alert_threshold": plan.alert_threshold,
+        **_record_head(who, plan, baseline, window_summary, created_ms, started),
         "score": 0.0,
         "scores": [0.0] * bins,
         "index": None,

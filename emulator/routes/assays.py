@@ -59,6 +59,18 @@ class GetResults(BaseModel):
     pipeline_id: StrictInt | None = None
 
 
+def time_filter(body: GetBaseline | GetResults) -> tuple[int | None, int | None]:
+    """The optional start/end of a listing as epoch ms; also checks its limit."""
+    if body.limit is not None and body.limit < 1:
+        raise bad_request("limit must be at least 1")
+    try:
+        start = parse_time_ms(body.start, "start") if body.start else None
+        end = parse_time_ms(body.end, "end") if body.end else None
+    except AssayConfigError as exc:
+        raise bad_request(str(exc)) from exc
+    return start, end
+
+
 def checked_plan(state: EmulatorState, caller: CurrentUser, body: AssayRequest) -> AssayPlan:
     """The plan of a request whose pipeline and workspace the caller may use."""
     pipeline = pipeline_for(state.db, caller, body.pipeline_id)
@@ -197,13 +209,7 @@ async def get_baseline(body: GetBaseline, request: Request) -> list[dict]:
     )
     if exists is None:
         raise not_found(f"pipeline {body.pipeline_name} not found in workspace {body.workspace_id}")
-    if body.limit is not None and body.limit < 1:
-        raise bad_request("limit must be at least 1")
-    try:
-        start = parse_time_ms(body.start, "start") if body.start else None
-        end = parse_time_ms(body.end, "end") if body.end else None
-    except AssayConfigError as exc:
-        raise bad_request(str(exc)) from exc
+    start, end = time_filter(body)
     if not state.logs.has(body.pipeline_name):
         return []
     log = state.logs.pipeline(body.pipeline_name)
@@ -224,13 +230,7 @@ async def get_results(body: GetResults, request: Request) -> list[dict]:
     row = assay_row(state, caller, body.assay_id)
     if body.pipeline_id is not None and body.pipeline_id != row["pipeline_id"]:
         raise not_found(f"assay {body.assay_id} is not on pipeline {body.pipeline_id}")
-    if body.limit is not None and body.limit < 1:
-        raise bad_request("limit must be at least 1")
-    try:
-        start = parse_time_ms(body.start, "start") if body.start else None
-        end = parse_time_ms(body.end, "end") if body.end else None
-    except AssayConfigError as exc:
-        raise bad_request(str(exc)) from exc
+    start, end = time_filter(body)
     catch_up(state, row)
     sql = "SELECT id, result FROM assay_results WHERE assay_id = ?"
     params: list[int] = [body.assay_id]
