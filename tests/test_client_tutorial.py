@@ -114,6 +114,12 @@ async def test_tutorial_walk(
         {"id": "deploywithmodel", "steps": [{"ModelInference": {"models": [step]}}]},
     )
 
+    listed = await client.list_pipelines(workspace_id)
+    assert [(p.pipeline.name, p.workspace.id) for p in listed] == [
+        ("emptypipeline", workspace_id),
+        ("pipelinewithmodel", workspace_id),
+    ]
+
     # Deploy both, wait for Running
     empty_deployment = await client.deploy_pipeline(
         empty.pipeline_pk_id, empty.pipeline_variant_pk_id, "emptydeploy"

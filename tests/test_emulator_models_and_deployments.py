@@ -270,3 +270,21 @@ class TestControlApi:
             "service-account-api-client",
         ]
         assert [w["id"] for w in admin.ok("workspaces/list")["workspaces"]] == [1]
+
+
+def test_list_pipelines_answers_the_sdks_shape_and_filters_by_workspace(
+    emulator: Emulator, admin: Api
+) -> None:
+    other = admin.ok("workspaces/create", {"workspace_name": "other"})["workspace_id"]
+    admin.ok("pipelines/create", {"pipeline_id": "p1", "workspace_id": 1, "definition": {}})
+    admin.ok("pipelines/create", {"pipeline_id": "p2", "workspace_id": other, "definition": {}})
+    everything = admin.ok("pipelines/list_pipelines")["pipelines"]
+    assert [(p["pipeline"]["name"], p["workspace"]["id"]) for p in everything] == [
+        ("p1", 1),
+        ("p2", other),
+    ]
+    assert set(everything[0]) == {"pipeline", "workspace", "plateau_topic"}
+    assert set(everything[0]["pipeline"]) == {"id", "name", "created_at", "updated_at"}
+    only = admin.ok("pipelines/list_pipelines", {"workspace_id": other})["pipelines"]
+    assert [p["pipeline"]["name"] for p in only] == ["p2"]
+    assert admin.post("pipelines/list_pipelines", {"workspace_id": 999}).status_code == 404

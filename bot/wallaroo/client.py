@@ -10,9 +10,6 @@ from bot.wallaroo.assays import AssayCalls
 from bot.wallaroo.calls import OneShotStream, always, expect, ignore_body
 from bot.wallaroo.models import (
     AffectedRows,
-    DeploymentCreated,
-    DeploymentStatus,
-    ExternalUrl,
     Features,
     InvitedUser,
     Model,
@@ -23,8 +20,6 @@ from bot.wallaroo.models import (
     ModelVersion,
     ModelVersionList,
     ModelWithVersions,
-    PipelineCopied,
-    PipelineCreated,
     User,
     UsersEnvelope,
     Workspace,
@@ -33,12 +28,14 @@ from bot.wallaroo.models import (
     WorkspaceUser,
     WorkspaceUsersEnvelope,
 )
+from bot.wallaroo.pipelines import PipelineCalls
 
 
-class WallarooClient(AssayCalls):
+class WallarooClient(PipelineCalls, AssayCalls):
     """The MLOps API as typed methods. Reads are retried on transport errors and 5xx; writes
     (invite, (de)activate, create, add/remove user, uploads, pipelines, (un)deploy, assay
-    create/set_active) never are. The assay methods live in `AssayCalls`.
+    create/set_active) never are. Pipelines and deployments live in `PipelineCalls`, assays in
+    `AssayCalls`.
 
     Built as `WallarooClient(http, api_url, auth, *, read_attempts=3, backoff_seconds=0.2)`;
     the httpx client belongs to whoever built it.
@@ -211,87 +208,6 @@ class WallarooClient(AssayCalls):
         return await self._call(
             "models/get", {"id": model_id}, read_only=True, parse=expect(ModelWithVersions)
         )
-
-    # Pipelines and deployments
-
-    async def create_pipeline(
-        self, workspace_id: int, name: str, definition: dict[str, Any] | None = None
-    ) -> PipelineCreated:
-        """Create pipeline `name`, or a new version of it if the name exists."""
-        body = {"pipeline_id": name, "workspace_id": workspace_id, "definition": definition or {}}
-        return await self._call(
-            "pipelines/create", body, read_only=False, parse=expect(PipelineCreated)
-        )
-
-    async def copy_pipeline(
-        self,
-        workspace_id: int,
-        source_pipeline_id: int,
-        new_name: str,
-        *,
-        deploy: str | None = None,
-        engine_config: dict[str, Any] | None = None,
-        pipeline_version: str | None = None,
-    ) -> PipelineCopied:
-        body: dict[str, Any] = {
-            "name": new_name,
-            "workspace_id": workspace_id,
-            "source_pipeline": source_pipeline_id,
-        }
-        optional = {
-            "deploy": deploy,
-            "engine_config": engine_config,
-            "pipeline_version": pipeline_version,
-        }
-        body.update({key: value for key, value in optional.items() if value is not None})
-        return await self._call(
-            "pipelines/copy", body, read_only=False, parse=expect(PipelineCopied)
-        )
-
-    async def deploy_pipeline(
-        self,
-        pipeline_id: int,
-        pipeline_version_pk_id: int,
-        deploy_id: str,
-        *,
-        models: list[dict[str, Any]] | None = None,
-        model_ids: list[int] | None = None,
-        engine_config: dict[str, Any] | None = None,
-    ) -> int:
-        """Deploy a pipeline version as `deploy_id`; answers the deployment's int id."""
-        body: dict[str, Any] = {
-            "deploy_id": deploy_id,
-            "pipeline_version_pk_id": pipeline_version_pk_id,
-            "pipeline_id": pipeline_id,
-        }
-        optional = {"models": models, "model_ids": model_ids, "engine_config": engine_config}
-        body.update({key: value for key, value in optional.items() if value is not None})
-        created = await self._call(
-            "pipelines/deploy", body, read_only=False, parse=expect(DeploymentCreated)
-        )
-        return created.id
-
-    async def undeploy_pipeline(self, pipeline_id: int, deployment_id: int) -> None:
-        body = {"pipeline_id": pipeline_id, "deployment_id": deployment_id}
-        await self._call("pipelines/undeploy", body, read_only=False, parse=ignore_body)
-
-    async def get_deployment_status(self, deploy_id: str, deployment_id: int) -> DeploymentStatus:
-        """Status of a deployment; WallarooNotFound once it has been undeployed."""
-        return await self._call(
-            "status/get_deployment",
-            {"name": f"{deploy_id}-{deployment_id}"},
-            read_only=True,
-            parse=expect(DeploymentStatus),
-        )
-
-    async def get_pipeline_external_url(self, workspace_id: int, pipeline_name: str) -> str:
-        found = await self._call(
-            "admin/get_pipeline_external_url",
-            {"workspace_id": workspace_id, "pipeline_name": pipeline_name},
-            read_only=True,
-            parse=expect(ExternalUrl),
-        )
-        return found.url
 
     async def list_features(self) -> Features:
         return await self._call("features/list", {}, read_only=True, parse=expect(Features))

@@ -104,6 +104,31 @@ class PipelineCopied(WallarooModel):
     deployment: Any | None = None
 
 
+class ListedPipeline(WallarooModel):
+    id: int
+    name: str
+    created_at: str
+    updated_at: str
+
+
+class ListedWorkspace(WallarooModel):
+    id: int
+    name: str
+    archived: bool = False
+    created_by: str | None = None
+    created_at: str | None = None
+
+
+class PipelineListing(WallarooModel):
+    pipeline: ListedPipeline
+    workspace: ListedWorkspace
+    plateau_topic: str | None = None
+
+
+class PipelineListings(WallarooModel):
+    pipelines: list[PipelineListing]
+
+
 class EngineStatus(WallarooModel):
     ip: str | None = None
     name: str

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, StrictInt, StrictStr
 
-from emulator.access import pipeline_for, require_valid_name, workspace_for
+from emulator.access import membership, pipeline_for, require_valid_name, workspace_for
 from emulator.clock import iso
 from emulator.deployments import models_in_definition, resolve_models
 from emulator.errors import bad_request, not_found
@@ -251,3 +251,47 @@ async def undeploy_pipeline(body: UndeployPipeline, request: Request) -> dict:
         )
     db.execute("UPDATE deployments SET active = 0 WHERE id = ?", (body.deployment_id,))
     return {}
+
+
+class ListPipelines(BaseModel):
+    workspace_id: StrictInt | None = None
+
+
+@router.post("/list_pipelines")
+async def list_pipelines(body: ListPipelines, request: Request) -> dict:
+    """Not in the tutorial; the shape is the one Wallaroo's SDK reads."""
+    state, caller = context(request)
+    db = state.db
+    sql = (
+        "SELECT p.*, w.name AS workspace_name, w.archived, w.created_by,"
+        " w.created_at AS workspace_created_at FROM pipelines p"
+        " JOIN workspaces w ON w.id = p.workspace_id"
+    )
+    if body.workspace_id is not None:
+        workspace_for(db, caller, body.workspace_id)
+        rows = db.all(sql + " WHERE p.workspace_id = ? ORDER BY p.id", (body.workspace_id,))
+    else:
+        rows = db.all(sql + " ORDER BY p.id")
+        if not caller.is_admin:
+            rows = [r for r in rows if membership(db, r["workspace_id"], caller.id)]
+    return {"pipelines": [render_listing(r) for r in rows]}
+
+
+def render_listing(row: sqlite3.Row) -> dict:
+    return {
+        "pipeline": {
+            "id": row["id"],
+            "name": row["name"],
+            "created_at": row["created_at"],
+            "updated_at": row["updated_at"],
+        },
+        "workspace": {
+            "id": row["workspace_id"],
+            "name": row["workspace_name"],
+            "archived": bool(row["archived"]),
+            "created_by": row["created_by"],
+            "group_id": str(row["workspace_id"]),
+            "created_at": row["workspace_created_at"],
+        },
+        "plateau_topic": f"pipeline-{row['id']}-inference",
+    }
