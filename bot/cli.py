@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
+from typing import Literal
 
+from bot.settings import Settings
 from emulator.config import (
     DEFAULT_ADMIN_EMAIL,
     DEFAULT_ADMIN_PASSWORD,
@@ -72,12 +75,121 @@ def _run_emulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "audit",
+        help="export or verify the audit log",
+        description="Read the audit log in the database DATABASE_URL names.",
+    )
+    actions = parser.add_subparsers(dest="audit_action", required=True, metavar="ACTION")
+    export = actions.add_parser("export", help="write every audit row to stdout, oldest first")
+    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    actions.add_parser(
+        "verify", help="check the hash chain; exit 1 naming the first edited, deleted or moved row"
+    )
+    parser.set_defaults(run=_run_audit)
+
+
+def _run_audit(args: argparse.Namespace) -> int:
+    return asyncio.run(_audit(args.audit_action, getattr(args, "format", "jsonl")))
+
+
+async def _audit(action: Literal["export", "verify"], fmt: Literal["jsonl", "csv"]) -> int:
+    # Imported here: the other commands never need SQLAlchemy loaded.
+    from sqlalchemy.engine import make_url
+
+    from storage.audit import AuditEntry, export_entries, verify_chain
+    from storage.database import has_table, make_engine, session_factory
+
+    database_url = Settings().database_url
+    engine = make_engine(database_url)
+    try:
+        # Creating the table here would make a mistyped DATABASE_URL look like an empty, good log.
+        if not await has_table(engine, AuditEntry.__tablename__):
+            shown = make_url(database_url).render_as_string(hide_password=True)
+            print(f"no audit log in {shown}", file=sys.stderr)
+            return 2
+        async with session_factory(engine)() as session:
+            if action == "export":
+                async for line in export_entries(session, fmt):
+                    sys.stdout.write(line)
+                return 0
+            report = await verify_chain(session)
+    finally:
+        await engine.dispose()
+    if report.ok:
+        print(f"audit log OK: {report.rows_checked} rows")
+        return 0
+    print(f"audit log BROKEN at row {report.first_bad_id}: {report.problem}")
+    return 1
+
+
+def _console_parsers(commands: argparse._SubParsersAction) -> None:
+    for name, help_text in (
+        ("demo", "the seeded emulator, the bot and the console together (no Slack needed)"),
+        ("console", "the console against the configured Wallaroo (WALLAROO_API_URL, ...)"),
+    ):
+        parser = commands.add_parser(name, help=help_text, description=help_text)
+        parser.add_argument(
+            "--as",
+            dest="as_user",
+            default="UDEMOADMIN" if name == "demo" else "UCONSOLE",
+            metavar="USER_ID",
+            help="the Slack user id to act as",
+        )
+        parser.set_defaults(run=_run_demo if name == "demo" else _run_console)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return run_demo(args.as_user)
+
+
+def _run_console(args: argparse.Namespace) -> int:
+    from bot.demo import run_console_command
+
+    return run_console_command(args.as_user)
+
+
+def _slack_parsers(commands: argparse._SubParsersAction) -> None:
+    serve = commands.add_parser("serve", help="HTTP mode: POST /slack/events, GET /healthz")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.set_defaults(run=_run_serve)
+    socket = commands.add_parser("socket", help="Socket Mode (one process; needs SLACK_APP_TOKEN)")
+    socket.set_defaults(run=_run_socket)
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bot.http import create_http_app
+    from bot.settings import Settings
+
+    uvicorn.run(create_http_app(Settings()), host=args.host, port=args.port, access_log=False)
+    return 0
+
+
+def _run_socket(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.http import run_socket_mode
+    from bot.settings import Settings
+
+    asyncio.run(run_socket_mode(Settings()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wallaroo-chatops", description="Run a Wallaroo instance from Slack."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _console_parsers(commands)
+    _slack_parsers(commands)
     _emulator_parser(commands)
+    _audit_parser(commands)
     return parser
 
 

@@ -11,22 +11,30 @@ import uvicorn
 from starlette.types import ASGIApp
 
 
-def _config(app: ASGIApp, host: str, port: int, log_level: str) -> uvicorn.Config:
+def _config(
+    app: ASGIApp, host: str, port: int, log_level: str, lifespan: str = "off"
+) -> uvicorn.Config:
     return uvicorn.Config(
-        app, host=host, port=port, log_level=log_level, access_log=False, lifespan="off"
+        app, host=host, port=port, log_level=log_level, access_log=False, lifespan=lifespan
     )
 
 
-def serve_forever(app: ASGIApp, host: str, port: int, log_level: str = "info") -> None:
-    uvicorn.Server(_config(app, host, port, log_level)).run()
+def serve_forever(
+    app: ASGIApp, host: str, port: int, log_level: str = "info", lifespan: str = "off"
+) -> None:
+    uvicorn.Server(_config(app, host, port, log_level, lifespan)).run()
 
 
 @contextmanager
 def serve_in_thread(
-    app: ASGIApp, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning"
+    app: ASGIApp,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    log_level: str = "warning",
+    lifespan: str = "off",
 ) -> Iterator[str]:
     """Serve `app` on a free port in a daemon thread; yields its base URL, stops on exit."""
-    server = uvicorn.Server(_config(app, host, port, log_level))
+    server = uvicorn.Server(_config(app, host, port, log_level, lifespan))
     # uvicorn installs signal handlers only on the main thread; a thread must not try.
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)

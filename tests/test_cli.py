@@ -65,3 +65,30 @@ def test_unknown_command_is_refused_with_usage() -> None:
     )
     assert result.returncode == 2
     assert "invalid choice" in result.stderr and "emulator" in result.stderr
+
+
+def test_demo_answers_piped_commands_and_exits() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "demo"],
+        input="/wallaroo workspaces\n/wallaroo pipelines housepricedrift\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "$ /wallaroo workspaces" in out and "housepricedrift" in out
+    assert "$ /wallaroo pipelines housepricedrift" in out and "housepricepipe" in out
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_as_a_viewer_is_refused_writes() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--as", "UVIEWER1"],
+        input="workspace create mine\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "operator" in result.stdout and "viewer" in result.stdout

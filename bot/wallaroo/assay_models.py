@@ -160,6 +160,7 @@ class Assay(WallarooModel):
     baseline: dict[str, Any]
     window: dict[str, Any]
     summarizer: dict[str, Any]
+    iopath: str | None = None  # newer servers list it; the tutorial's listing does not
 
 
 class AssayActive(WallarooModel):

@@ -117,6 +117,8 @@ def render_assay(row: sqlite3.Row) -> dict:
         "baseline": request.baseline.model_dump(),
         "window": request.window.model_dump(),
         "summarizer": request.summarizer,
+        # Not in the tutorial's listing; newer servers send it, and a re-run needs it.
+        "iopath": request.iopath,
     }
 
 

@@ -1,0 +1,53 @@
+"""`wallaroo-chatops demo`: the seeded emulator, the bot on a local SQLite file, the console.
+
+Everything runs in this process on loopback and disappears at exit, so it works on a fresh
+machine with no Slack and no Wallaroo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+from bot.console import run_console
+from bot.services import open_services
+from bot.settings import Settings
+from handlers.context import Actor
+
+TOKEN_PATH = "/auth/realms/master/protocol/openid-connect/token"
+
+
+def run_demo(user_id: str) -> int:
+    # The emulator is imported only here and in the `emulator` command: the bot never needs it.
+    from emulator.app import create_app
+    from emulator.config import EmulatorConfig
+    from emulator.server import serve_in_thread
+
+    with tempfile.TemporaryDirectory(prefix="wallaroo-chatops-demo-") as tmp:
+        config = EmulatorConfig(seed_demo=True, model_dir=Path(tmp) / "models")
+        if sys.stdin.isatty():
+            print("Starting the Wallaroo emulator with the drift demo…", flush=True)
+        with serve_in_thread(create_app(config)) as url:
+            settings = Settings(
+                wallaroo_api_url=f"{url}/v1/api",
+                wallaroo_token_url=url + TOKEN_PATH,
+                wallaroo_client_id=config.client_id,
+                wallaroo_client_secret=config.client_secret,
+                wallaroo_username=None,
+                wallaroo_password=None,
+                database_url=f"sqlite:///{tmp}/chatops.db",
+                # The demo's user runs everything; `--as` another id to see a viewer's refusals.
+                chatops_admins="UDEMOADMIN",
+            )
+            return asyncio.run(_console(settings, user_id))
+
+
+def run_console_command(user_id: str) -> int:
+    return asyncio.run(_console(Settings(), user_id))
+
+
+async def _console(settings: Settings, user_id: str) -> int:
+    async with open_services(settings) as services:
+        return await run_console(services, Actor(user_id=user_id, user_name=user_id))

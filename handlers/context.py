@@ -1,0 +1,50 @@
+"""What every handler gets (who asks, with what role, through which services) and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.services import Services
+from handlers.blocks import Reply
+from storage.roles import Role
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The Slack user behind a command or click, and where they are."""
+
+    user_id: str
+    user_name: str = ""
+    team_id: str = ""
+    channel_id: str = ""
+
+
+@dataclass(frozen=True)
+class Context:
+    services: Services
+    actor: Actor
+    role: Role
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A handler's reply plus what the audit log should say about it."""
+
+    reply: Reply
+    target: str = ""
+    outcome: str = "ok"
+
+
+class CommandProblem(Exception):
+    """Input that parsed but cannot be acted on: an unknown name, an ambiguous one."""
+
+    def __init__(self, message: str, suggestion: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.suggestion = suggestion
+
+
+def page_of(args: dict[str, object]) -> int:
+    """The `page N` a list command was given (1 when none)."""
+    page = args.get("page")
+    return page if isinstance(page, int) and page > 0 else 1

@@ -1,0 +1,59 @@
+"""status WS PIPELINE | url WS PIPELINE (deploy and undeploy arrive with approvals)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from bot.wallaroo import DeploymentStatus, WallarooNotFound
+from handlers.blocks import Reply, context, error_reply, fields, header, ok_reply, status_emoji
+from handlers.context import CommandProblem, Context, Outcome
+from handlers.grammar import Command
+from handlers.lookup import find_pipeline, find_workspace
+from handlers.mrkdwn import escape
+
+
+def deployment_from_url(url: str) -> tuple[str, int]:
+    """The external URL ends in /infer/{deploy_id}-{deployment id}/{pipeline}: the one
+    place the MLOps API tells which deployment serves a pipeline."""
+    parts = urlsplit(url).path.rstrip("/").split("/")
+    deploy_id, _, number = parts[-2].rpartition("-")
+    if not deploy_id or not number.isdigit():
+        raise CommandProblem(f"Wallaroo answered an inference URL I cannot read: {escape(url)}")
+    return deploy_id, int(number)
+
+
+def render_status(pipeline: str, status: DeploymentStatus) -> Reply:
+    emoji = status_emoji(status.status)
+    pairs = [("Status", f"{emoji} {escape(status.status)}")]
+    for engine in status.engines:
+        detail = "; ".join(engine.details[:2]) or escape(engine.reason or "")
+        pairs.append((f"Engine {escape(engine.name)}", f"{escape(engine.status)} {escape(detail)}"))
+    models = (status.engines[0].model_statuses or {}).get("models", []) if status.engines else []
+    blocks = [header(f"{pipeline}: {status.status}"), *fields(pairs)]
+    if models:
+        names = ", ".join(f"{escape(m.get('name'))} ({escape(m.get('status'))})" for m in models)
+        blocks.append(context(f"Models: {names}"))
+    return Reply(text=f"{pipeline} is {status.status}", blocks=blocks)
+
+
+async def run(ctx: Context, cmd: Command) -> Outcome:
+    if cmd.action in ("deploy", "undeploy"):
+        reply = error_reply(
+            f"`{cmd.action}` goes through an approval request, which this version of the bot "
+            "does not have yet; nothing was changed."
+        )
+        return Outcome(reply, outcome="invalid")
+    client = ctx.services.wallaroo
+    workspace = await find_workspace(client, cmd.args["workspace"])
+    listing = await find_pipeline(client, workspace, cmd.args["pipeline"])
+    name = listing.pipeline.name
+    target = f"pipeline {name}"
+    try:
+        url = await client.get_pipeline_external_url(workspace.id, name)
+    except WallarooNotFound:
+        return Outcome(ok_reply(f"*{escape(name)}* is not deployed."), target=target)
+    if cmd.action == "url":
+        return Outcome(ok_reply(f"Inference URL of *{escape(name)}*: {escape(url)}"), target)
+    deploy_id, deployment_id = deployment_from_url(url)
+    status = await client.get_deployment_status(deploy_id, deployment_id)
+    return Outcome(render_status(name, status), target=target)

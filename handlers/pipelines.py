@@ -1,0 +1,68 @@
+"""pipelines WS | pipeline create WS NAME [MODEL ...] | pipeline copy WS SOURCE NEW_NAME."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.blocks import list_reply, ok_reply
+from handlers.context import CommandProblem, Context, Outcome, page_of
+from handlers.grammar import Command
+from handlers.lookup import find_pipeline, find_workspace
+from handlers.models import find_model
+from handlers.mrkdwn import escape
+
+
+async def run(ctx: Context, cmd: Command) -> Outcome:
+    client = ctx.services.wallaroo
+    workspace = await find_workspace(client, cmd.args["workspace"])
+    if cmd.action == "list":
+        pipelines = await client.list_pipelines(workspace.id)
+        rows = [
+            f"*{escape(p.pipeline.name)}*  ·  id {p.pipeline.id}  ·  "
+            f"updated {p.pipeline.updated_at[:16]}"
+            for p in pipelines
+        ]
+        return Outcome(
+            list_reply(
+                f"Pipelines in {workspace.name}",
+                rows,
+                empty="No pipelines here yet. `/wallaroo pipeline create WS NAME [MODEL ...]`",
+                page=page_of(cmd.args),
+            ),
+            target=f"workspace {workspace.name}",
+        )
+
+    if cmd.action == "create":
+        name = str(cmd.args["name"])
+        steps = []
+        for ref in cmd.args.get("models") or []:
+            model = await find_model(client, workspace, ref)
+            latest = (await client.get_model(model.id)).models[-1]
+            steps.append({"name": model.name, "version": latest.model_version, "sha": latest.sha})
+        definition: dict[str, Any] = {}
+        if steps:
+            definition = {"id": name, "steps": [{"ModelInference": {"models": steps}}]}
+        existing = {p.pipeline.name for p in await client.list_pipelines(workspace.id)}
+        created = await client.create_pipeline(workspace.id, name, definition)
+        verb = "Added a new version of" if name in existing else "Created"
+        return Outcome(
+            ok_reply(
+                f"{verb} pipeline *{escape(name)}* in *{escape(workspace.name)}* "
+                f"(version `{created.pipeline_variant_version}`, "
+                f"{len(steps) or 'no'} model step{'s' if len(steps) != 1 else ''})."
+            ),
+            target=f"pipeline {name}",
+        )
+
+    source = await find_pipeline(client, workspace, cmd.args["source"])
+    new_name = str(cmd.args["new_name"])
+    if new_name in {p.pipeline.name for p in await client.list_pipelines(workspace.id)}:
+        raise CommandProblem(f"A pipeline named *{escape(new_name)}* already exists here.")
+    copied = await client.copy_pipeline(workspace.id, source.pipeline.id, new_name)
+    return Outcome(
+        ok_reply(
+            f"Copied *{escape(source.pipeline.name)}* to *{escape(new_name)}* "
+            f"(id {copied.pipeline_pk_id})."
+        ),
+        target=f"pipeline {new_name}",
+    )

@@ -1,0 +1,134 @@
+"""One command in, one reply out: parse, check the role, run the area's handler, audit it all.
+
+Slack (HTTP and Socket Mode) and the console call `handle_command`; nothing here knows which.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from bot.services import Services
+from bot.wallaroo import WallarooError, WallarooUnreachable
+from handlers import (
+    access,
+    assays,
+    audit,
+    deployments,
+    help,
+    models,
+    pipelines,
+    users,
+    workspaces,
+)
+from handlers.blocks import Reply, error_reply
+from handlers.context import Actor, CommandProblem, Context, Outcome
+from handlers.grammar import Command, ParseError, parse_command
+from handlers.mrkdwn import escape
+from handlers.permissions import required_role
+from storage.roles import allows, effective_role
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Context, Command], Awaitable[Outcome]]
+
+HANDLERS: dict[str, Handler] = {
+    "help": help.run,
+    "features": help.run,
+    "workspaces": workspaces.run,
+    "users": users.run,
+    "models": models.run,
+    "pipelines": pipelines.run,
+    "deployments": deployments.run,
+    "assays": assays.run,
+    "access": access.run,
+    "audit": audit.run,
+}
+
+
+async def handle_command(services: Services, actor: Actor, text: str) -> Reply:
+    """The reply to one `/wallaroo` command. Never raises for anything the user typed."""
+    started = time.perf_counter()
+    parsed = parse_command(text)
+    if isinstance(parsed, ParseError):
+        await _audit(services, actor, text, "", "", "", "invalid", parsed.message, started)
+        return error_reply(parsed.message, parsed.suggestion)
+
+    async with services.sessions() as session:
+        role = await effective_role(session, actor.user_id, services.admins)
+    needed = required_role(parsed.area, parsed.action)
+    if not allows(role, needed):
+        message = f"`{escape(_verb(parsed))}` needs the *{needed}* role; you are *{role}*."
+        hint = f"An admin can run `/wallaroo access grant @you {needed}`."
+        await _audit(
+            services, actor, text, parsed.area, parsed.action, "", "refused", None, started
+        )
+        return error_reply(message, hint)
+
+    outcome, wallaroo_error = await _run(Context(services, actor, role), parsed)
+    await _audit(
+        services,
+        actor,
+        text,
+        parsed.area,
+        parsed.action,
+        outcome.target,
+        outcome.outcome,
+        wallaroo_error,
+        started,
+    )
+    return outcome.reply
+
+
+async def _run(ctx: Context, command: Command) -> tuple[Outcome, str | None]:
+    handler = HANDLERS.get(command.area)
+    if handler is None:
+        reply = error_reply(f"`{escape(_verb(command))}` is not available in this version yet.")
+        return Outcome(reply, outcome="invalid"), None
+    try:
+        return await handler(ctx, command), None
+    except CommandProblem as problem:
+        return Outcome(error_reply(problem.message, problem.suggestion), outcome="invalid"), None
+    except WallarooUnreachable as exc:
+        reply = error_reply(
+            f"Wallaroo is unreachable right now ({escape(exc.msg)}). Nothing was changed.",
+            "Try again in a minute.",
+        )
+        return Outcome(reply, outcome="error"), exc.msg
+    except WallarooError as exc:
+        # str(exc) names the call and carries Wallaroo's own message, credentials removed.
+        return Outcome(error_reply(escape(str(exc))), outcome="error"), exc.msg
+
+
+def _verb(command: Command) -> str:
+    words = command.text.strip().split()
+    if words and words[0] == "/wallaroo":
+        words = words[1:]
+    return " ".join(words[:2]) or command.area
+
+
+async def _audit(
+    services: Services,
+    actor: Actor,
+    text: str,
+    area: str,
+    action: str,
+    target: str,
+    outcome: str,
+    wallaroo_error: str | None,
+    started: float,
+) -> None:
+    await services.audit.record(
+        slack_user_id=actor.user_id,
+        slack_user_name=actor.user_name,
+        team_id=actor.team_id,
+        channel_id=actor.channel_id,
+        command_text=text,
+        area=area,
+        action=action,
+        target=target,
+        outcome=outcome,
+        wallaroo_error=wallaroo_error,
+        duration_ms=int((time.perf_counter() - started) * 1000),
+    )

@@ -1,0 +1,86 @@
+"""workspaces | workspace create NAME | workspace users WS | workspace add-user | remove-user."""
+
+from __future__ import annotations
+
+from handlers.blocks import list_reply, ok_reply
+from handlers.context import CommandProblem, Context, Outcome, page_of
+from handlers.grammar import Command
+from handlers.lookup import find_workspace
+from handlers.mrkdwn import escape
+from handlers.users import user_by_email
+
+
+async def run(ctx: Context, cmd: Command) -> Outcome:
+    client = ctx.services.wallaroo
+    if cmd.action == "list":
+        workspaces = await client.list_workspaces()
+        rows = [
+            f"*{escape(w.name)}*  ·  id {w.id}  ·  {len(w.pipelines)} pipelines, "
+            f"{len(w.models)} models"
+            for w in workspaces
+        ]
+        return Outcome(
+            list_reply(
+                "Workspaces",
+                rows,
+                empty="No workspaces yet. Create one with `/wallaroo workspace create NAME`.",
+                page=page_of(cmd.args),
+            )
+        )
+
+    if cmd.action == "create":
+        name = str(cmd.args["name"])
+        existing = [w for w in await client.list_workspaces() if w.name == name]
+        if existing:
+            raise CommandProblem(
+                f"A workspace named *{escape(name)}* already exists (id {existing[0].id}).",
+                "Pick another name.",
+            )
+        workspace_id = await client.create_workspace(name)
+        return Outcome(
+            ok_reply(f"Created workspace *{escape(name)}* (id {workspace_id})."),
+            target=f"workspace {name}",
+        )
+
+    workspace = await find_workspace(client, cmd.args["workspace"])
+    target = f"workspace {workspace.name}"
+    if cmd.action == "users":
+        members = await client.list_workspace_users(workspace.id)
+        users = await client.query_users([m.user_id for m in members])
+        rows = []
+        for member in members:
+            user = users.get(member.user_id)
+            who = (user.email or user.username) if user else member.user_id
+            rows.append(f"{escape(who)}  ·  {member.user_type.lower()}")
+        return Outcome(
+            list_reply(
+                f"Members of {workspace.name}",
+                rows,
+                empty="This workspace has no members.",
+                page=page_of(cmd.args),
+            ),
+            target=target,
+        )
+
+    email = str(cmd.args["email"])
+    user = await user_by_email(client, email)
+    members = {m.user_id for m in await client.list_workspace_users(workspace.id)}
+    if cmd.action == "add-user":
+        if user.id in members:
+            raise CommandProblem(f"{escape(email)} is already in *{escape(workspace.name)}*.")
+        user_type = str(cmd.args.get("role") or "collaborator")
+        await client.add_user_to_workspace(workspace.id, email, user_type.upper())
+        return Outcome(
+            ok_reply(
+                f"Added {escape(email)} to *{escape(workspace.name)}* as {user_type.lower()}."
+            ),
+            target=f"{target} user {email}",
+        )
+
+    if user.id not in members:
+        raise CommandProblem(f"{escape(email)} is not in *{escape(workspace.name)}*.")
+    await client.remove_user_from_workspace(workspace.id, email=email)
+    return Outcome(
+        ok_reply(f"Removed {escape(email)} from *{escape(workspace.name)}*."),
+        target=f"{target} user {email}",
+    )

@@ -1,0 +1,70 @@
+"""The database engine, its tables and its sessions, built once by whoever runs the process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import inspect
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+# Imported for their side effect: each module registers its tables on SQLModel.metadata, which
+# create_tables then creates.
+from storage import audit, roles  # noqa: F401
+
+# Settings carry sync-style URLs (what people write and what migration tools expect); the bot
+# runs on asyncio, so each is mapped to the async driver for the same database.
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+pysqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+}
+_ASYNC_ALREADY = {"sqlite+aiosqlite", "postgresql+psycopg", "postgresql+asyncpg"}
+
+
+def async_url(database_url: str) -> URL:
+    """`database_url` with an asyncio driver: `sqlite:///f.db` -> `sqlite+aiosqlite:///f.db`."""
+    url = make_url(database_url)
+    if url.drivername in _ASYNC_ALREADY:
+        return url
+    if url.drivername in _ASYNC_DRIVERS:
+        return url.set(drivername=_ASYNC_DRIVERS[url.drivername])
+    raise ValueError(
+        f"DATABASE_URL uses {url.drivername!r}, which has no asyncio driver here; "
+        "use sqlite:///FILE or postgresql+psycopg://USER:PASSWORD@HOST/DB"
+    )
+
+
+def is_in_memory(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+def make_engine(database_url: str) -> AsyncEngine:
+    url = async_url(database_url)
+    options: dict[str, Any] = {}
+    if is_in_memory(url):
+        # Every new SQLite connection to ":memory:" is a new, empty database; one shared
+        # connection keeps all sessions on the same one.
+        options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+    return create_async_engine(url, **options)
+
+
+async def create_tables(engine: AsyncEngine) -> None:
+    """Create any missing tables. Existing ones are left as they are (migrations come later)."""
+    async with engine.begin() as connection:
+        await connection.run_sync(SQLModel.metadata.create_all)
+
+
+async def has_table(engine: AsyncEngine, name: str) -> bool:
+    async with engine.connect() as connection:
+        return await connection.run_sync(lambda sync: inspect(sync).has_table(name))
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # Rows are handed to reply renderers after the commit; expiring them would make each
+    # attribute access a lazy load, which an AsyncSession cannot do.
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)

@@ -1,0 +1,81 @@
+"""A local fake of Slack's Web API and of response URLs, recording every call (bolt's tests do
+the same with a server in a thread). It can be told to answer 429 with Retry-After."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+
+@dataclass
+class SlackCall:
+    path: str
+    body: dict[str, Any]
+
+
+@dataclass
+class FakeSlack:
+    calls: list[SlackCall] = field(default_factory=list)
+    rate_limited: dict[str, int] = field(default_factory=dict)  # method -> 429s still to send
+    _changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def responses(self) -> list[dict[str, Any]]:
+        return [c.body for c in self.calls if c.path.startswith("/respond/")]
+
+    def wait_for(self, path_prefix: str, count: int, timeout: float = 15.0) -> list[SlackCall]:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = [c for c in self.calls if c.path.startswith(path_prefix)]
+                if len(found) >= count or time.monotonic() > deadline:
+                    return found
+                self._changed.wait(timeout=0.05)
+
+    def record(self, path: str, body: dict[str, Any]) -> None:
+        with self._changed:
+            self.calls.append(SlackCall(path, body))
+            self._changed.notify_all()
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/respond/{key}")
+        async def respond(key: str, request: Request) -> dict:
+            self.record(f"/respond/{key}", await request.json())
+            return {"ok": True}
+
+        @app.post("/api/{method}")
+        async def web_api(method: str, request: Request) -> JSONResponse:
+            raw = await request.body()
+            if request.headers.get("content-type", "").startswith("application/json"):
+                body = await request.json()
+            else:
+                body = dict(parse_qsl(raw.decode()))
+            if self.rate_limited.get(method, 0) > 0:
+                self.rate_limited[method] -= 1
+                self.record(f"/api/{method}#429", body)
+                return JSONResponse(
+                    {"ok": False, "error": "ratelimited"},
+                    status_code=429,
+                    headers={"Retry-After": "1"},
+                )
+            self.record(f"/api/{method}", body)
+            if method == "auth.test":
+                return JSONResponse(
+                    {
+                        "ok": True,
+                        "user_id": "UBOT",
+                        "bot_id": "BBOT",
+                        "team_id": "T1",
+                        "user": "wallaroo",
+                    }
+                )
+            return JSONResponse({"ok": True, "channel": body.get("channel"), "ts": "1.000100"})
+
+        return app

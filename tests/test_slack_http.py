@@ -1,0 +1,142 @@
+"""Signed slash commands into the real /slack/events endpoint served over loopback, answered
+through a fake Slack's response URLs; forged, unsigned and stale requests get 401."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from slack_sdk.signature import SignatureVerifier
+
+from bot.http import create_http_app
+from bot.settings import Settings
+from emulator.server import serve_in_thread
+from tests.conftest import Emulator
+from tests.fake_slack import FakeSlack
+
+SIGNING_SECRET = "test-signing-secret-4d1b"
+
+
+@dataclass
+class Bot:
+    url: str
+    slack: FakeSlack
+    slack_url: str
+
+    def command(
+        self,
+        text: str,
+        user: str = "UADMIN",
+        *,
+        secret: str = SIGNING_SECRET,
+        age_seconds: int = 0,
+        signed: bool = True,
+    ) -> tuple[httpx.Response, str]:
+        """POST a slash command as Slack would; returns the HTTP answer and its response key."""
+        key = uuid.uuid4().hex
+        body = urlencode(
+            {
+                "command": "/wallaroo",
+                "text": text,
+                "user_id": user,
+                "user_name": user.lower(),
+                "team_id": "T1",
+                "channel_id": "C1",
+                "channel_name": "ml-ops",
+                "response_url": f"{self.slack_url}/respond/{key}",
+                "trigger_id": "1.2.3",
+                "api_app_id": "A1",
+            }
+        )
+        timestamp = str(int(time.time()) - age_seconds)
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if signed:
+            signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
+            headers |= {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
+        return httpx.post(f"{self.url}/slack/events", content=body, headers=headers), key
+
+    def reply_to(self, key: str) -> dict:
+        (call,) = self.slack.wait_for(f"/respond/{key}", 1) or [None]
+        assert call is not None, f"no reply reached response URL {key}"
+        return call.body
+
+
+@pytest.fixture
+def bot(start_emulator: Callable[..., Emulator], tmp_path: Path) -> Iterator[Bot]:
+    demo = start_emulator(seed_demo=True, deployment_startup_seconds=0)
+    slack = FakeSlack()
+    with serve_in_thread(slack.app()) as slack_url:
+        settings = Settings(
+            slack_bot_token="xoxb-test-token-not-real",
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=f"{slack_url}/api/",
+            wallaroo_api_url=demo.api_url,
+            wallaroo_token_url=demo.token_url,
+            wallaroo_client_secret=demo.config.client_secret,
+            wallaroo_username=None,
+            wallaroo_password=None,
+            database_url=f"sqlite:///{tmp_path}/chatops.db",
+            chatops_admins="UADMIN",
+        )
+        with serve_in_thread(create_http_app(settings), lifespan="on") as url:
+            yield Bot(url, slack, slack_url)
+
+
+def test_signed_command_is_acked_and_answered_through_the_response_url(bot: Bot) -> None:
+    response, key = bot.command("pipelines housepricedrift")
+    assert response.status_code == 200
+    reply = bot.reply_to(key)
+    assert "housepricepipe" in str(reply["blocks"])
+    assert reply["response_type"] == "ephemeral"
+
+
+def test_every_area_answers_over_http(bot: Bot) -> None:
+    sent = {
+        text: bot.command(text)[1]
+        for text in (
+            "workspaces",
+            "users",
+            "models housepricedrift",
+            "status housepricedrift housepricepipe",
+            "assays housepricedrift housepricepipe",
+            "access list",
+            "audit 3",
+            "features",
+            "help",
+        )
+    }
+    for text, key in sent.items():
+        reply = bot.reply_to(key)
+        assert ":warning:" not in str(reply), (text, reply)
+
+
+def test_bad_input_is_answered_not_crashed(bot: Bot) -> None:
+    response, key = bot.command("pipelinez housepricedrift")
+    assert response.status_code == 200
+    assert "Did you mean" in str(bot.reply_to(key))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"secret": "forged-secret"}, {"signed": False}, {"age_seconds": 6 * 60}],
+    ids=["forged", "unsigned", "stale"],
+)
+def test_forged_unsigned_and_stale_requests_get_401_and_change_nothing(
+    bot: Bot, kwargs: dict
+) -> None:
+    response, key = bot.command("workspace create should-not-exist", **kwargs)
+    assert response.status_code == 401
+    # A real command afterwards shows the workspace was not created and nothing was answered.
+    _, check = bot.command("workspaces")
+    assert "should-not-exist" not in str(bot.reply_to(check))
+    assert bot.slack.wait_for(f"/respond/{key}", 1, timeout=0.5) == []
+
+
+def test_healthz(bot: Bot) -> None:
+    assert httpx.get(f"{bot.url}/healthz").json() == {"status": "ok"}
