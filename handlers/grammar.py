@@ -167,7 +167,6 @@ for _spec in _SPECS:
         _first, _rest = _spec.verb.split(" ", 1)
         _GROUPS.setdefault(_first, []).append(_rest)
 _ONE_WORD = [spec.verb for spec in _SPECS if " " not in spec.verb]
-_TWO_WORD = [spec.verb for spec in _SPECS if " " in spec.verb]
 # `help X` accepts an area, any command's first word, or a whole command.
 _TOPICS = {area: area for area in AREAS}
 _TOPICS |= {spec.verb.split()[0]: spec.area for spec in _SPECS if spec.verb.split()[0] != "help"}
@@ -255,12 +254,12 @@ def _find_spec(typed: list[str]) -> tuple[_Spec, int]:
             f"`{words[0]}` {given} (it takes {', '.join(subs)}): `{closest.usage}`",
             f"Did you mean `{closest.verb}`?" if guess else None,
         )
-    # Closest whole command first (`asay run` → `assay run`), then a one-word command, then a group.
-    guess = _closest(" ".join(words), _TWO_WORD) if len(words) == 2 else None
-    guess = guess or _closest(words[0], _ONE_WORD)
-    if guess is None and (group := _closest(words[0], list(_GROUPS))):
-        sub = _closest(words[1], _GROUPS[group]) if len(words) == 2 else None
-        guess = f"{group} {sub or _GROUPS[group][0]}"
+    # A two-word command when both words are close (`asay run`), else a one-word one, else a group.
+    group = _closest(words[0], list(_GROUPS))
+    sub = _closest(words[1], _GROUPS[group]) if group and len(words) == 2 else None
+    guess = f"{group} {sub}" if sub else _closest(words[0], _ONE_WORD)
+    if guess is None and group:
+        guess = f"{group} {_GROUPS[group][0]}"
     if guess is None:
         raise _Invalid(f"There is no command {_shown(typed[0])}: `/wallaroo help` lists them all.")
     raise _Invalid(

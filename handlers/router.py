@@ -20,6 +20,7 @@ from handlers import (
     models,
     pipelines,
     users,
+    watches,
     workspaces,
 )
 from handlers.blocks import Reply, error_reply
@@ -44,6 +45,7 @@ HANDLERS: dict[str, Handler] = {
     "assays": assays.run,
     "access": access.run,
     "audit": audit.run,
+    "watches": watches.run,
 }
 
 

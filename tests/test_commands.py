@@ -14,6 +14,7 @@ from handlers.blocks import Reply, render_text
 from handlers.context import Actor
 from handlers.router import handle_command
 from storage.audit import recent_entries, verify_chain
+from storage.watches import list_subscriptions, list_watches
 from tests.conftest import Emulator
 
 ADMIN = Actor("UADMIN", "ada", "T1", "C1")
@@ -129,6 +130,22 @@ async def test_writes_then_reads(services: Services) -> None:
         "baseline_start=2026-10-28T00:00:00Z baseline_end=2026-10-29T00:00:00Z alert=0.1",
     )
     assert "Created assay" in created
+
+
+async def test_watch_and_subscribe_bookkeeping(services: Services) -> None:
+    assert "Watching *housepricepipe*" in await say(
+        services, "watch housepricedrift housepricepipe <#C42|ml-alerts>"
+    )
+    assert "already watched" in await say(services, "watch housepricedrift housepricepipe")
+    assert "Stopped watching" in await say(services, "unwatch housepricedrift housepricepipe")
+    assert "is not watched" in await say(services, "unwatch housepricedrift housepricepipe")
+    assert "will go to" in await say(services, "subscribe assay 1")  # this channel: C1
+    assert "already has a subscription" in await say(services, "subscribe assay 1 #alerts")
+    assert "No more alerts" in await say(services, "unsubscribe assay 1")
+    assert "No assay has id 99" in await say(services, "subscribe assay 99")
+    async with services.sessions() as session:
+        assert await list_watches(session) == []
+        assert await list_subscriptions(session) == []
 
 
 async def test_viewers_are_refused_writes_and_the_refusal_is_audited(

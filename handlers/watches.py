@@ -1,0 +1,86 @@
+"""watch WS PIPELINE [#channel] | unwatch WS PIPELINE | subscribe assay ID [#channel] |
+unsubscribe assay ID: where the scheduler's alerts will go."""
+
+from __future__ import annotations
+
+from handlers.assays import find_assay
+from handlers.blocks import ok_reply
+from handlers.context import CommandProblem, Context, Outcome
+from handlers.grammar import ChannelRef, Command
+from handlers.lookup import find_pipeline, find_workspace
+from handlers.mrkdwn import channel_mention, escape
+from storage.watches import (
+    AssaySubscription,
+    DeploymentWatch,
+    add_subscription,
+    add_watch,
+    remove_subscription,
+    remove_watch,
+)
+
+
+def channel_of(ctx: Context, cmd: Command) -> str:
+    """The channel named in the command, else the one it was typed in."""
+    ref = cmd.args.get("channel")
+    if isinstance(ref, ChannelRef):
+        return ref.id or f"#{ref.name}"
+    if ctx.actor.channel_id:
+        return ctx.actor.channel_id
+    raise CommandProblem("Which channel should the alerts go to?", "Add `#channel`.")
+
+
+def shown(channel: str) -> str:
+    return escape(channel) if channel.startswith("#") else channel_mention(channel)
+
+
+async def run(ctx: Context, cmd: Command) -> Outcome:
+    client, sessions = ctx.services.wallaroo, ctx.services.sessions
+    if cmd.action in ("subscribe", "unsubscribe"):
+        assay_id = int(cmd.args["id"])
+        assay, _ = await find_assay(client, assay_id)
+        target = f"assay {assay_id}"
+        async with sessions() as session:
+            if cmd.action == "unsubscribe":
+                if not await remove_subscription(session, assay_id):
+                    raise CommandProblem(f"Assay {assay_id} has no subscription.")
+                return Outcome(ok_reply(f"No more alerts for *{escape(assay.name)}*."), target)
+            channel = channel_of(ctx, cmd)
+            row = AssaySubscription(
+                assay_id=assay_id, channel=channel, created_by=ctx.actor.user_id
+            )
+            if await add_subscription(session, row) is None:
+                raise CommandProblem(
+                    f"Assay {assay_id} already has a subscription.",
+                    f"`/wallaroo unsubscribe assay {assay_id}` first.",
+                )
+        return Outcome(
+            ok_reply(f"Alerts for assay *{escape(assay.name)}* will go to {shown(channel)}."),
+            target,
+        )
+
+    workspace = await find_workspace(client, cmd.args["workspace"])
+    listing = await find_pipeline(client, workspace, cmd.args["pipeline"])
+    name, target = listing.pipeline.name, f"pipeline {listing.pipeline.name}"
+    async with sessions() as session:
+        if cmd.action == "unwatch":
+            if not await remove_watch(session, listing.pipeline.id):
+                raise CommandProblem(f"*{escape(name)}* is not watched.")
+            return Outcome(ok_reply(f"Stopped watching *{escape(name)}*."), target)
+        channel = channel_of(ctx, cmd)
+        row = DeploymentWatch(
+            workspace_id=workspace.id,
+            workspace_name=workspace.name,
+            pipeline_id=listing.pipeline.id,
+            pipeline_name=name,
+            channel=channel,
+            created_by=ctx.actor.user_id,
+        )
+        if await add_watch(session, row) is None:
+            raise CommandProblem(
+                f"*{escape(name)}* is already watched.",
+                f"`/wallaroo unwatch {workspace.name} {name}` first.",
+            )
+    return Outcome(
+        ok_reply(f"Watching *{escape(name)}*: its status changes will go to {shown(channel)}."),
+        target,
+    )

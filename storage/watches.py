@@ -1,0 +1,85 @@
+"""What the scheduler watches: deployments (`watch`) and assays (`subscribe assay`), and where
+their alerts go. The bookkeeping lives here; the polling comes with the scheduler."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, SQLModel, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.utc import UTCDateTime, utc_now
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+class DeploymentWatch(SQLModel, table=True):
+    __tablename__ = "deployment_watches"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int
+    workspace_name: str
+    pipeline_id: int = Field(unique=True)
+    pipeline_name: str
+    channel: str  # a Slack channel id, or a #name given in the console
+    created_by: str
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class AssaySubscription(SQLModel, table=True):
+    __tablename__ = "assay_subscriptions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    assay_id: int = Field(unique=True)
+    channel: str
+    created_by: str
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+async def add_watch(session: AsyncSession, watch: DeploymentWatch) -> DeploymentWatch | None:
+    """Store the watch; None (and nothing changed) if the pipeline is already watched."""
+    return await _add_unique(session, watch)
+
+
+async def remove_watch(session: AsyncSession, pipeline_id: int) -> bool:
+    result = await session.exec(
+        delete(DeploymentWatch).where(DeploymentWatch.pipeline_id == pipeline_id)
+    )
+    await session.commit()
+    return result.rowcount > 0
+
+
+async def list_watches(session: AsyncSession) -> list[DeploymentWatch]:
+    return list(await session.exec(select(DeploymentWatch).order_by(DeploymentWatch.id)))
+
+
+async def add_subscription(
+    session: AsyncSession, subscription: AssaySubscription
+) -> AssaySubscription | None:
+    """Store the subscription; None (and nothing changed) if the assay already has one."""
+    return await _add_unique(session, subscription)
+
+
+async def remove_subscription(session: AsyncSession, assay_id: int) -> bool:
+    result = await session.exec(
+        delete(AssaySubscription).where(AssaySubscription.assay_id == assay_id)
+    )
+    await session.commit()
+    return result.rowcount > 0
+
+
+async def list_subscriptions(session: AsyncSession) -> list[AssaySubscription]:
+    return list(await session.exec(select(AssaySubscription).order_by(AssaySubscription.id)))
+
+
+async def _add_unique(session: AsyncSession, row: Row) -> Row | None:
+    # The unique column decides: two concurrent `watch` commands leave one row.
+    session.add(row)
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        return None
+    return row
