@@ -169,7 +169,7 @@ for _spec in _SPECS:
 _ONE_WORD = [spec.verb for spec in _SPECS if " " not in spec.verb]
 # `help X` accepts an area, any command's first word, or a whole command.
 _TOPICS = {area: area for area in AREAS}
-_TOPICS |= {spec.verb.split()[0]: spec.area for spec in _SPECS if spec.verb.split()[0] != "help"}
+_TOPICS |= {spec.verb.split()[0]: spec.area for spec in _SPECS}
 _TOPICS |= {spec.verb: spec.area for spec in _SPECS}
 
 USAGE: dict[str, list[str]] = {a: [s.usage for s in _SPECS if s.area == a] for a in AREAS}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bot.services import Services
 from bot.wallaroo import WallarooError, WallarooUnreachable
@@ -33,6 +34,7 @@ from storage.roles import allows, effective_role
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[Context, Command], Awaitable[Outcome]]
+Deliver = Callable[[Reply], Awaitable[None]]
 
 HANDLERS: dict[str, Handler] = {
     "help": help.run,
@@ -49,13 +51,36 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-async def handle_command(services: Services, actor: Actor, text: str) -> Reply:
-    """The reply to one `/wallaroo` command. Never raises for anything the user typed."""
+async def handle_command(
+    services: Services, actor: Actor, text: str, deliver: Deliver | None = None
+) -> Reply:
+    """The reply to one `/wallaroo` command. Never raises for anything the user typed.
+
+    `deliver` (Slack's respond, say) gets the reply before the audit entry is written, so the
+    user never waits on the log; the entry is still written before this returns.
+    """
     started = time.perf_counter()
+    reply, entry = await _decide(services, actor, text)
+    if deliver is not None:
+        await deliver(reply)
+    await services.audit.record(
+        slack_user_id=actor.user_id,
+        slack_user_name=actor.user_name,
+        team_id=actor.team_id,
+        channel_id=actor.channel_id,
+        command_text=text,
+        duration_ms=int((time.perf_counter() - started) * 1000),
+        **entry,
+    )
+    return reply
+
+
+async def _decide(services: Services, actor: Actor, text: str) -> tuple[Reply, dict[str, Any]]:
+    """The reply, and what the audit entry says about it."""
     parsed = parse_command(text)
     if isinstance(parsed, ParseError):
-        await _audit(services, actor, text, "", "", "", "invalid", parsed.message, started)
-        return error_reply(parsed.message, parsed.suggestion)
+        entry = _entry("", "", "", "invalid", parsed.message)
+        return error_reply(parsed.message, parsed.suggestion), entry
 
     async with services.sessions() as session:
         role = await effective_role(session, actor.user_id, services.admins)
@@ -63,24 +88,23 @@ async def handle_command(services: Services, actor: Actor, text: str) -> Reply:
     if not allows(role, needed):
         message = f"`{escape(_verb(parsed))}` needs the *{needed}* role; you are *{role}*."
         hint = f"An admin can run `/wallaroo access grant @you {needed}`."
-        await _audit(
-            services, actor, text, parsed.area, parsed.action, "", "refused", None, started
-        )
-        return error_reply(message, hint)
+        return error_reply(message, hint), _entry(parsed.area, parsed.action, "", "refused")
 
     outcome, wallaroo_error = await _run(Context(services, actor, role), parsed)
-    await _audit(
-        services,
-        actor,
-        text,
-        parsed.area,
-        parsed.action,
-        outcome.target,
-        outcome.outcome,
-        wallaroo_error,
-        started,
-    )
-    return outcome.reply
+    entry = _entry(parsed.area, parsed.action, outcome.target, outcome.outcome, wallaroo_error)
+    return outcome.reply, entry
+
+
+def _entry(
+    area: str, action: str, target: str, outcome: str, wallaroo_error: str | None = None
+) -> dict[str, Any]:
+    return {
+        "area": area,
+        "action": action,
+        "target": target,
+        "outcome": outcome,
+        "wallaroo_error": wallaroo_error,
+    }
 
 
 async def _run(ctx: Context, command: Command) -> tuple[Outcome, str | None]:
@@ -108,29 +132,3 @@ def _verb(command: Command) -> str:
     if words and words[0] == "/wallaroo":
         words = words[1:]
     return " ".join(words[:2]) or command.area
-
-
-async def _audit(
-    services: Services,
-    actor: Actor,
-    text: str,
-    area: str,
-    action: str,
-    target: str,
-    outcome: str,
-    wallaroo_error: str | None,
-    started: float,
-) -> None:
-    await services.audit.record(
-        slack_user_id=actor.user_id,
-        slack_user_name=actor.user_name,
-        team_id=actor.team_id,
-        channel_id=actor.channel_id,
-        command_text=text,
-        area=area,
-        action=action,
-        target=target,
-        outcome=outcome,
-        wallaroo_error=wallaroo_error,
-        duration_ms=int((time.perf_counter() - started) * 1000),
-    )

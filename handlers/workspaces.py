@@ -68,7 +68,7 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
     if cmd.action == "add-user":
         if user.id in members:
             raise CommandProblem(f"{escape(email)} is already in *{escape(workspace.name)}*.")
-        user_type = str(cmd.args.get("role") or "collaborator")
+        user_type = str(cmd.args.get("user_type") or "collaborator")
         await client.add_user_to_workspace(workspace.id, email, user_type.upper())
         return Outcome(
             ok_reply(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
@@ -50,7 +50,20 @@ def make_engine(database_url: str) -> AsyncEngine:
         # Every new SQLite connection to ":memory:" is a new, empty database; one shared
         # connection keeps all sessions on the same one.
         options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
-    return create_async_engine(url, **options)
+    engine = create_async_engine(url, **options)
+    if url.get_backend_name() == "sqlite" and not is_in_memory(url):
+        event.listen(engine.sync_engine, "connect", _sqlite_wal)
+    return engine
+
+
+def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers go on while the audit log appends, and synchronous=NORMAL skips the
+    # fsync on every commit (still durable across a crash of the process, not of the host):
+    # 100 concurrent audit appends took 0.5 s without this.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 async def create_tables(engine: AsyncEngine) -> None:

@@ -183,7 +183,7 @@ def test_more_than_50_blocks_are_cut_with_a_note() -> None:
     assert "11 more blocks not shown" in json.dumps(message["blocks"][-1])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(st.text(), st.integers(min_value=1, max_value=200))
 def test_truncate_never_leaves_half_an_entity(text: str, limit: int) -> None:
     cut = truncate(escape(text), limit)

@@ -465,13 +465,13 @@ TOKEN_LISTS = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(st.text())
 def test_arbitrary_text_never_raises(text: str) -> None:
     assert_total(parse_command(text))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(TOKEN_LISTS, st.sampled_from([" ", "  ", "\t"]))
 def test_grammar_words_mixed_with_junk_never_raise(tokens: list[str], separator: str) -> None:
     assert_total(parse_command(separator.join(tokens)))
