@@ -19,6 +19,7 @@ from bot.settings import Settings
 from emulator.server import serve_in_thread
 from tests.conftest import Emulator
 from tests.fake_slack import FakeSlack
+from tests.test_commands import BAD, HAPPY, WRITES
 
 SIGNING_SECRET = "test-signing-secret-4d1b"
 
@@ -67,8 +68,7 @@ class Bot:
         return call.body
 
 
-@pytest.fixture
-def bot(start_emulator: Callable[..., Emulator], tmp_path: Path) -> Iterator[Bot]:
+def running_bot(start_emulator: Callable[..., Emulator], db_dir: Path) -> Iterator[Bot]:
     demo = start_emulator(seed_demo=True, deployment_startup_seconds=0)
     slack = FakeSlack()
     with serve_in_thread(slack.app()) as slack_url:
@@ -81,11 +81,40 @@ def bot(start_emulator: Callable[..., Emulator], tmp_path: Path) -> Iterator[Bot
             wallaroo_client_secret=demo.config.client_secret,
             wallaroo_username=None,
             wallaroo_password=None,
-            database_url=f"sqlite:///{tmp_path}/chatops.db",
+            database_url=f"sqlite:///{db_dir}/chatops.db",
             chatops_admins="UADMIN",
         )
         with serve_in_thread(create_http_app(settings), lifespan="on") as url:
             yield Bot(url, slack, slack_url)
+
+
+@pytest.fixture
+def bot(start_emulator: Callable[..., Emulator], tmp_path: Path) -> Iterator[Bot]:
+    yield from running_bot(start_emulator, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def shared_bot(
+    start_emulator: Callable[..., Emulator], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Bot]:
+    """One bot for the read-only commands, which leave nothing behind for each other."""
+    yield from running_bot(start_emulator, tmp_path_factory.mktemp("bot"))
+
+
+@pytest.mark.parametrize(("command", "expected"), HAPPY + BAD)
+def test_every_read_and_bad_input_over_signed_http(
+    shared_bot: Bot, command: str, expected: str
+) -> None:
+    response, key = shared_bot.command(command)
+    assert response.status_code == 200 and response.text == ""
+    assert expected in str(shared_bot.reply_to(key)), command
+
+
+def test_every_write_over_signed_http(bot: Bot) -> None:
+    for command, expected in WRITES:
+        response, key = bot.command(command)
+        assert response.status_code == 200
+        assert expected in str(bot.reply_to(key)), command
 
 
 def test_signed_command_is_acked_and_answered_through_the_response_url(bot: Bot) -> None:
@@ -94,26 +123,6 @@ def test_signed_command_is_acked_and_answered_through_the_response_url(bot: Bot)
     reply = bot.reply_to(key)
     assert "housepricepipe" in str(reply["blocks"])
     assert reply["response_type"] == "ephemeral"
-
-
-def test_every_area_answers_over_http(bot: Bot) -> None:
-    sent = {
-        text: bot.command(text)[1]
-        for text in (
-            "workspaces",
-            "users",
-            "models housepricedrift",
-            "status housepricedrift housepricepipe",
-            "assays housepricedrift housepricepipe",
-            "access list",
-            "audit 3",
-            "features",
-            "help",
-        )
-    }
-    for text, key in sent.items():
-        reply = bot.reply_to(key)
-        assert ":warning:" not in str(reply), (text, reply)
 
 
 def test_bad_input_is_answered_not_crashed(bot: Bot) -> None:
