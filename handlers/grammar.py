@@ -1,6 +1,6 @@
 """The `/wallaroo` command grammar: text in, a `Command` or a `ParseError` out, never an exception.
 
-One table (`_SPECS`) drives parsing, usage lines, help and suggestions, so they cannot drift apart.
+The command table (words, parameters, usage, help) is in commands.py.
 Arguments come back unescaped (real names, real emails): whoever renders them must escape them.
 """
 
@@ -11,6 +11,19 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from handlers.commands import (
+    AREAS,
+    ASSAY_OPTIONS,
+    BY_VERB,
+    GROUPS,
+    ONE_WORD,
+    ROLES,
+    TAKES_REST,
+    TOPICS,
+    WORKSPACE_ROLES,
+    Param,
+    Spec,
+)
 from handlers.mrkdwn import (
     ChannelRef,
     UserRef,
@@ -21,13 +34,6 @@ from handlers.mrkdwn import (
     split_entity,
     unescape,
 )
-
-ROLES = ("viewer", "operator", "approver", "admin")
-WORKSPACE_ROLES = ("owner", "collaborator")
-ASSAY_OPTIONS = ("iopath", "baseline_start", "baseline_end", "width", "warning", "alert", "bins")
-ASSAY_OPTIONS += ("name", "metric")
-AREAS = ("help", "workspaces", "users", "models", "pipelines", "deployments", "assays", "watches")
-AREAS += ("approvals", "access", "audit", "features")
 
 ArgValue = str | int | list[str | int] | dict[str, str] | UserRef | ChannelRef | None
 
@@ -54,135 +60,6 @@ class _Invalid(Exception):
         super().__init__(message)
         self.message = message
         self.suggestion = suggestion
-
-
-@dataclass(frozen=True)
-class _Param:
-    key: str  # its name in Command.args
-    kind: str  # which reader turns a token into a value
-    shown: str  # how usage lines spell it
-    noun: str  # how error messages name it
-
-
-_PARAMS = {
-    "WS": _Param("workspace", "ref", "WS", "a workspace"),
-    "PIPELINE": _Param("pipeline", "ref", "PIPELINE", "a pipeline"),
-    "MODEL": _Param("model", "ref", "MODEL", "a model"),
-    "SOURCE": _Param("source", "ref", "SOURCE", "the pipeline to copy"),
-    "NAME": _Param("name", "name", "NAME", "a name"),
-    "NEW_NAME": _Param("new_name", "name", "NEW_NAME", "a new name"),
-    "EMAIL": _Param("email", "email", "EMAIL", "an email"),
-    "ID": _Param("id", "int", "ID", "an assay id"),
-    "REQUEST_ID": _Param("request_id", "int", "REQUEST_ID", "a request id"),
-    "N": _Param("n", "int", "N", "a count"),
-    "ROLE": _Param("role", "role", "ROLE", "a role"),
-    "WS_ROLE": _Param("user_type", "workspace_role", "owner|collaborator", "a workspace role"),
-    "USER": _Param("user", "user", "@user", "a user"),
-    "CHANNEL": _Param("channel", "channel", "#channel", "a channel"),
-    # These take every remaining token.
-    "TOPIC": _Param("area", "topic", "area", "a topic"),
-    "MODELS": _Param("models", "refs", "MODEL ...", "models"),
-    "REASON": _Param("reason", "rest", "reason...", "a reason"),
-    "OPTIONS": _Param("options", "options", "key=value ...", "options"),
-}
-_TAKES_REST = {"topic", "refs", "rest", "options"}
-_LISTINGS = {"list", "users", "show", "run", "baseline", "results"}  # actions that answer lists
-
-
-@dataclass(frozen=True)
-class _Spec:
-    verb: str
-    area: str
-    action: str
-    signature: str  # _PARAMS keys; a trailing "?" marks an optional one
-    about: str
-
-    @property
-    def params(self) -> list[tuple[_Param, bool]]:
-        return [(_PARAMS[word.rstrip("?")], word.endswith("?")) for word in self.signature.split()]
-
-    @property
-    def pageable(self) -> bool:
-        """Whether a trailing `page N` (which long list replies point to) is accepted."""
-        rest = any(param.kind in _TAKES_REST for param, _ in self.params)
-        return self.action in _LISTINGS and not rest
-
-    @property
-    def usage(self) -> str:
-        shown = [f"[{p.shown}]" if optional else p.shown for p, optional in self.params]
-        return " ".join(["/wallaroo", self.verb, *shown])
-
-    @property
-    def needs(self) -> str:
-        nouns = [p.noun for p, optional in self.params if not optional]
-        return nouns[0] if len(nouns) == 1 else ", ".join(nouns[:-1]) + " and " + nouns[-1]
-
-
-_S = _Spec
-_SPECS = (
-    _S("help", "help", "show", "TOPIC?", "what the commands are, for one area or all"),
-    _S("workspaces", "workspaces", "list", "", "list workspaces"),
-    _S("workspace create", "workspaces", "create", "NAME", "create a workspace"),
-    _S("workspace users", "workspaces", "users", "WS", "list a workspace's members"),
-    _S("workspace add-user", "workspaces", "add-user", "WS EMAIL WS_ROLE?", "add a member"),
-    _S("workspace remove-user", "workspaces", "remove-user", "WS EMAIL", "remove a member"),
-    _S("users", "users", "list", "", "list Wallaroo users"),
-    _S("user invite", "users", "invite", "EMAIL", "invite a user by email"),
-    _S("user activate", "users", "activate", "EMAIL", "re-activate a user"),
-    _S("user deactivate", "users", "deactivate", "EMAIL", "deactivate a user"),
-    _S("models", "models", "list", "WS", "list a workspace's models"),
-    _S("model", "models", "show", "WS MODEL", "show a model and its versions"),
-    _S("pipelines", "pipelines", "list", "WS", "list a workspace's pipelines"),
-    _S("pipeline create", "pipelines", "create", "WS NAME MODELS?", "create a pipeline"),
-    _S("pipeline copy", "pipelines", "copy", "WS SOURCE NEW_NAME", "copy a pipeline"),
-    _S("deploy", "deployments", "deploy", "WS PIPELINE REASON?", "deploy (after approval)"),
-    _S("undeploy", "deployments", "undeploy", "WS PIPELINE REASON?", "undeploy (after approval)"),
-    _S("status", "deployments", "status", "WS PIPELINE", "show a deployment's status"),
-    _S("url", "deployments", "url", "WS PIPELINE", "show a pipeline's inference URL"),
-    _S("assays", "assays", "list", "WS PIPELINE", "list a pipeline's assays"),
-    _S("assay create", "assays", "create", "WS PIPELINE OPTIONS?", "create a drift assay"),
-    _S("assay enable", "assays", "enable", "ID", "turn an assay on"),
-    _S("assay disable", "assays", "disable", "ID", "turn an assay off"),
-    _S("assay run", "assays", "run", "ID", "run an assay now: score, status, bins per window"),
-    _S("assay baseline", "assays", "baseline", "ID", "show an assay's baseline"),
-    _S("assay results", "assays", "results", "ID", "show an assay's stored results"),
-    _S("watch", "watches", "watch", "WS PIPELINE CHANNEL?", "post deployment status changes"),
-    _S("unwatch", "watches", "unwatch", "WS PIPELINE", "stop watching a deployment"),
-    _S("subscribe assay", "watches", "subscribe", "ID CHANNEL?", "post an assay's alerts"),
-    _S("unsubscribe assay", "watches", "unsubscribe", "ID", "stop posting an assay's alerts"),
-    _S("approvals", "approvals", "list", "", "list pending approval requests"),
-    _S("approve", "approvals", "approve", "REQUEST_ID", "approve a request"),
-    _S("reject", "approvals", "reject", "REQUEST_ID REASON?", "reject a request"),
-    _S("access list", "access", "list", "", "list who holds which role"),
-    _S("access grant", "access", "grant", "USER ROLE", "give someone a role"),
-    _S("access revoke", "access", "revoke", "USER ROLE", "take a role away"),
-    _S("audit", "audit", "list", "N?", "show the last N audit entries"),
-    _S("features", "features", "list", "", "list the Wallaroo instance's enabled features"),
-)
-_BY_VERB = {spec.verb: spec for spec in _SPECS}
-# First words that only start two-word commands, e.g. `workspace` → create, users, ...
-_GROUPS: dict[str, list[str]] = {}
-for _spec in _SPECS:
-    if " " in _spec.verb:
-        _first, _rest = _spec.verb.split(" ", 1)
-        _GROUPS.setdefault(_first, []).append(_rest)
-_ONE_WORD = [spec.verb for spec in _SPECS if " " not in spec.verb]
-# `help X` accepts an area, any command's first word, or a whole command.
-_TOPICS = {area: area for area in AREAS}
-_TOPICS |= {spec.verb.split()[0]: spec.area for spec in _SPECS}
-_TOPICS |= {spec.verb: spec.area for spec in _SPECS}
-
-USAGE: dict[str, list[str]] = {a: [s.usage for s in _SPECS if s.area == a] for a in AREAS}
-
-
-def help_lines(area: str | None, *, about: bool = False) -> list[str]:
-    """Plain usage lines for one area (or any command word), or for all when None; with `about`,
-    each ends in what the command does. An unknown area gives no lines."""
-    topic = None if area is None else _TOPICS.get(area.strip().lower())
-    if area is not None and topic is None:
-        return []
-    specs = [spec for spec in _SPECS if topic is None or spec.area == topic]
-    return [f"{spec.usage} — {spec.about}" if about else spec.usage for spec in specs]
 
 
 def parse_command(text: str) -> Command | ParseError:
@@ -239,44 +116,44 @@ def _closest(word: str, choices: list[str]) -> str | None:
     return matches[0] if matches else None
 
 
-def _find_spec(typed: list[str]) -> tuple[_Spec, int]:
+def _find_spec(typed: list[str]) -> tuple[Spec, int]:
     words = [word.lower() for word in typed]
-    if len(words) == 2 and " ".join(words) in _BY_VERB:
-        return _BY_VERB[" ".join(words)], 2
-    if words[0] in _BY_VERB:
-        return _BY_VERB[words[0]], 1
-    if words[0] in _GROUPS:
-        subs = _GROUPS[words[0]]
+    if len(words) == 2 and " ".join(words) in BY_VERB:
+        return BY_VERB[" ".join(words)], 2
+    if words[0] in BY_VERB:
+        return BY_VERB[words[0]], 1
+    if words[0] in GROUPS:
+        subs = GROUPS[words[0]]
         guess = _closest(words[1], subs) if len(words) == 2 else None
-        closest = _BY_VERB[f"{words[0]} {guess or subs[0]}"]
+        closest = BY_VERB[f"{words[0]} {guess or subs[0]}"]
         given = f"has no subcommand {_shown(typed[1])}" if len(words) == 2 else "needs a subcommand"
         raise _Invalid(
             f"`{words[0]}` {given} (it takes {', '.join(subs)}): `{closest.usage}`",
             f"Did you mean `{closest.verb}`?" if guess else None,
         )
     # A two-word command when both words are close (`asay run`), else a one-word one, else a group.
-    group = _closest(words[0], list(_GROUPS))
-    sub = _closest(words[1], _GROUPS[group]) if group and len(words) == 2 else None
-    guess = f"{group} {sub}" if sub else _closest(words[0], _ONE_WORD)
+    group = _closest(words[0], list(GROUPS))
+    sub = _closest(words[1], GROUPS[group]) if group and len(words) == 2 else None
+    guess = f"{group} {sub}" if sub else _closest(words[0], ONE_WORD)
     if guess is None and group:
-        guess = f"{group} {_GROUPS[group][0]}"
+        guess = f"{group} {GROUPS[group][0]}"
     if guess is None:
         raise _Invalid(f"There is no command {_shown(typed[0])}: `/wallaroo help` lists them all.")
     raise _Invalid(
-        f"There is no command {_shown(typed[0])}; the closest is `{_BY_VERB[guess].usage}`",
+        f"There is no command {_shown(typed[0])}; the closest is `{BY_VERB[guess].usage}`",
         f"Did you mean `{guess}`?",
     )
 
 
-def _bind(spec: _Spec, tokens: list[_Token], text: str) -> dict[str, ArgValue]:
+def _bind(spec: Spec, tokens: list[_Token], text: str) -> dict[str, ArgValue]:
     args: dict[str, ArgValue] = {}
     if spec.pageable:
         args["page"] = 1
         if len(tokens) >= 2 and tokens[-2].value.lower() == "page":
-            args["page"] = _read_int(tokens[-1].value, _Param("page", "int", "N", "a page number"))
+            args["page"] = _read_int(tokens[-1].value, Param("page", "int", "N", "a page number"))
             tokens = tokens[:-2]
     for param, optional in spec.params:
-        if param.kind in _TAKES_REST:
+        if param.kind in TAKES_REST:
             args[param.key] = _read_rest(param, tokens, text)
             tokens = []
         elif tokens:
@@ -301,7 +178,7 @@ def _is_number(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= 18
 
 
-def _read_name(raw: str, param: _Param) -> str:
+def _read_name(raw: str, param: Param) -> str:
     entity = split_entity(raw)
     if entity and entity[0][:1] in ("@", "#", "!"):
         raise _Invalid(f"{param.noun.capitalize()} is a name or an id, not {_shown(raw)}")
@@ -313,26 +190,26 @@ def _read_name(raw: str, param: _Param) -> str:
     return name
 
 
-def _read_ref(raw: str, param: _Param) -> str | int:
+def _read_ref(raw: str, param: Param) -> str | int:
     name = _read_name(raw, param)
     return int(name) if _is_number(name) else name
 
 
-def _read_int(raw: str, param: _Param) -> int:
+def _read_int(raw: str, param: Param) -> int:
     text = unescape(raw)
     if not _is_number(text) or int(text) == 0:
         raise _Invalid(f"{_shown(raw)} is not {param.noun}; use a whole number above 0")
     return int(text)
 
 
-def _read_choice(raw: str, param: _Param) -> str:
+def _read_choice(raw: str, param: Param) -> str:
     choices = ROLES if param.kind == "role" else WORKSPACE_ROLES
     if unescape(raw).lower() not in choices:
         raise _Invalid(f"{_shown(raw)} is not {param.noun}; use one of {', '.join(choices)}")
     return unescape(raw).lower()
 
 
-def _read_slack(raw: str, param: _Param) -> str | UserRef | ChannelRef:
+def _read_slack(raw: str, param: Param) -> str | UserRef | ChannelRef:
     reader, example = _SLACK_READERS[param.kind]
     value = reader(raw)
     if value is None:
@@ -349,7 +226,7 @@ _READERS = {"ref": _read_ref, "name": _read_name, "int": _read_int, "role": _rea
 _READERS |= {"workspace_role": _read_choice} | dict.fromkeys(_SLACK_READERS, _read_slack)
 
 
-def _read_rest(param: _Param, tokens: list[_Token], text: str) -> ArgValue:
+def _read_rest(param: Param, tokens: list[_Token], text: str) -> ArgValue:
     if param.kind == "refs":
         return [_read_ref(token.value, param) for token in tokens]
     if param.kind == "options":
@@ -360,9 +237,9 @@ def _read_rest(param: _Param, tokens: list[_Token], text: str) -> ArgValue:
         return unescape(text[tokens[0].start : tokens[-1].end])
     words = [token.value.lower() for token in tokens]
     for topic in (" ".join(words), words[0]):
-        if topic in _TOPICS:
-            return _TOPICS[topic]
-    guess = _closest(words[0], list(_TOPICS))
+        if topic in TOPICS:
+            return TOPICS[topic]
+    guess = _closest(words[0], list(TOPICS))
     raise _Invalid(
         f"There is no help on {_shown(tokens[0].value)}; the areas are {', '.join(AREAS)}",
         f"Did you mean `help {guess}`?" if guess else None,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from handlers.blocks import list_reply
+from handlers.commands import help_lines
 from handlers.context import Context, Outcome
-from handlers.grammar import Command, help_lines
+from handlers.grammar import Command
 from handlers.mrkdwn import escape
 
 

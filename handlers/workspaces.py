@@ -10,13 +10,17 @@ from handlers.mrkdwn import escape
 from handlers.users import user_by_email
 
 
+def counted(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 async def run(ctx: Context, cmd: Command) -> Outcome:
     client = ctx.services.wallaroo
     if cmd.action == "list":
         workspaces = await client.list_workspaces()
         rows = [
-            f"*{escape(w.name)}*  ·  id {w.id}  ·  {len(w.pipelines)} pipelines, "
-            f"{len(w.models)} models"
+            f"*{escape(w.name)}*  ·  id {w.id}  ·  {counted(len(w.pipelines), 'pipeline')}, "
+            f"{counted(len(w.models), 'model')}"
             for w in workspaces
         ]
         return Outcome(

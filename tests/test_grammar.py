@@ -7,16 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.grammar import (
-    AREAS,
-    USAGE,
-    ChannelRef,
-    Command,
-    ParseError,
-    UserRef,
-    help_lines,
-    parse_command,
-)
+from handlers.commands import AREAS, USAGE, help_lines
+from handlers.grammar import ChannelRef, Command, ParseError, UserRef, parse_command
 
 
 def parsed(text: str) -> Command:

@@ -1,0 +1,145 @@
+"""The `/wallaroo` command table: every command's words, parameters, usage line and help.
+
+One table (`SPECS`) drives parsing (grammar.py), usage lines, help and suggestions, so they
+cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLES = ("viewer", "operator", "approver", "admin")
+WORKSPACE_ROLES = ("owner", "collaborator")
+ASSAY_OPTIONS = ("iopath", "baseline_start", "baseline_end", "width", "warning", "alert", "bins")
+ASSAY_OPTIONS += ("name", "metric")
+AREAS = ("help", "workspaces", "users", "models", "pipelines", "deployments", "assays", "watches")
+AREAS += ("approvals", "access", "audit", "features")
+
+
+@dataclass(frozen=True)
+class Param:
+    key: str  # its name in Command.args
+    kind: str  # which reader turns a token into a value
+    shown: str  # how usage lines spell it
+    noun: str  # how error messages name it
+
+
+PARAMS = {
+    "WS": Param("workspace", "ref", "WS", "a workspace"),
+    "PIPELINE": Param("pipeline", "ref", "PIPELINE", "a pipeline"),
+    "MODEL": Param("model", "ref", "MODEL", "a model"),
+    "SOURCE": Param("source", "ref", "SOURCE", "the pipeline to copy"),
+    "NAME": Param("name", "name", "NAME", "a name"),
+    "NEW_NAME": Param("new_name", "name", "NEW_NAME", "a new name"),
+    "EMAIL": Param("email", "email", "EMAIL", "an email"),
+    "ID": Param("id", "int", "ID", "an assay id"),
+    "REQUEST_ID": Param("request_id", "int", "REQUEST_ID", "a request id"),
+    "N": Param("n", "int", "N", "a count"),
+    "ROLE": Param("role", "role", "ROLE", "a role"),
+    "WS_ROLE": Param("user_type", "workspace_role", "owner|collaborator", "a workspace role"),
+    "USER": Param("user", "user", "@user", "a user"),
+    "CHANNEL": Param("channel", "channel", "#channel", "a channel"),
+    # These take every remaining token.
+    "TOPIC": Param("area", "topic", "area", "a topic"),
+    "MODELS": Param("models", "refs", "MODEL ...", "models"),
+    "REASON": Param("reason", "rest", "reason...", "a reason"),
+    "OPTIONS": Param("options", "options", "key=value ...", "options"),
+}
+TAKES_REST = {"topic", "refs", "rest", "options"}
+LISTINGS = {"list", "users", "show", "run", "baseline", "results"}  # actions that answer lists
+
+
+@dataclass(frozen=True)
+class Spec:
+    verb: str
+    area: str
+    action: str
+    signature: str  # PARAMS keys; a trailing "?" marks an optional one
+    about: str
+
+    @property
+    def params(self) -> list[tuple[Param, bool]]:
+        return [(PARAMS[word.rstrip("?")], word.endswith("?")) for word in self.signature.split()]
+
+    @property
+    def pageable(self) -> bool:
+        """Whether a trailing `page N` (which long list replies point to) is accepted."""
+        rest = any(param.kind in TAKES_REST for param, _ in self.params)
+        return self.action in LISTINGS and not rest
+
+    @property
+    def usage(self) -> str:
+        shown = [f"[{p.shown}]" if optional else p.shown for p, optional in self.params]
+        return " ".join(["/wallaroo", self.verb, *shown])
+
+    @property
+    def needs(self) -> str:
+        nouns = [p.noun for p, optional in self.params if not optional]
+        return nouns[0] if len(nouns) == 1 else ", ".join(nouns[:-1]) + " and " + nouns[-1]
+
+
+S = Spec
+SPECS = (
+    S("help", "help", "show", "TOPIC?", "what the commands are, for one area or all"),
+    S("workspaces", "workspaces", "list", "", "list workspaces"),
+    S("workspace create", "workspaces", "create", "NAME", "create a workspace"),
+    S("workspace users", "workspaces", "users", "WS", "list a workspace's members"),
+    S("workspace add-user", "workspaces", "add-user", "WS EMAIL WS_ROLE?", "add a member"),
+    S("workspace remove-user", "workspaces", "remove-user", "WS EMAIL", "remove a member"),
+    S("users", "users", "list", "", "list Wallaroo users"),
+    S("user invite", "users", "invite", "EMAIL", "invite a user by email"),
+    S("user activate", "users", "activate", "EMAIL", "re-activate a user"),
+    S("user deactivate", "users", "deactivate", "EMAIL", "deactivate a user"),
+    S("models", "models", "list", "WS", "list a workspace's models"),
+    S("model", "models", "show", "WS MODEL", "show a model and its versions"),
+    S("pipelines", "pipelines", "list", "WS", "list a workspace's pipelines"),
+    S("pipeline create", "pipelines", "create", "WS NAME MODELS?", "create a pipeline"),
+    S("pipeline copy", "pipelines", "copy", "WS SOURCE NEW_NAME", "copy a pipeline"),
+    S("deploy", "deployments", "deploy", "WS PIPELINE REASON?", "deploy (after approval)"),
+    S("undeploy", "deployments", "undeploy", "WS PIPELINE REASON?", "undeploy (after approval)"),
+    S("status", "deployments", "status", "WS PIPELINE", "show a deployment's status"),
+    S("url", "deployments", "url", "WS PIPELINE", "show a pipeline's inference URL"),
+    S("assays", "assays", "list", "WS PIPELINE", "list a pipeline's assays"),
+    S("assay create", "assays", "create", "WS PIPELINE OPTIONS?", "create a drift assay"),
+    S("assay enable", "assays", "enable", "ID", "turn an assay on"),
+    S("assay disable", "assays", "disable", "ID", "turn an assay off"),
+    S("assay run", "assays", "run", "ID", "run an assay now: score, status, bins per window"),
+    S("assay baseline", "assays", "baseline", "ID", "show an assay's baseline"),
+    S("assay results", "assays", "results", "ID", "show an assay's stored results"),
+    S("watch", "watches", "watch", "WS PIPELINE CHANNEL?", "post deployment status changes"),
+    S("unwatch", "watches", "unwatch", "WS PIPELINE", "stop watching a deployment"),
+    S("subscribe assay", "watches", "subscribe", "ID CHANNEL?", "post an assay's alerts"),
+    S("unsubscribe assay", "watches", "unsubscribe", "ID", "stop posting an assay's alerts"),
+    S("approvals", "approvals", "list", "", "list pending approval requests"),
+    S("approve", "approvals", "approve", "REQUEST_ID", "approve a request"),
+    S("reject", "approvals", "reject", "REQUEST_ID REASON?", "reject a request"),
+    S("access list", "access", "list", "", "list who holds which role"),
+    S("access grant", "access", "grant", "USER ROLE", "give someone a role"),
+    S("access revoke", "access", "revoke", "USER ROLE", "take a role away"),
+    S("audit", "audit", "list", "N?", "show the last N audit entries"),
+    S("features", "features", "list", "", "list the Wallaroo instance's enabled features"),
+)
+BY_VERB = {spec.verb: spec for spec in SPECS}
+# First words that only start two-word commands, e.g. `workspace` → create, users, ...
+GROUPS: dict[str, list[str]] = {}
+for _spec in SPECS:
+    if " " in _spec.verb:
+        _first, _rest = _spec.verb.split(" ", 1)
+        GROUPS.setdefault(_first, []).append(_rest)
+ONE_WORD = [spec.verb for spec in SPECS if " " not in spec.verb]
+# `help X` accepts an area, any command's first word, or a whole command.
+TOPICS = {area: area for area in AREAS}
+TOPICS |= {spec.verb.split()[0]: spec.area for spec in SPECS}
+TOPICS |= {spec.verb: spec.area for spec in SPECS}
+
+USAGE: dict[str, list[str]] = {a: [s.usage for s in SPECS if s.area == a] for a in AREAS}
+
+
+def help_lines(area: str | None, *, about: bool = False) -> list[str]:
+    """Plain usage lines for one area (or any command word), or for all when None; with `about`,
+    each ends in what the command does. An unknown area gives no lines."""
+    topic = None if area is None else TOPICS.get(area.strip().lower())
+    if area is not None and topic is None:
+        return []
+    specs = [spec for spec in SPECS if topic is None or spec.area == topic]
+    return [f"{spec.usage} — {spec.about}" if about else spec.usage for spec in specs]
