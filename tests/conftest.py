@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.settings import Settings
 from bot.wallaroo import ServiceAccountAuth, WallarooClient, build_http_client
 from emulator.app import create_app_for_state
 from emulator.config import EmulatorConfig
@@ -60,6 +61,19 @@ class Emulator:
 
     def admin(self) -> Api:
         return self.api(self.config.admin_email, self.config.admin_password)
+
+    def bot_settings(self, db_dir: Path, **slack: Any) -> Settings:
+        """Settings for a bot using this emulator's service account, UADMIN its admin."""
+        return Settings(
+            wallaroo_api_url=self.api_url,
+            wallaroo_token_url=self.token_url,
+            wallaroo_client_secret=self.config.client_secret,
+            wallaroo_username=None,
+            wallaroo_password=None,
+            database_url=f"sqlite:///{db_dir}/chatops.db",
+            chatops_admins="UADMIN",
+            **slack,
+        )
 
 
 @dataclass

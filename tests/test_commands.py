@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from bot.services import Services, open_services
-from bot.settings import Settings
 from handlers.blocks import Reply, render_text
 from handlers.context import Actor
 from handlers.router import handle_command
@@ -28,16 +27,7 @@ def demo(start_emulator: Callable[..., Emulator]) -> Emulator:
 
 @pytest.fixture
 async def services(demo: Emulator, tmp_path: Path) -> AsyncIterator[Services]:
-    settings = Settings(
-        wallaroo_api_url=demo.api_url,
-        wallaroo_token_url=demo.token_url,
-        wallaroo_client_secret=demo.config.client_secret,
-        wallaroo_username=None,
-        wallaroo_password=None,
-        database_url=f"sqlite:///{tmp_path}/chatops.db",
-        chatops_admins="UADMIN",
-    )
-    async with open_services(settings) as opened:
+    async with open_services(demo.bot_settings(tmp_path)) as opened:
         yield opened
 
 

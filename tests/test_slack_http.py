@@ -15,7 +15,6 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.http import create_http_app
-from bot.settings import Settings
 from emulator.server import serve_in_thread
 from tests.conftest import Emulator
 from tests.fake_slack import FakeSlack
@@ -72,17 +71,11 @@ def running_bot(start_emulator: Callable[..., Emulator], db_dir: Path) -> Iterat
     demo = start_emulator(seed_demo=True, deployment_startup_seconds=0)
     slack = FakeSlack()
     with serve_in_thread(slack.app()) as slack_url:
-        settings = Settings(
+        settings = demo.bot_settings(
+            db_dir,
             slack_bot_token="xoxb-test-token-not-real",
             slack_signing_secret=SIGNING_SECRET,
             slack_api_url=f"{slack_url}/api/",
-            wallaroo_api_url=demo.api_url,
-            wallaroo_token_url=demo.token_url,
-            wallaroo_client_secret=demo.config.client_secret,
-            wallaroo_username=None,
-            wallaroo_password=None,
-            database_url=f"sqlite:///{db_dir}/chatops.db",
-            chatops_admins="UADMIN",
         )
         with serve_in_thread(create_http_app(settings), lifespan="on") as url:
             yield Bot(url, slack, slack_url)
