@@ -205,9 +205,13 @@ def _render_block(block: Block, color: bool) -> list[str]:
     if isinstance(block, SectionBlock):
         lines = [_terminal(block.text)] if block.text else []
         for item in block.fields or []:
-            label, newline, value = _terminal(item).partition("\n")
-            bolded = newline and len(label) > 1 and label[0] == label[-1] == "*"
-            lines.append(f"{label[1:-1]}: {value}" if bolded else label + newline + value)
+            # A field is "*label*\nvalue" (see fields()); shown as "label: value".
+            label, newline, value = item.text.partition("\n")
+            shown_label = to_plain(label)
+            if newline:
+                lines.append(f"{shown_label}: {_terminal(_same_kind(item, value))}")
+            else:
+                lines.append(_terminal(item))
         return lines
     if isinstance(block, ContextBlock):
         line = "  ".join(_terminal(e) for e in block.elements if isinstance(e, TextObject))
@@ -220,6 +224,11 @@ def _render_block(block: Block, color: bool) -> list[str]:
     if isinstance(block, ImageBlock):
         return [f"[image: {block.alt_text}]"]
     return [f"[{block.type} block]"]
+
+
+def _same_kind(item: TextObject, text: str) -> TextObject:
+    kind = MarkdownTextObject if isinstance(item, MarkdownTextObject) else PlainTextObject
+    return kind(text=text)
 
 
 def _terminal(text: TextObject) -> str:

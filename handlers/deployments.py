@@ -26,7 +26,8 @@ def render_status(pipeline: str, status: DeploymentStatus) -> Reply:
     emoji = status_emoji(status.status)
     pairs = [("Status", f"{emoji} {escape(status.status)}")]
     for engine in status.engines:
-        detail = "; ".join(engine.details[:2]) or escape(engine.reason or "")
+        # Wallaroo repeats a detail once per container; say each once.
+        detail = "; ".join(dict.fromkeys(engine.details)) or engine.reason or ""
         pairs.append((f"Engine {escape(engine.name)}", f"{escape(engine.status)} {escape(detail)}"))
     models = (status.engines[0].model_statuses or {}).get("models", []) if status.engines else []
     blocks = [header(f"{pipeline}: {status.status}"), *fields(pairs)]

@@ -158,6 +158,10 @@ def _plain_entity(match: re.Match[str]) -> str:
     return f"{label} ({target})" if label and label != target else target
 
 
+_BOLD = re.compile(r"\*([^*\n]+)\*")
+
+
 def to_plain(text: str) -> str:
-    """mrkdwn as a terminal should show it: entities spelled out, `&amp;` and friends undone."""
-    return unescape(_ENTITY.sub(_plain_entity, text))
+    """mrkdwn as a terminal should show it: entities spelled out, `&amp;` and friends undone,
+    *bold* markers dropped (not _italic_ ones: underscores are common in names)."""
+    return unescape(_ENTITY.sub(_plain_entity, _BOLD.sub(r"\1", text)))
