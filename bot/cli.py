@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from typing import Literal
 
+from pydantic import ValidationError
+
 from bot.settings import Settings
 from emulator.config import (
     DEFAULT_ADMIN_EMAIL,
@@ -167,7 +169,23 @@ def _run_serve(args: argparse.Namespace) -> int:
     from bot.http import create_http_app
     from bot.settings import Settings
 
-    uvicorn.run(create_http_app(Settings()), host=args.host, port=args.port, access_log=False)
+    settings = Settings()
+    missing = [
+        name
+        for name, value in (
+            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+            ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
+        )
+        if value is None
+    ]
+    if missing:
+        print(
+            f"serve needs {' and '.join(missing)} (see README: Install in Slack); "
+            "`wallaroo-chatops demo` runs without Slack.",
+            file=sys.stderr,
+        )
+        return 2
+    uvicorn.run(create_http_app(settings), host=args.host, port=args.port, access_log=False)
     return 0
 
 
@@ -195,7 +213,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except ValidationError as exc:
+        # A bad setting (environment or .env): say which and why, not a traceback.
+        for error in exc.errors():
+            name = "_".join(str(part) for part in error["loc"]).upper()
+            print(f"setting {name}: {error['msg']}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

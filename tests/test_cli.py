@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -92,3 +93,30 @@ def test_demo_as_a_viewer_is_refused_writes() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "operator" in result.stdout and "viewer" in result.stdout
+
+
+def _run_cli(args: list[str], env_changes: dict[str, str | None]) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "WALLAROO_"))}
+    env |= {k: v for k, v in env_changes.items() if v is not None}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+
+
+def test_serve_without_slack_credentials_says_what_is_missing() -> None:
+    result = _run_cli(["serve"], {})
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_setting_is_named_not_a_traceback() -> None:
+    result = _run_cli(["console"], {"WALLAROO_API_URL": "http://wallaroo.example/api"})
+    assert result.returncode == 2
+    assert "WALLAROO_API_URL" in result.stderr and "/v1/api" in result.stderr
+    assert "Traceback" not in result.stderr
