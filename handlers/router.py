@@ -79,8 +79,7 @@ async def _decide(services: Services, actor: Actor, text: str) -> tuple[Reply, d
     """The reply, and what the audit entry says about it."""
     parsed = parse_command(text)
     if isinstance(parsed, ParseError):
-        entry = _entry("", "", "", "invalid", parsed.message)
-        return error_reply(parsed.message, parsed.suggestion), entry
+        return error_reply(parsed.message, parsed.suggestion), _entry("", "", "", "invalid")
 
     async with services.sessions() as session:
         role = await effective_role(session, actor.user_id, services.admins)
@@ -117,14 +116,21 @@ async def _run(ctx: Context, command: Command) -> tuple[Outcome, str | None]:
     except CommandProblem as problem:
         return Outcome(error_reply(problem.message, problem.suggestion), outcome="invalid"), None
     except WallarooUnreachable as exc:
+        # A write whose answer was lost may still have happened, so do not promise otherwise.
         reply = error_reply(
-            f"Wallaroo is unreachable right now ({escape(exc.msg)}). Nothing was changed.",
-            "Try again in a minute.",
+            f"Wallaroo is unreachable right now ({escape(exc.msg)}).",
+            "Try again in a minute; if you were changing something, check first whether it "
+            "went through.",
         )
         return Outcome(reply, outcome="error"), exc.msg
     except WallarooError as exc:
         # str(exc) names the call and carries Wallaroo's own message, credentials removed.
         return Outcome(error_reply(escape(str(exc))), outcome="error"), exc.msg
+    except Exception:
+        # A bug of ours: the user gets a plain answer, the log gets the trace, the audit a row.
+        logger.exception("command %r failed", command.text)
+        reply = error_reply("Something went wrong in the bot itself; it has been logged.")
+        return Outcome(reply, outcome="error"), None
 
 
 def _verb(command: Command) -> str:

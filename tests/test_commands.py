@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.services import Services, open_services
+from handlers import router
 from handlers.blocks import Reply, render_text
 from handlers.context import Actor
 from handlers.router import handle_command
@@ -188,3 +189,31 @@ async def test_wallaroo_down_is_a_clear_reply(services: Services, demo: Emulator
     demo.control("faults", {"path_prefix": "/v1/api/workspaces", "error_rate": 1.0, "status": 503})
     text = await say(services, "workspaces")
     assert "Wallaroo" in text and "503" in text and "Traceback" not in text
+
+
+async def test_unreachable_wallaroo_is_a_clear_reply(demo: Emulator, tmp_path: Path) -> None:
+    settings = demo.bot_settings(tmp_path).model_copy(
+        update={
+            "wallaroo_api_url": "http://127.0.0.1:9/v1/api",
+            "wallaroo_token_url": "http://127.0.0.1:9/auth/realms/master/protocol/openid-connect/token",
+        }
+    )
+    async with open_services(settings) as down:
+        text = await say(down, "workspaces")
+    assert "Wallaroo is unreachable" in text and "Traceback" not in text
+
+
+async def test_a_bug_in_a_handler_is_answered_logged_and_audited(
+    services: Services, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # No server can make our own code raise, so this one replaces a handler.
+    async def broken(ctx: object, cmd: object) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setitem(router.HANDLERS, "features", broken)
+    text = await say(services, "features")
+    assert "Something went wrong in the bot itself" in text and "boom" not in text
+    assert "boom" in caplog.text
+    async with services.sessions() as session:
+        (latest,) = await recent_entries(session, 1)
+    assert (latest.command_text, latest.outcome) == ("features", "error")
