@@ -3,6 +3,10 @@ through a fake Slack's response URLs; forged, unsigned and stale requests get 40
 
 from __future__ import annotations
 
+import logging
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -142,3 +146,48 @@ def test_forged_unsigned_and_stale_requests_get_401_and_change_nothing(
 
 def test_healthz(bot: Bot) -> None:
     assert httpx.get(f"{bot.url}/healthz").json() == {"status": "ok"}
+
+
+def test_no_token_or_secret_reaches_logs_audit_rows_or_replies(
+    start_emulator: Callable[..., Emulator], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    emulator = start_emulator(seed_demo=True, client_secret="client-secret-5f1e9a")
+    slack = FakeSlack()
+    bot_token = "xoxb-bot-token-77c2d1"
+    with serve_in_thread(slack.app()) as slack_url:
+        settings = emulator.bot_settings(
+            tmp_path,
+            slack_bot_token=bot_token,
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=f"{slack_url}/api/",
+        )
+        with serve_in_thread(create_http_app(settings), lifespan="on") as url:
+            bot = Bot(url, slack, slack_url)
+            keys = [
+                bot.command(text)[1]
+                for text in (
+                    "workspaces",
+                    "features",
+                    "audit 20",
+                    "user invite x@example.com",
+                    "pipelines nowhere",
+                )
+            ]
+            replies = [bot.reply_to(key) for key in keys]
+    # Every access token is a JWT, and every JWT starts with "eyJ" ('{"' in base64).
+    secrets = {bot_token, SIGNING_SECRET, "client-secret-5f1e9a", "eyJ"}
+    exported = subprocess.run(
+        [sys.executable, "-m", "bot", "audit", "export", "--format", "jsonl"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/chatops.db"},
+    ).stdout
+    assert exported.count("\n") >= 5
+    # The logs were captured from the server threads (so their absence of secrets means something).
+    assert "POST workspaces/list" in caplog.text
+    haystacks = {"logs": caplog.text, "audit": exported, "replies": str(replies)}
+    for where, text in haystacks.items():
+        for secret in secrets:
+            assert secret not in text, f"a secret reached the {where}"

@@ -1,0 +1,37 @@
+"""slack-manifest.yml is valid for Slack and says what the bot does."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+# shared/ sits beside the repository, on developers' machines and in CI alike.
+SCHEMA = ROOT.parent / "shared" / "reference" / "slack-app-manifest.schema.json"
+
+
+def manifest() -> dict:
+    return yaml.safe_load((ROOT / "slack-manifest.yml").read_text())
+
+
+def test_manifest_validates_against_slacks_schema() -> None:
+    schema = json.loads(SCHEMA.read_text())
+    jsonschema.Draft7Validator(schema).validate(manifest())
+
+
+def test_manifest_declares_the_command_the_bot_listens_to_with_escaping_on() -> None:
+    (command,) = manifest()["features"]["slash_commands"]
+    assert command["command"] == "/wallaroo"
+    assert command["should_escape"] is True
+    assert command["url"].endswith("/slack/events")
+    assert {"commands", "chat:write"} <= set(manifest()["oauth_config"]["scopes"]["bot"])
+
+
+def test_an_invalid_manifest_is_refused() -> None:
+    broken = manifest()
+    broken["features"]["slash_commands"][0]["command"] = "wallaroo"  # no leading slash
+    validator = jsonschema.Draft7Validator(json.loads(SCHEMA.read_text()))
+    assert list(validator.iter_errors(broken))
