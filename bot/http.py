@@ -1,22 +1,31 @@
-"""HTTP mode (`wallaroo-chatops serve`): POST /slack/events and GET /healthz."""
+"""HTTP mode (`wallaroo-chatops serve`): POST /slack/events, GET /healthz and /readyz."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.services import open_services
+from bot.services import Services, open_services
 from bot.settings import Settings
 from bot.slack_app import build_slack_app
+from bot.wallaroo import WallarooError
+
+# Readiness probes come often and must answer fast; a slow Wallaroo counts as not ready.
+READY_TIMEOUT_SECONDS = 3.0
 
 
 def create_http_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_services(settings) as services:
+            app.state.services = services
             app.state.slack = AsyncSlackRequestHandler(build_slack_app(services))
             yield
 
@@ -29,9 +38,35 @@ def create_http_app(settings: Settings) -> FastAPI:
 
     @app.get("/healthz")
     async def healthz() -> dict:
+        """Alive: the process answers."""
         return {"status": "ok"}
 
+    @app.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        """Ready: the database answers and Wallaroo lets the service account in."""
+        checks = await readiness(request.app.state.services)
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
+
     return app
+
+
+async def readiness(services: Services) -> dict[str, str]:
+    checks: dict[str, str] = {}
+    try:
+        async with services.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except SQLAlchemyError as exc:
+        checks["database"] = f"unavailable: {type(exc).__name__}"
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            await services.wallaroo.list_features()
+        checks["wallaroo"] = "ok"
+    except (WallarooError, TimeoutError) as exc:
+        # WallarooError's text carries no credentials; a timeout has none to carry.
+        checks["wallaroo"] = str(exc) or "timed out"
+    return checks
 
 
 async def run_socket_mode(settings: Settings) -> None:

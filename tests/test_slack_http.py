@@ -191,3 +191,29 @@ def test_no_token_or_secret_reaches_logs_audit_rows_or_replies(
     for where, text in haystacks.items():
         for secret in secrets:
             assert secret not in text, f"a secret reached the {where}"
+
+
+def test_readyz_is_ready_and_says_why_not_when_wallaroo_fails(
+    start_emulator: Callable[..., Emulator], tmp_path: Path
+) -> None:
+    emulator = start_emulator()
+    slack = FakeSlack()
+    with serve_in_thread(slack.app()) as slack_url:
+        settings = emulator.bot_settings(
+            tmp_path,
+            slack_bot_token="xoxb-x",
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=f"{slack_url}/api/",
+        )
+        with serve_in_thread(create_http_app(settings), lifespan="on") as url:
+            ready = httpx.get(f"{url}/readyz", timeout=10)
+            assert ready.status_code == 200
+            assert ready.json() == {"ready": True, "database": "ok", "wallaroo": "ok"}
+            emulator.control(
+                "faults", {"path_prefix": "/v1/api/features", "error_rate": 1.0, "status": 500}
+            )
+            down = httpx.get(f"{url}/readyz", timeout=10)
+            assert down.status_code == 503
+            body = down.json()
+            assert body["ready"] is False and body["database"] == "ok"
+            assert "features/list" in body["wallaroo"] and "500" in body["wallaroo"]
