@@ -1,13 +1,15 @@
-"""HTTP mode (`wallaroo-chatops serve`): POST /slack/events, GET /healthz and /readyz."""
+"""HTTP mode (`wallaroo-chatops serve`): POST /slack/events, GET /healthz, /readyz, /metrics."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -34,7 +36,15 @@ def create_http_app(settings: Settings) -> FastAPI:
     @app.post("/slack/events")
     async def slack_events(request: Request) -> Response:
         # bolt checks the signature and the 5-minute window, answering 401 otherwise.
-        return await request.app.state.slack.handle(request)
+        started = time.perf_counter()
+        response = await request.app.state.slack.handle(request)
+        request.app.state.services.metrics.ack_seconds.observe(time.perf_counter() - started)
+        return response
+
+    @app.get("/metrics")
+    async def metrics(request: Request) -> Response:
+        registry = request.app.state.services.metrics.registry
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz")
     async def healthz() -> dict:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.wallaroo import WallarooClient, build_http_client, build_wallaroo_client
 from storage.audit import AuditLog
@@ -22,6 +23,7 @@ class Services:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     audit: AuditLog
+    metrics: Metrics
 
     @property
     def admins(self) -> frozenset[str]:
@@ -41,6 +43,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             engine=engine,
             sessions=sessions,
             audit=AuditLog(sessions),
+            metrics=Metrics(),
         )
     finally:
         await http.aclose()

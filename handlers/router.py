@@ -61,6 +61,7 @@ async def handle_command(
     """
     started = time.perf_counter()
     reply, entry = await _decide(services, actor, text)
+    services.metrics.commands.labels(entry["area"] or "unparsed", entry["outcome"]).inc()
     if deliver is not None:
         await deliver(reply)
     await services.audit.record(
@@ -115,22 +116,26 @@ async def _run(ctx: Context, command: Command) -> tuple[Outcome, str | None]:
         return await handler(ctx, command), None
     except CommandProblem as problem:
         return Outcome(error_reply(problem.message, problem.suggestion), outcome="invalid"), None
-    except WallarooUnreachable as exc:
-        # A write whose answer was lost may still have happened, so do not promise otherwise.
-        reply = error_reply(
-            f"Wallaroo is unreachable right now ({escape(exc.msg)}).",
-            "Try again in a minute; if you were changing something, check first whether it "
-            "went through.",
-        )
-        return Outcome(reply, outcome="error"), exc.msg
     except WallarooError as exc:
-        # str(exc) names the call and carries Wallaroo's own message, credentials removed.
-        return Outcome(error_reply(escape(str(exc))), outcome="error"), exc.msg
+        ctx.services.metrics.wallaroo_errors.labels(type(exc).__name__).inc()
+        return Outcome(_wallaroo_reply(exc), outcome="error"), exc.msg
     except Exception:
         # A bug of ours: the user gets a plain answer, the log gets the trace, the audit a row.
         logger.exception("command %r failed", command.text)
         reply = error_reply("Something went wrong in the bot itself; it has been logged.")
         return Outcome(reply, outcome="error"), None
+
+
+def _wallaroo_reply(exc: WallarooError) -> Reply:
+    if isinstance(exc, WallarooUnreachable):
+        # A write whose answer was lost may still have happened, so do not promise otherwise.
+        return error_reply(
+            f"Wallaroo is unreachable right now ({escape(exc.msg)}).",
+            "Try again in a minute; if you were changing something, check first whether it "
+            "went through.",
+        )
+    # str(exc) names the call and carries Wallaroo's own message, credentials removed.
+    return error_reply(escape(str(exc)))
 
 
 def _verb(command: Command) -> str:

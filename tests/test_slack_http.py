@@ -217,3 +217,14 @@ def test_readyz_is_ready_and_says_why_not_when_wallaroo_fails(
             body = down.json()
             assert body["ready"] is False and body["database"] == "ok"
             assert "features/list" in body["wallaroo"] and "500" in body["wallaroo"]
+
+
+def test_metrics_count_commands_acks_and_wallaroo_errors(bot: Bot) -> None:
+    for text in ("workspaces", "workspaces", "pipelinez", "assay results 4242"):
+        bot.reply_to(bot.command(text)[1])
+    bot.command("workspaces", secret="forged")  # refused by bolt: timed, but no command
+    text = httpx.get(f"{bot.url}/metrics").text
+    assert 'chatops_commands_total{area="workspaces",outcome="ok"} 2.0' in text
+    assert 'chatops_commands_total{area="unparsed",outcome="invalid"} 1.0' in text
+    assert "chatops_ack_seconds_count 5.0" in text
+    assert 'chatops_wallaroo_errors_total{kind="WallarooNotFound"} 1.0' in text
