@@ -9,8 +9,9 @@ import jsonschema
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-# shared/ sits beside the repository, on developers' machines and in CI alike.
-SCHEMA = ROOT.parent / "shared" / "reference" / "slack-app-manifest.schema.json"
+# Slack's app-manifest JSON Schema (MIT, licence beside it), copied from shared/reference so the
+# test needs nothing outside the repository.
+SCHEMA = Path(__file__).resolve().parent / "data" / "slack-app-manifest.schema.json"
 
 
 def manifest() -> dict:
