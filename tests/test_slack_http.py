@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -71,13 +72,16 @@ class Bot:
         return call.body
 
 
-def running_bot(start_emulator: Callable[..., Emulator], db_dir: Path) -> Iterator[Bot]:
-    demo = start_emulator(seed_demo=True, deployment_startup_seconds=0)
+@contextmanager
+def running_bot(
+    emulator: Emulator, db_dir: Path, bot_token: str = "xoxb-test-token-not-real"
+) -> Iterator[Bot]:
+    """The bot's HTTP app on loopback, its Slack calls going to a fake Slack."""
     slack = FakeSlack()
     with serve_in_thread(slack.app()) as slack_url:
-        settings = demo.bot_settings(
+        settings = emulator.bot_settings(
             db_dir,
-            slack_bot_token="xoxb-test-token-not-real",
+            slack_bot_token=bot_token,
             slack_signing_secret=SIGNING_SECRET,
             slack_api_url=f"{slack_url}/api/",
         )
@@ -85,9 +89,14 @@ def running_bot(start_emulator: Callable[..., Emulator], db_dir: Path) -> Iterat
             yield Bot(url, slack, slack_url)
 
 
+def demo_emulator(start_emulator: Callable[..., Emulator], **config: object) -> Emulator:
+    return start_emulator(seed_demo=True, deployment_startup_seconds=0, **config)
+
+
 @pytest.fixture
 def bot(start_emulator: Callable[..., Emulator], tmp_path: Path) -> Iterator[Bot]:
-    yield from running_bot(start_emulator, tmp_path)
+    with running_bot(demo_emulator(start_emulator), tmp_path) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +104,8 @@ def shared_bot(
     start_emulator: Callable[..., Emulator], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Bot]:
     """One bot for the read-only commands, which leave nothing behind for each other."""
-    yield from running_bot(start_emulator, tmp_path_factory.mktemp("bot"))
+    with running_bot(demo_emulator(start_emulator), tmp_path_factory.mktemp("bot")) as started:
+        yield started
 
 
 @pytest.mark.parametrize(("command", "expected"), HAPPY + BAD)
@@ -152,29 +162,12 @@ def test_no_token_or_secret_reaches_logs_audit_rows_or_replies(
     start_emulator: Callable[..., Emulator], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    emulator = start_emulator(seed_demo=True, client_secret="client-secret-5f1e9a")
-    slack = FakeSlack()
+    emulator = demo_emulator(start_emulator, client_secret="client-secret-5f1e9a")
     bot_token = "xoxb-bot-token-77c2d1"
-    with serve_in_thread(slack.app()) as slack_url:
-        settings = emulator.bot_settings(
-            tmp_path,
-            slack_bot_token=bot_token,
-            slack_signing_secret=SIGNING_SECRET,
-            slack_api_url=f"{slack_url}/api/",
-        )
-        with serve_in_thread(create_http_app(settings), lifespan="on") as url:
-            bot = Bot(url, slack, slack_url)
-            keys = [
-                bot.command(text)[1]
-                for text in (
-                    "workspaces",
-                    "features",
-                    "audit 20",
-                    "user invite x@example.com",
-                    "pipelines nowhere",
-                )
-            ]
-            replies = [bot.reply_to(key) for key in keys]
+    commands = ("workspaces", "features", "audit 20", "user invite x@example.com", "pipelines x")
+    with running_bot(emulator, tmp_path, bot_token) as bot:
+        keys = [bot.command(text)[1] for text in commands]
+        replies = [bot.reply_to(key) for key in keys]
     # Every access token is a JWT, and every JWT starts with "eyJ" ('{"' in base64).
     secrets = {bot_token, SIGNING_SECRET, "client-secret-5f1e9a", "eyJ"}
     exported = subprocess.run(
@@ -197,26 +190,18 @@ def test_readyz_is_ready_and_says_why_not_when_wallaroo_fails(
     start_emulator: Callable[..., Emulator], tmp_path: Path
 ) -> None:
     emulator = start_emulator()
-    slack = FakeSlack()
-    with serve_in_thread(slack.app()) as slack_url:
-        settings = emulator.bot_settings(
-            tmp_path,
-            slack_bot_token="xoxb-x",
-            slack_signing_secret=SIGNING_SECRET,
-            slack_api_url=f"{slack_url}/api/",
+    with running_bot(emulator, tmp_path) as bot:
+        ready = httpx.get(f"{bot.url}/readyz", timeout=10)
+        assert ready.status_code == 200
+        assert ready.json() == {"ready": True, "database": "ok", "wallaroo": "ok"}
+        emulator.control(
+            "faults", {"path_prefix": "/v1/api/features", "error_rate": 1.0, "status": 500}
         )
-        with serve_in_thread(create_http_app(settings), lifespan="on") as url:
-            ready = httpx.get(f"{url}/readyz", timeout=10)
-            assert ready.status_code == 200
-            assert ready.json() == {"ready": True, "database": "ok", "wallaroo": "ok"}
-            emulator.control(
-                "faults", {"path_prefix": "/v1/api/features", "error_rate": 1.0, "status": 500}
-            )
-            down = httpx.get(f"{url}/readyz", timeout=10)
-            assert down.status_code == 503
-            body = down.json()
-            assert body["ready"] is False and body["database"] == "ok"
-            assert "features/list" in body["wallaroo"] and "500" in body["wallaroo"]
+        down = httpx.get(f"{bot.url}/readyz", timeout=10)
+        assert down.status_code == 503
+        body = down.json()
+        assert body["ready"] is False and body["database"] == "ok"
+        assert "features/list" in body["wallaroo"] and "500" in body["wallaroo"]
 
 
 def test_metrics_count_commands_acks_and_wallaroo_errors(bot: Bot) -> None:
