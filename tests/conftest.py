@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
 from bot.wallaroo import ServiceAccountAuth, WallarooClient, build_http_client
@@ -19,6 +21,7 @@ from emulator.onnx_models import linear_regression_onnx
 from emulator.seed import seed_demo
 from emulator.server import serve_in_thread
 from emulator.state import EmulatorState, build_state
+from storage.database import create_tables, make_engine, session_factory
 
 TOKEN_PATH = "/auth/realms/master/protocol/openid-connect/token"
 
@@ -211,3 +214,17 @@ async def make_client() -> AsyncIterator[Callable[..., ClientUnderTest]]:
     yield make
     for http in opened:
         await http.aclose()
+
+
+@pytest.fixture
+def db_file(tmp_path: Path) -> Path:
+    return tmp_path / "chatops.db"
+
+
+@pytest.fixture
+async def sessions(db_file: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a fresh SQLite file with every table created."""
+    engine = make_engine(f"sqlite:///{db_file}")
+    await create_tables(engine)
+    yield session_factory(engine)
+    await engine.dispose()

@@ -63,11 +63,6 @@ async def _fill(log: AuditLog, n: int) -> None:
 
 
 @pytest.fixture
-def db_file(tmp_path: Path) -> Path:
-    return tmp_path / "audit.db"
-
-
-@pytest.fixture
 async def sessions(db_file: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     engine = make_engine(f"sqlite:///{db_file}")
     await create_tables(engine)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.database import create_tables, make_engine, session_factory
 from storage.roles import (
     Role,
     RoleGrant,
@@ -22,14 +20,6 @@ from storage.roles import (
 )
 
 NO_ADMINS: frozenset[str] = frozenset()
-
-
-@pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'roles.db'}")
-    await create_tables(engine)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 @pytest.fixture
