@@ -3,6 +3,8 @@ baseline|results ID."""
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.wallaroo import Assay, AssayConfig, AssayResult, WallarooClient
 from handlers.blocks import list_reply, ok_reply, status_emoji
 from handlers.context import CommandProblem, Context, Outcome, page_of
@@ -14,9 +16,14 @@ RESULTS_SHOWN = 10
 
 
 async def find_assay(client: WallarooClient, assay_id: int) -> tuple[Assay, int]:
-    """The assay and its workspace id. The API lists assays per pipeline only."""
-    for listing in await client.list_pipelines():
-        for assay in await client.list_assays(listing.pipeline.id):
+    """The assay and its workspace id. The API lists assays per pipeline only, so every
+    pipeline is asked, all at once."""
+    listings = await client.list_pipelines()
+    per_pipeline = await asyncio.gather(
+        *(client.list_assays(listing.pipeline.id) for listing in listings)
+    )
+    for listing, assays in zip(listings, per_pipeline, strict=True):
+        for assay in assays:
             if assay.id == assay_id:
                 return assay, listing.workspace.id
     raise CommandProblem(
