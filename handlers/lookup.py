@@ -40,7 +40,13 @@ async def find_workspace(client: WallarooClient, ref: str | int) -> Workspace:
 async def find_pipeline(
     client: WallarooClient, workspace: Workspace, ref: str | int
 ) -> PipelineListing:
-    pipelines = await client.list_pipelines(workspace.id)
+    return pick_pipeline(await client.list_pipelines(workspace.id), workspace, ref)
+
+
+def pick_pipeline(
+    pipelines: list[PipelineListing], workspace: Workspace, ref: str | int
+) -> PipelineListing:
+    """The pipeline `ref` names among a workspace's pipelines, or a CommandProblem saying so."""
     if isinstance(ref, int):
         for listing in pipelines:
             if listing.pipeline.id == ref:

@@ -7,7 +7,7 @@ from typing import Any
 from handlers.blocks import list_reply, ok_reply
 from handlers.context import CommandProblem, Context, Outcome, page_of
 from handlers.grammar import Command
-from handlers.lookup import find_pipeline, find_workspace
+from handlers.lookup import find_workspace, pick_pipeline
 from handlers.models import find_model
 from handlers.mrkdwn import escape
 
@@ -54,9 +54,10 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
             target=f"pipeline {name}",
         )
 
-    source = await find_pipeline(client, workspace, cmd.args["source"])
+    pipelines = await client.list_pipelines(workspace.id)
+    source = pick_pipeline(pipelines, workspace, cmd.args["source"])
     new_name = str(cmd.args["new_name"])
-    if new_name in {p.pipeline.name for p in await client.list_pipelines(workspace.id)}:
+    if new_name in {p.pipeline.name for p in pipelines}:
         raise CommandProblem(f"A pipeline named *{escape(new_name)}* already exists here.")
     copied = await client.copy_pipeline(workspace.id, source.pipeline.id, new_name)
     return Outcome(
