@@ -1,10 +1,12 @@
-"""Latency and error injection per path prefix, as a plain ASGI middleware (cheap when idle)."""
+"""Latency and error injection per path prefix, and a count of the calls each path received,
+as a plain ASGI middleware (cheap when idle)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import random
+from collections import Counter
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -21,6 +23,9 @@ class Fault:
 class FaultInjector:
     def __init__(self, seed: int | None = None) -> None:
         self.faults: list[Fault] = []
+        # Calls received per path, faulted ones included: what tests read to prove that a
+        # deploy was sent exactly once.
+        self.received: Counter[str] = Counter()
         self._random = random.Random(seed)
 
     def add(self, fault: Fault) -> None:
@@ -28,6 +33,9 @@ class FaultInjector:
 
     def clear(self) -> None:
         self.faults.clear()
+
+    def forget_calls(self) -> None:
+        self.received.clear()
 
     def matching(self, path: str) -> list[Fault]:
         return [f for f in self.faults if path.startswith(f.path_prefix)]
@@ -43,7 +51,11 @@ class FaultMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not self.injector.faults or path.startswith("/emulator/"):
+        if scope["type"] != "http" or path.startswith("/emulator/"):
+            await self.app(scope, receive, send)
+            return
+        self.injector.received[path] += 1
+        if not self.injector.faults:
             await self.app(scope, receive, send)
             return
         for fault in self.injector.matching(path):

@@ -55,6 +55,7 @@ class EmulatorState:
         self.tokens.forget_all()
         self.logs.clear()
         self.faults.clear()
+        self.faults.forget_calls()
         self.clock.reset()
         with self.db.transaction():
             create_user_workspace(self, self.admin_user_id, self.config.admin_email)

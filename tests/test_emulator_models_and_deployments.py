@@ -284,7 +284,58 @@ def test_list_pipelines_answers_the_sdks_shape_and_filters_by_workspace(
         ("p2", other),
     ]
     assert set(everything[0]) == {"pipeline", "workspace", "plateau_topic"}
-    assert set(everything[0]["pipeline"]) == {"id", "name", "created_at", "updated_at"}
+    assert set(everything[0]["pipeline"]) == {
+        "id",
+        "name",
+        "created_at",
+        "updated_at",
+        "pipeline_versions",
+        "deployment",
+    }
     only = admin.ok("pipelines/list_pipelines", {"workspace_id": other})["pipelines"]
     assert [p["pipeline"]["name"] for p in only] == ["p2"]
     assert admin.post("pipelines/list_pipelines", {"workspace_id": 999}).status_code == 404
+
+
+def test_listing_shows_versions_newest_first_and_the_live_deployment(
+    emulator: Emulator, admin: Api
+) -> None:
+    first = admin.ok("pipelines/create", {"pipeline_id": "p", "workspace_id": 1, "definition": {}})
+    second = admin.ok("pipelines/create", {"pipeline_id": "p", "workspace_id": 1, "definition": {}})
+
+    def listed() -> dict:
+        return admin.ok("pipelines/list_pipelines", {"workspace_id": 1})["pipelines"][0]["pipeline"]
+
+    assert [v["id"] for v in listed()["pipeline_versions"]] == [
+        second["pipeline_variant_pk_id"],
+        first["pipeline_variant_pk_id"],
+    ]
+    assert listed()["pipeline_versions"][0]["version"] == second["pipeline_variant_version"]
+    assert listed()["deployment"] is None
+    deployed = admin.ok(
+        "pipelines/deploy",
+        {
+            "deploy_id": "pdeploy",
+            "pipeline_id": first["pipeline_pk_id"],
+            "pipeline_version_pk_id": first["pipeline_variant_pk_id"],
+        },
+    )
+    assert listed()["deployment"] == {
+        "id": deployed["id"],
+        "deploy_id": "pdeploy",
+        "deployed": True,
+        "pipeline_version_id": first["pipeline_variant_pk_id"],
+    }
+    undeploy = {"pipeline_id": first["pipeline_pk_id"], "deployment_id": deployed["id"]}
+    admin.ok("pipelines/undeploy", undeploy)
+    assert listed()["deployment"] is None
+
+
+def test_control_api_counts_the_calls_each_path_received(emulator: Emulator, admin: Api) -> None:
+    admin.ok("workspaces/list")
+    emulator.control("faults", {"path_prefix": "/v1/api/workspaces/list", "error_rate": 1})
+    assert admin.post("workspaces/list").status_code == 503
+    counts = emulator.http.get(f"{emulator.url}/emulator/requests").json()["counts"]
+    assert counts["/v1/api/workspaces/list"] == 2
+    emulator.control("reset")
+    assert emulator.http.get(f"{emulator.url}/emulator/requests").json()["counts"] == {}

@@ -104,11 +104,32 @@ class PipelineCopied(WallarooModel):
     deployment: Any | None = None
 
 
+class ListedPipelineVersion(WallarooModel):
+    id: int  # what pipelines/deploy calls pipeline_version_pk_id
+    version: str  # a UUID
+    created_at: str | None = None
+
+
+class ListedDeployment(WallarooModel):
+    id: int
+    deploy_id: str
+    deployed: bool = True
+    pipeline_version_id: int | None = None
+
+
 class ListedPipeline(WallarooModel):
     id: int
     name: str
     created_at: str
     updated_at: str
+    # Newest first. Optional: a server that leaves them out still lists, but cannot be
+    # deployed through the bot.
+    pipeline_versions: list[ListedPipelineVersion] = []
+    deployment: ListedDeployment | None = None
+
+    @property
+    def latest_version(self) -> ListedPipelineVersion | None:
+        return self.pipeline_versions[0] if self.pipeline_versions else None
 
 
 class ListedWorkspace(WallarooModel):

@@ -1,4 +1,5 @@
-"""The control API for tests, benchmarks and demos: faults, clock, reset. No token needed."""
+"""The control API for tests, benchmarks and demos: faults, calls received, clock, logs, reset.
+No token needed."""
 
 from __future__ import annotations
 
@@ -54,6 +55,12 @@ async def add_fault(body: FaultRequest, state: State) -> dict:
 async def clear_faults(state: State) -> dict:
     state.faults.clear()
     return {"faults": []}
+
+
+@router.get("/requests")
+async def received_requests(state: State) -> dict:
+    """How many calls each path has received since the start (or the last reset)."""
+    return {"counts": dict(state.faults.received)}
 
 
 @router.post("/clock")

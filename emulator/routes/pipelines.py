@@ -12,6 +12,7 @@ from pydantic import BaseModel, StrictInt, StrictStr
 
 from emulator.access import membership, pipeline_for, require_valid_name, workspace_for
 from emulator.clock import iso
+from emulator.db import Database
 from emulator.deployments import models_in_definition, resolve_models
 from emulator.errors import bad_request, not_found
 from emulator.identity import CurrentUser, context
@@ -274,16 +275,37 @@ async def list_pipelines(body: ListPipelines, request: Request) -> dict:
         rows = db.all(sql + " ORDER BY p.id")
         if not caller.is_admin:
             rows = [r for r in rows if membership(db, r["workspace_id"], caller.id)]
-    return {"pipelines": [render_listing(r) for r in rows]}
+    return {"pipelines": [render_listing(db, r) for r in rows]}
 
 
-def render_listing(row: sqlite3.Row) -> dict:
+def render_listing(db: Database, row: sqlite3.Row) -> dict:
+    """A pipeline as the SDK's listing shows it: its versions newest first and its live
+    deployment, which is what a client needs to deploy, undeploy or follow it."""
+    versions = db.all(
+        "SELECT id, version, created_at FROM pipeline_versions WHERE pipeline_id = ?"
+        " ORDER BY id DESC",
+        (row["id"],),
+    )
+    deployment = db.one(
+        "SELECT id, deploy_id, pipeline_version_id FROM deployments"
+        " WHERE pipeline_id = ? AND active = 1",
+        (row["id"],),
+    )
     return {
         "pipeline": {
             "id": row["id"],
             "name": row["name"],
             "created_at": row["created_at"],
             "updated_at": row["updated_at"],
+            "pipeline_versions": [dict(v) for v in versions],
+            "deployment": None
+            if deployment is None
+            else {
+                "id": deployment["id"],
+                "deploy_id": deployment["deploy_id"],
+                "deployed": True,
+                "pipeline_version_id": deployment["pipeline_version_id"],
+            },
         },
         "workspace": {
             "id": row["workspace_id"],
