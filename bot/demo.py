@@ -11,6 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bot.chat import ConsoleChat
 from bot.console import run_console
 from bot.services import open_services
 from bot.settings import Settings
@@ -38,8 +39,10 @@ def run_demo(user_id: str) -> int:
                 wallaroo_username=None,
                 wallaroo_password=None,
                 database_url=f"sqlite:///{tmp}/chatops.db",
-                # The demo's user runs everything; `--as` another id to see a viewer's refusals.
-                chatops_admins="UDEMOADMIN",
+                # Two admins, so that one can approve what the other asks for (`:as UDEMOLEAD`);
+                # any other id is a viewer, to see the refusals.
+                chatops_admins="UDEMOADMIN,UDEMOLEAD",
+                chatops_deploy_poll_seconds=0.5,
             )
             return asyncio.run(_console(settings, user_id))
 
@@ -49,5 +52,7 @@ def run_console_command(user_id: str) -> int:
 
 
 async def _console(settings: Settings, user_id: str) -> int:
-    async with open_services(settings) as services:
-        return await run_console(services, Actor(user_id=user_id, user_name=user_id))
+    # The console's messages (approval requests, outcomes) go to this terminal, not Slack.
+    async with open_services(settings, chat=ConsoleChat(sys.stdout)) as services:
+        actor = Actor(user_id=user_id, user_name=user_id, channel_id="#console")
+        return await run_console(services, actor)

@@ -29,6 +29,16 @@ class Settings(BaseSettings):
     chatops_approval_channel: str | None = None
     chatops_poll_seconds: float = Field(default=60.0, gt=0)
 
+    # Approvals: how long a request may wait, and whether the approver must also belong to
+    # the Wallaroo workspace (their Slack email among its owners and collaborators).
+    chatops_approval_ttl_seconds: float = Field(default=3600.0, gt=0)
+    chatops_workspace_aware_permissions: bool = False
+    # Following a deploy: how often to ask, how long to wait for Running, and how long an
+    # Error during start-up may last before it counts (Wallaroo shows transient ones).
+    chatops_deploy_poll_seconds: float = Field(default=1.0, gt=0)
+    chatops_deploy_timeout_seconds: float = Field(default=600.0, gt=0)
+    chatops_startup_error_grace_seconds: float = Field(default=30.0, ge=0)
+
     @field_validator("wallaroo_api_url")
     @classmethod
     def _api_url_ends_in_v1_api(cls, value: str) -> str:

@@ -1,17 +1,29 @@
-"""The Slack app: one `/wallaroo` listener on the shared router, for HTTP and Socket Mode."""
+"""The Slack app: the `/wallaroo` listener on the shared router, and the approval buttons
+(with Reject's reason dialog), for HTTP and Socket Mode."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.errors import SlackClientError
 
+from bot.chat import SlackChat
 from bot.services import Services
-from handlers.blocks import Reply
+from handlers.approval_messages import (
+    APPROVE_ACTION,
+    REJECT_ACTION,
+    REJECT_REASON_BLOCK,
+    REJECT_REASON_INPUT,
+    REJECT_REASON_VIEW,
+    reject_reason_view,
+)
+from handlers.approvals import Verdict, handle_click, precheck_click
+from handlers.blocks import Reply, error_reply
 from handlers.context import Actor
 from handlers.router import handle_command
+from storage.approvals import get_request
 
 ACK_HEADSTART_SECONDS = 0.03
 
@@ -22,17 +34,16 @@ class SlackNotConfigured(RuntimeError):
 
 def build_slack_app(services: Services) -> AsyncApp:
     settings = services.settings
-    if settings.slack_bot_token is None or settings.slack_signing_secret is None:
+    if (
+        settings.slack_bot_token is None
+        or settings.slack_signing_secret is None
+        or not isinstance(services.chat, SlackChat)
+    ):
         raise SlackNotConfigured(
             "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET must be set (see README: Install in Slack)"
         )
-    client = AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
-    )
-    # A 429 means Slack did not take the call, so waiting Retry-After and retrying is safe.
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
     app = AsyncApp(
-        client=client,
+        client=services.chat.client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         token=settings.slack_bot_token.get_secret_value(),
     )
@@ -63,4 +74,70 @@ def build_slack_app(services: Services) -> AsyncApp:
 
         await handle_command(services, actor, command.get("text", ""), deliver)
 
+    @app.action(APPROVE_ACTION)
+    async def approve_clicked(ack: AsyncAck, body: dict, respond: AsyncRespond) -> None:
+        await ack()
+        request_id = _clicked_request(body)
+        verdict = Verdict(approve=True)
+        reply = await handle_click(services, _clicker(body), request_id, verdict, "button")
+        await _tell(respond, reply)
+
+    @app.action(REJECT_ACTION)
+    async def reject_clicked(ack: AsyncAck, body: dict, respond: AsyncRespond) -> None:
+        await ack()
+        request_id = _clicked_request(body)
+        verdict = Verdict(approve=False)
+        refusal = await precheck_click(services, _clicker(body), request_id, verdict, "button")
+        if refusal is not None:
+            await _tell(respond, refusal)
+            return
+        async with services.sessions() as session:
+            request = await get_request(session, request_id)
+        assert request is not None  # precheck_click found it
+        try:
+            await app.client.views_open(
+                trigger_id=body["trigger_id"], view=reject_reason_view(request)
+            )
+        except SlackClientError:
+            hint = f"Type `/wallaroo reject {request_id} REASON` instead."
+            await _tell(respond, error_reply("Slack would not open the reason dialog.", hint))
+
+    @app.view(REJECT_REASON_VIEW)
+    async def reject_reason_given(ack: AsyncAck, body: dict) -> None:
+        await ack()
+        view = body["view"]
+        request_id = int(view["private_metadata"])
+        values = view["state"]["values"][REJECT_REASON_BLOCK][REJECT_REASON_INPUT]
+        verdict = Verdict(approve=False, reason=(values.get("value") or "").strip())
+        actor = _clicker(body)
+        reply = await handle_click(services, actor, request_id, verdict, "dialog")
+        async with services.sessions() as session:
+            request = await get_request(session, request_id)
+        if request is not None:
+            await services.chat.post_ephemeral(request.channel, actor.user_id, reply)
+
     return app
+
+
+def _clicker(body: dict[str, Any]) -> Actor:
+    user = body.get("user") or {}
+    return Actor(
+        user_id=user.get("id", ""),
+        user_name=user.get("username") or user.get("name", ""),
+        team_id=(body.get("team") or {}).get("id", ""),
+        channel_id=(body.get("channel") or {}).get("id", ""),
+    )
+
+
+def _clicked_request(body: dict[str, Any]) -> int:
+    return int(body["actions"][0]["value"])
+
+
+async def _tell(respond: AsyncRespond, reply: Reply) -> None:
+    message = reply.to_slack()
+    await respond(
+        text=message["text"],
+        blocks=message.get("blocks"),
+        response_type="ephemeral",
+        replace_original=False,
+    )

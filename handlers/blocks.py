@@ -186,6 +186,10 @@ _TERMINAL_EMOJI = {
     ":white_circle:": "⚪",
     ":grey_question:": "❔",
     ":bulb:": "💡",
+    ":hourglass_flowing_sand:": "⏳",
+    ":hourglass:": "⌛",
+    ":x:": "❌",
+    ":no_entry:": "⛔",
 }
 
 

@@ -1,11 +1,12 @@
-"""status WS PIPELINE | url WS PIPELINE (deploy and undeploy arrive with approvals)."""
+"""status WS PIPELINE | url WS PIPELINE; deploy and undeploy become approval requests."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from bot.wallaroo import DeploymentStatus, WallarooNotFound
-from handlers.blocks import Reply, context, error_reply, fields, header, ok_reply, status_emoji
+from handlers.approvals import request_change
+from handlers.blocks import Reply, context, fields, header, ok_reply, status_emoji
 from handlers.context import CommandProblem, Context, Outcome
 from handlers.grammar import Command
 from handlers.lookup import find_pipeline, find_workspace
@@ -39,11 +40,7 @@ def render_status(pipeline: str, status: DeploymentStatus) -> Reply:
 
 async def run(ctx: Context, cmd: Command) -> Outcome:
     if cmd.action in ("deploy", "undeploy"):
-        reply = error_reply(
-            f"`{cmd.action}` goes through an approval request, which this version of the bot "
-            "does not have yet; nothing was changed."
-        )
-        return Outcome(reply, outcome="invalid")
+        return await request_change(ctx, cmd)
     client = ctx.services.wallaroo
     workspace = await find_workspace(client, cmd.args["workspace"])
     listing = await find_pipeline(client, workspace, cmd.args["pipeline"])

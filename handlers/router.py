@@ -14,6 +14,7 @@ from bot.services import Services
 from bot.wallaroo import WallarooError, WallarooUnreachable
 from handlers import (
     access,
+    approvals,
     assays,
     audit,
     deployments,
@@ -45,6 +46,7 @@ HANDLERS: dict[str, Handler] = {
     "pipelines": pipelines.run,
     "deployments": deployments.run,
     "assays": assays.run,
+    "approvals": approvals.run,
     "access": access.run,
     "audit": audit.run,
     "watches": watches.run,

@@ -1,0 +1,141 @@
+"""Where the bot speaks on its own (not as a reply): Slack's Web API, or the console's terminal.
+
+Approval requests, their live status and outcomes, and later alerts, are posted and edited
+through a `Chat`, so the same flow runs in Slack, in the console and in tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import sys
+from dataclasses import dataclass
+from typing import Protocol, TextIO
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.settings import Settings
+from handlers.blocks import Reply, render_text
+
+logger = logging.getLogger(__name__)
+
+
+class ChatError(Exception):
+    """Slack (or the terminal) did not take the message; the text says why, without tokens."""
+
+
+@dataclass(frozen=True)
+class Posted:
+    channel: str  # the channel id Slack answered (a #name becomes an id)
+    ts: str
+
+
+class Chat(Protocol):
+    async def post(self, channel: str, reply: Reply, *, thread_ts: str | None = None) -> Posted:
+        """Post a message (in a thread with `thread_ts`)."""
+        ...
+
+    async def update(self, channel: str, ts: str, reply: Reply) -> None:
+        """Replace a message the bot posted."""
+        ...
+
+    async def post_ephemeral(self, channel: str, user_id: str, reply: Reply) -> None:
+        """A message only `user_id` sees."""
+        ...
+
+    async def user_email(self, user_id: str) -> str | None:
+        """The user's email, or None when it cannot be known."""
+        ...
+
+
+def build_web_client(settings: Settings) -> AsyncWebClient:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
+    # A 429 or a refused connection means Slack did not take the call: retrying cannot post
+    # twice. Other failures are left to the caller, which knows whether a retry is safe.
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
+    client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+class SlackChat:
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def post(self, channel: str, reply: Reply, *, thread_ts: str | None = None) -> Posted:
+        message = reply.to_slack()
+        try:
+            answer = await self.client.chat_postMessage(
+                channel=channel, text=message["text"], blocks=message.get("blocks"),
+                thread_ts=thread_ts,
+            )  # fmt: skip
+        except SlackClientError as exc:
+            raise ChatError(_describe(exc)) from exc
+        return Posted(channel=answer.get("channel") or channel, ts=str(answer["ts"]))
+
+    async def update(self, channel: str, ts: str, reply: Reply) -> None:
+        message = reply.to_slack()
+        try:
+            await self.client.chat_update(
+                channel=channel, ts=ts, text=message["text"], blocks=message.get("blocks") or []
+            )
+        except SlackClientError as exc:
+            raise ChatError(_describe(exc)) from exc
+
+    async def post_ephemeral(self, channel: str, user_id: str, reply: Reply) -> None:
+        message = reply.to_slack()
+        try:
+            await self.client.chat_postEphemeral(
+                channel=channel, user=user_id, text=message["text"], blocks=message.get("blocks")
+            )
+        except SlackClientError as exc:
+            raise ChatError(_describe(exc)) from exc
+
+    async def user_email(self, user_id: str) -> str | None:
+        try:
+            answer = await self.client.users_info(user=user_id)
+        except SlackClientError as exc:
+            logger.warning("users.info for %s failed: %s", user_id, _describe(exc))
+            return None
+        profile = (answer.get("user") or {}).get("profile") or {}
+        return profile.get("email") or None
+
+
+def _describe(exc: SlackClientError) -> str:
+    if isinstance(exc, SlackApiError):
+        return f"Slack answered {exc.response.get('error', 'an error')}"
+    return f"Slack could not be reached ({type(exc).__name__})"
+
+
+class ConsoleChat:
+    """The console's stand-in for a channel: messages are printed, edits summed up in a line."""
+
+    def __init__(self, stream: TextIO | None = None, emails: dict[str, str] | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.emails = emails or {}
+        self._numbers = itertools.count(1)
+
+    async def post(self, channel: str, reply: Reply, *, thread_ts: str | None = None) -> Posted:
+        ts = f"{next(self._numbers)}.000000"
+        where = f"{channel}, thread {thread_ts}" if thread_ts else channel
+        self._print(f"[message {ts} in {where}]", reply)
+        return Posted(channel=channel, ts=ts)
+
+    async def update(self, channel: str, ts: str, reply: Reply) -> None:
+        # A terminal cannot edit what it printed; one line saying what changed reads better
+        # than the whole message again.
+        print(f"[message {ts} in {channel}, edited] {reply.text}\n", file=self.stream, flush=True)
+
+    async def post_ephemeral(self, channel: str, user_id: str, reply: Reply) -> None:
+        self._print(f"[only {user_id} sees this, in {channel}]", reply)
+
+    async def user_email(self, user_id: str) -> str | None:
+        return self.emails.get(user_id)
+
+    def _print(self, heading: str, reply: Reply) -> None:
+        print(f"{heading}\n{render_text(reply)}\n", file=self.stream, flush=True)

@@ -1,0 +1,383 @@
+"""Approval requests: `deploy`/`undeploy` ask, `approvals` lists, `approve`/`reject` (or the
+buttons) decide. Four-eyes, expiry, staleness and exactly-once are all decided here and in
+`storage.approvals`; carrying out an approved request is `bot.rollout`'s job."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.chat import ChatError
+from bot.rollout import refresh_message, start_rollout
+from bot.services import Services
+from bot.wallaroo import PipelineListing, WallarooClient, WallarooError
+from handlers.approval_messages import describe_change, render_request
+from handlers.blocks import Reply, error_reply, list_reply, ok_reply
+from handlers.context import Actor, CommandProblem, Context, Outcome
+from handlers.grammar import Command
+from handlers.lookup import find_pipeline, find_workspace
+from handlers.mrkdwn import channel_mention, code, escape, user_mention
+from storage.approvals import (
+    ApprovalRequest,
+    ApprovalState,
+    create_request,
+    get_request,
+    move,
+    pending_requests,
+    record_progress,
+)
+from storage.roles import Role, allows, effective_role
+from storage.utc import utc_now
+
+DECIDERS = Role.APPROVER
+
+
+@dataclass(frozen=True)
+class Verdict:
+    approve: bool
+    reason: str = ""
+
+    @property
+    def verb(self) -> str:
+        return "approve" if self.approve else "reject"
+
+
+async def run(ctx: Context, cmd: Command) -> Outcome:
+    if cmd.action == "list":
+        return await _list(ctx)
+    verdict = Verdict(approve=cmd.action == "approve", reason=str(cmd.args.get("reason") or ""))
+    return await decide(ctx.services, ctx.actor, ctx.role, int(cmd.args["request_id"]), verdict)
+
+
+# --- asking ---------------------------------------------------------------------------------
+
+
+async def request_change(ctx: Context, cmd: Command) -> Outcome:
+    """`deploy WS PIPELINE [reason]` / `undeploy ...`: store a request and post it for approval."""
+    client = ctx.services.wallaroo
+    workspace = await find_workspace(client, cmd.args["workspace"])
+    listing = await find_pipeline(client, workspace, cmd.args["pipeline"])
+    pipeline = listing.pipeline
+    if cmd.action == "deploy":
+        version = pipeline.latest_version
+        if version is None:
+            raise CommandProblem(
+                f"Wallaroo lists no version of *{escape(pipeline.name)}*, so there is nothing "
+                "to deploy."
+            )
+        version_id, deployment_id = version.id, None
+        deploy_id = pipeline.deployment.deploy_id if pipeline.deployment else pipeline.name
+    else:
+        if pipeline.deployment is None:
+            raise CommandProblem(
+                f"*{escape(pipeline.name)}* is not deployed; there is nothing to undeploy.",
+                f"`/wallaroo status {escape(workspace.name)} {escape(pipeline.name)}` shows it.",
+            )
+        version_id = pipeline.latest_version.id if pipeline.latest_version else None
+        deployment_id = pipeline.deployment.id
+        deploy_id = pipeline.deployment.deploy_id
+    settings = ctx.services.settings
+    channel = settings.chatops_approval_channel or ctx.actor.channel_id or "console"
+    now = utc_now()
+    request = ApprovalRequest(
+        action=cmd.action,
+        workspace_id=workspace.id,
+        workspace_name=workspace.name,
+        pipeline_id=pipeline.id,
+        pipeline_name=pipeline.name,
+        pipeline_version_id=version_id,
+        deploy_id=deploy_id,
+        deployment_id=deployment_id,
+        requester_id=ctx.actor.user_id,
+        requester_name=ctx.actor.user_name,
+        reason=str(cmd.args.get("reason") or ""),
+        channel=channel,
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.chatops_approval_ttl_seconds),
+    )
+    async with ctx.services.sessions() as session:
+        request = await create_request(session, request)
+    target = f"request {request.id}"
+    posted_in = await _post_request(ctx.services, request)
+    hours = settings.chatops_approval_ttl_seconds / 3600
+    message = (
+        f"Approval request *#{request.id}* created: {describe_change(request)}. "
+        f"An approver other than you has {hours:g} h to decide."
+    )
+    if posted_in is None:
+        message += (
+            f" I could not post it in {channel_mention(channel)}; approvers can still "
+            f"{code(f'/wallaroo approve {request.id}')}."
+        )
+    else:
+        message += f" Posted in {channel_mention(posted_in)}."
+    return Outcome(ok_reply(message), target=target)
+
+
+async def _post_request(services: Services, request: ApprovalRequest) -> str | None:
+    """Post the request with its buttons and remember the message; None if Slack refused."""
+    try:
+        posted = await services.chat.post(request.channel, render_request(request))
+    except ChatError:
+        return None
+    async with services.sessions() as session:
+        await record_progress(
+            session, request.id or 0, channel=posted.channel, message_ts=posted.ts
+        )
+    return posted.channel
+
+
+# --- deciding -------------------------------------------------------------------------------
+
+
+async def decide(
+    services: Services, actor: Actor, role: Role, request_id: int, verdict: Verdict
+) -> Outcome:
+    """Approve or reject one request for `actor`, who already holds a deciding role."""
+    target = f"request {request_id}"
+    async with services.sessions() as session:
+        request = await get_request(session, request_id)
+    if request is None:
+        raise CommandProblem(
+            f"There is no approval request #{request_id}.", "`/wallaroo approvals` lists them."
+        )
+    refusal = await _refusal(services, actor, role, request)
+    if refusal is not None:
+        return Outcome(error_reply(*refusal), target=target, outcome="refused")
+    now = utc_now()
+    if verdict.approve:
+        stale = await _stale_because(services.wallaroo, request)
+        if stale is not None:
+            async with services.sessions() as session:
+                moved = await move(
+                    session,
+                    request_id,
+                    from_states=[ApprovalState.PENDING],
+                    to_state=ApprovalState.STALE,
+                    decision_note=stale,
+                )
+            if moved:
+                await refresh_message(services, request_id)
+            message = f"Request #{request_id} is stale: {escape(stale)}"
+            hint = "Ask for a new request, so approvers see what would really change."
+            return Outcome(error_reply(message, hint), target=target, outcome="refused")
+    to_state = ApprovalState.APPROVED if verdict.approve else ApprovalState.REJECTED
+    async with services.sessions() as session:
+        won = await move(
+            session,
+            request_id,
+            from_states=[ApprovalState.PENDING],
+            to_state=to_state,
+            not_expired_at=now,
+            decided_by=actor.user_id,
+            decided_by_name=actor.user_name,
+            decided_at=now,
+            decision_note=verdict.reason or None,
+        )
+    if not won:
+        return Outcome(await _too_late(services, request_id), target=target, outcome="refused")
+    await refresh_message(services, request_id)
+    if verdict.approve:
+        start_rollout(services, request_id)
+        verb = "Deploying" if request.action == "deploy" else "Undeploying"
+        message = (
+            f"Approved request #{request_id}. {verb} *{escape(request.pipeline_name)}*; "
+            "the outcome will follow in the request's thread."
+        )
+    else:
+        message = f"Rejected request #{request_id}."
+    return Outcome(ok_reply(message), target=target)
+
+
+async def _refusal(
+    services: Services, actor: Actor, role: Role, request: ApprovalRequest
+) -> tuple[str, str | None] | None:
+    """Why `actor` may not decide `request` (message, hint), or None if they may."""
+    if not allows(role, DECIDERS):
+        return (
+            f"Deciding requests needs the *approver* role; you are *{role}*.",
+            "An admin can run `/wallaroo access grant @you approver`.",
+        )
+    if actor.user_id == request.requester_id:
+        return (
+            f"You asked for request #{request.id}, so someone else must decide it (four-eyes).",
+            None,
+        )
+    if services.settings.chatops_workspace_aware_permissions:
+        email = await services.chat.user_email(actor.user_id)
+        if email is None:
+            return ("I cannot see your email, so I cannot check your Wallaroo workspace.", None)
+        if not await is_workspace_member(services.wallaroo, request.workspace_id, email):
+            return (
+                f"You ({escape(email)}) are not an owner or collaborator of Wallaroo workspace "
+                f"*{escape(request.workspace_name)}*.",
+                "A workspace owner can add you with `/wallaroo workspace add-user`.",
+            )
+    return None
+
+
+async def _too_late(services: Services, request_id: int) -> Reply:
+    """The refusal for a request that is no longer pending (or has just expired)."""
+    now = utc_now()
+    async with services.sessions() as session:
+        request = await get_request(session, request_id)
+        assert request is not None  # requests are never deleted
+        if request.is_expired(now):
+            expired = await move(
+                session,
+                request_id,
+                from_states=[ApprovalState.PENDING],
+                to_state=ApprovalState.EXPIRED,
+            )
+            if expired:
+                await refresh_message(services, request_id)
+            return error_reply(
+                f"Request #{request_id} expired at {request.expires_at:%H:%M} UTC.",
+                f"{user_mention(request.requester_id)} can ask again.",
+            )
+    state = request.current_state
+    who = f" by {user_mention(request.decided_by)}" if request.decided_by else ""
+    if state in (ApprovalState.REJECTED, ApprovalState.STALE, ApprovalState.EXPIRED):
+        return error_reply(f"Request #{request_id} is already {state.value}{who}.")
+    return error_reply(f"Request #{request_id} was already approved{who}; it is {state.value}.")
+
+
+async def _stale_because(client: WallarooClient, request: ApprovalRequest) -> str | None:
+    """Why the pipeline no longer matches the request, or None if it still does."""
+    listing = await _current_listing(client, request)
+    if listing is None:
+        return f"pipeline {request.pipeline_name} no longer exists"
+    pipeline = listing.pipeline
+    latest = pipeline.latest_version.id if pipeline.latest_version else None
+    if latest != request.pipeline_version_id:
+        return (
+            f"{request.pipeline_name} is at version {latest} now, "
+            f"not {request.pipeline_version_id} as when it was requested"
+        )
+    if request.action == "undeploy":
+        current = pipeline.deployment.id if pipeline.deployment else None
+        if current != request.deployment_id:
+            now_deployed = f"deployment {current}" if current else "nothing"
+            return f"deployment {request.deployment_id} was replaced by {now_deployed}"
+    return None
+
+
+async def _current_listing(
+    client: WallarooClient, request: ApprovalRequest
+) -> PipelineListing | None:
+    for listing in await client.list_pipelines(request.workspace_id):
+        if listing.pipeline.id == request.pipeline_id:
+            return listing
+    return None
+
+
+async def is_workspace_member(client: WallarooClient, workspace_id: int, email: str) -> bool:
+    members = await client.list_workspace_users(workspace_id)
+    users = await client.query_users([m.user_id for m in members]) if members else {}
+    wanted = email.strip().lower()
+    return any((user.email or "").lower() == wanted for user in users.values())
+
+
+# --- listing --------------------------------------------------------------------------------
+
+
+async def _list(ctx: Context) -> Outcome:
+    """Pending requests this user may decide (not their own; in their workspaces if required)."""
+    async with ctx.services.sessions() as session:
+        pending = await pending_requests(session, utc_now())
+    if not allows(ctx.role, DECIDERS):
+        mine = [r for r in pending if r.requester_id == ctx.actor.user_id]
+        rows = [_row(r) + " _(yours; waiting for an approver)_" for r in mine]
+        empty = "You have no pending requests, and deciding needs the *approver* role."
+        return Outcome(list_reply("Your pending requests", rows, empty=empty))
+    decidable = []
+    for request in pending:
+        if await _refusal(ctx.services, ctx.actor, ctx.role, request) is None:
+            decidable.append(request)
+    rows = [_row(r) for r in decidable]
+    return Outcome(list_reply("Requests you may decide", rows, empty="Nothing is waiting for you."))
+
+
+def _row(request: ApprovalRequest) -> str:
+    reason = f" — _{escape(request.reason)}_" if request.reason else ""
+    return (
+        f"*#{request.id}* {describe_change(request)}, asked by "
+        f"{user_mention(request.requester_id)}, expires {request.expires_at:%H:%M} UTC{reason}"
+    )
+
+
+# --- buttons --------------------------------------------------------------------------------
+
+
+async def precheck_click(
+    services: Services, actor: Actor, request_id: int, verdict: Verdict, source: str
+) -> Reply | None:
+    """Before Reject opens its reason dialog: the refusal (audited) if `actor` may not decide
+    this request at all, else None. Spares people typing a reason that would be refused."""
+    async with services.sessions() as session:
+        role = await effective_role(session, actor.user_id, services.admins)
+        request = await get_request(session, request_id)
+    refusal: tuple[str, str | None] | None
+    if request is None:
+        refusal = (f"There is no approval request #{request_id}.", None)
+    elif request.current_state is not ApprovalState.PENDING or request.is_expired(utc_now()):
+        return await handle_click(services, actor, request_id, verdict, source)
+    else:
+        try:
+            refusal = await _refusal(services, actor, role, request)
+        except WallarooError:
+            refusal = None  # let the decision itself report it
+    if refusal is None:
+        return None
+    await _audit_click(services, actor, request_id, verdict, source, "refused", 0.0)
+    return error_reply(*refusal)
+
+
+async def handle_click(
+    services: Services, actor: Actor, request_id: int, verdict: Verdict, source: str
+) -> Reply:
+    """An Approve/Reject button (or the reject modal): the same checks and audit as commands."""
+    started = time.perf_counter()
+    async with services.sessions() as session:
+        role = await effective_role(session, actor.user_id, services.admins)
+    wallaroo_error = None
+    try:
+        outcome = await decide(services, actor, role, request_id, verdict)
+    except CommandProblem as problem:
+        outcome = Outcome(error_reply(problem.message, problem.suggestion), outcome="invalid")
+    except WallarooError as exc:
+        message = f"Wallaroo did not answer the check before deciding: {escape(str(exc))}"
+        outcome = Outcome(error_reply(message, "Nothing was decided; try again."), outcome="error")
+        wallaroo_error = exc.msg
+    await _audit_click(
+        services, actor, request_id, verdict, source, outcome.outcome, started, wallaroo_error
+    )
+    return outcome.reply
+
+
+async def _audit_click(
+    services: Services,
+    actor: Actor,
+    request_id: int,
+    verdict: Verdict,
+    source: str,
+    outcome: str,
+    started: float,
+    wallaroo_error: str | None = None,
+) -> None:
+    services.metrics.commands.labels("approvals", outcome).inc()
+    reason = f" {verdict.reason}" if verdict.reason else ""
+    await services.audit.record(
+        slack_user_id=actor.user_id,
+        slack_user_name=actor.user_name,
+        team_id=actor.team_id,
+        channel_id=actor.channel_id,
+        command_text=f"[{source}] {verdict.verb} {request_id}{reason}",
+        area="approvals",
+        action=verdict.verb,
+        target=f"request {request_id}",
+        outcome=outcome,  # type: ignore[arg-type]
+        duration_ms=int((time.perf_counter() - started) * 1000) if started else 0,
+        wallaroo_error=wallaroo_error,
+    )
