@@ -45,7 +45,6 @@ def build_slack_app(services: Services) -> AsyncApp:
     app = AsyncApp(
         client=services.chat.client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
-        token=settings.slack_bot_token.get_secret_value(),
     )
 
     @app.command("/wallaroo")

@@ -146,6 +146,8 @@ async def decide(
     if refusal is not None:
         return Outcome(error_reply(*refusal), target=target, outcome="refused")
     now = utc_now()
+    if request.current_state is not ApprovalState.PENDING or request.is_expired(now):
+        return Outcome(await _too_late(services, request_id), target=target, outcome="refused")
     if verdict.approve:
         stale = await _stale_because(services.wallaroo, request)
         if stale is not None:

@@ -65,18 +65,26 @@ class Emulator:
     def admin(self) -> Api:
         return self.api(self.config.admin_email, self.config.admin_password)
 
-    def bot_settings(self, db_dir: Path, **slack: Any) -> Settings:
+    def bot_settings(self, db_dir: Path, **overrides: Any) -> Settings:
         """Settings for a bot using this emulator's service account, UADMIN its admin."""
-        return Settings(
-            wallaroo_api_url=self.api_url,
-            wallaroo_token_url=self.token_url,
-            wallaroo_client_secret=self.config.client_secret,
-            wallaroo_username=None,
-            wallaroo_password=None,
-            database_url=f"sqlite:///{db_dir}/chatops.db",
-            chatops_admins="UADMIN",
-            **slack,
-        )
+        values: dict[str, Any] = {
+            "wallaroo_api_url": self.api_url,
+            "wallaroo_token_url": self.token_url,
+            "wallaroo_client_secret": self.config.client_secret,
+            "wallaroo_username": None,
+            "wallaroo_password": None,
+            "database_url": f"sqlite:///{db_dir}/chatops.db",
+            "chatops_admins": "UADMIN",
+            # Deploys are followed quickly in tests; the emulator's clock decides when they run.
+            "chatops_deploy_poll_seconds": 0.05,
+        }
+        return Settings(**(values | overrides))
+
+    def calls_to(self, path: str) -> int:
+        """How many calls the emulator has received on `path` (e.g. /v1/api/pipelines/deploy)."""
+        response = self.http.get(f"{self.url}/emulator/requests")
+        response.raise_for_status()
+        return int(response.json()["counts"].get(path, 0))
 
 
 @dataclass

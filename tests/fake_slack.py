@@ -3,6 +3,7 @@ the same with a server in a thread). It can be told to answer 429 with Retry-Aft
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,9 @@ class SlackCall:
 class FakeSlack:
     calls: list[SlackCall] = field(default_factory=list)
     rate_limited: dict[str, int] = field(default_factory=dict)  # method -> 429s still to send
+    emails: dict[str, str] = field(default_factory=dict)  # user id -> what users.info answers
+    posted_ts: list[str] = field(default_factory=list)  # what chat.postMessage answered, in order
+    _posted: itertools.count = field(default_factory=lambda: itertools.count(1))
     _changed: threading.Condition = field(default_factory=threading.Condition)
 
     def responses(self) -> list[dict[str, Any]]:
@@ -37,6 +41,9 @@ class FakeSlack:
                     return found
                 self._changed.wait(timeout=0.05)
 
+    def api_calls(self, method: str) -> list[dict[str, Any]]:
+        return [c.body for c in self.calls if c.path == f"/api/{method}"]
+
     def record(self, path: str, body: dict[str, Any]) -> None:
         with self._changed:
             self.calls.append(SlackCall(path, body))
@@ -50,13 +57,14 @@ class FakeSlack:
             self.record(f"/respond/{key}", await request.json())
             return {"ok": True}
 
-        @app.post("/api/{method}")
+        # Most methods are POSTs; a few (users.info) are GETs with query parameters.
+        @app.api_route("/api/{method}", methods=["GET", "POST"])
         async def web_api(method: str, request: Request) -> JSONResponse:
             raw = await request.body()
             if request.headers.get("content-type", "").startswith("application/json"):
                 body = await request.json()
             else:
-                body = dict(parse_qsl(raw.decode()))
+                body = dict(parse_qsl(raw.decode())) | dict(request.query_params)
             if self.rate_limited.get(method, 0) > 0:
                 self.rate_limited[method] -= 1
                 self.record(f"/api/{method}#429", body)
@@ -76,6 +84,16 @@ class FakeSlack:
                         "user": "wallaroo",
                     }
                 )
-            return JSONResponse({"ok": True, "channel": body.get("channel"), "ts": "1.000100"})
+            if method == "users.info":
+                email = self.emails.get(str(body.get("user")))
+                if email is None:
+                    return JSONResponse({"ok": False, "error": "user_not_found"})
+                user = {"id": body.get("user"), "profile": {"email": email}}
+                return JSONResponse({"ok": True, "user": user})
+            if method == "chat.postMessage":
+                ts = f"{1700000000 + next(self._posted)}.000100"
+                self.posted_ts.append(ts)
+                return JSONResponse({"ok": True, "channel": body.get("channel"), "ts": ts})
+            return JSONResponse({"ok": True, "channel": body.get("channel"), "ts": body.get("ts")})
 
         return app

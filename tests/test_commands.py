@@ -134,11 +134,14 @@ WRITES = [
     ("access grant <@UOPS|ops> operator", "now has the operator role"),
     ("access revoke <@UOPS|ops> operator", "no longer has the operator role"),
     ("access revoke <@UOPS|ops> operator", "did not have"),
-    ("deploy housepricedrift housepricepipe", "approval request"),
-    ("undeploy housepricedrift housepricepipe", "approval request"),
-    ("approvals", "not available in this version"),
-    ("approve 1", "not available in this version"),
-    ("reject 1 too risky", "not available in this version"),
+    ("deploy housepricedrift housepricepipe new model", "created: Deploy pipeline"),
+    ("undeploy housepricedrift housepricepipe", "created: Undeploy pipeline"),
+    ("undeploy housepricedrift newpipe", "is not deployed; there is nothing to undeploy"),
+    ("deploy housepricedrift nosuchpipe", "Did you mean"),
+    ("approvals", "Nothing is waiting for you"),
+    ("approve 1", "someone else must decide it (four-eyes)"),
+    ("reject 1 too risky", "someone else must decide it (four-eyes)"),
+    ("approve 99", "There is no approval request #99"),
 ]
 
 

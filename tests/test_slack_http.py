@@ -3,6 +3,7 @@ through a fake Slack's response URLs; forged, unsigned and stale requests get 40
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -66,6 +68,36 @@ class Bot:
             headers |= {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
         return httpx.post(f"{self.url}/slack/events", content=body, headers=headers), key
 
+    def interact(self, payload: dict, *, secret: str = SIGNING_SECRET) -> httpx.Response:
+        """POST an interaction (a button click, a modal submission) as Slack would."""
+        body = urlencode({"payload": json.dumps(payload)})
+        timestamp = str(int(time.time()))
+        signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": signature,
+        }
+        return httpx.post(f"{self.url}/slack/events", content=body, headers=headers)
+
+    def click(self, action_id: str, value: str, user: str) -> tuple[httpx.Response, str]:
+        """Click a button of a message in C1; returns the HTTP answer and its response key."""
+        key = uuid.uuid4().hex
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user, "username": user.lower(), "team_id": "T1"},
+            "team": {"id": "T1", "domain": "example"},
+            "channel": {"id": "C1", "name": "ml-ops"},
+            "api_app_id": "A1",
+            "trigger_id": f"trigger-{key}",
+            "response_url": f"{self.slack_url}/respond/{key}",
+            "container": {"type": "message", "channel_id": "C1", "message_ts": "1.0"},
+            "actions": [
+                {"type": "button", "action_id": action_id, "block_id": "b", "value": value}
+            ],
+        }
+        return self.interact(payload), key
+
     def reply_to(self, key: str) -> dict:
         (call,) = self.slack.wait_for(f"/respond/{key}", 1) or [None]
         assert call is not None, f"no reply reached response URL {key}"
@@ -74,16 +106,21 @@ class Bot:
 
 @contextmanager
 def running_bot(
-    emulator: Emulator, db_dir: Path, bot_token: str = "xoxb-test-token-not-real"
+    emulator: Emulator,
+    db_dir: Path,
+    bot_token: str = "xoxb-test-token-not-real",
+    slack: FakeSlack | None = None,
+    **overrides: Any,
 ) -> Iterator[Bot]:
     """The bot's HTTP app on loopback, its Slack calls going to a fake Slack."""
-    slack = FakeSlack()
+    slack = slack or FakeSlack()
     with serve_in_thread(slack.app()) as slack_url:
         settings = emulator.bot_settings(
             db_dir,
             slack_bot_token=bot_token,
             slack_signing_secret=SIGNING_SECRET,
             slack_api_url=f"{slack_url}/api/",
+            **overrides,
         )
         with serve_in_thread(create_http_app(settings), lifespan="on") as url:
             yield Bot(url, slack, slack_url)

@@ -1,0 +1,303 @@
+"""Deploy and undeploy behind approval buttons, end to end: signed slash commands and
+block_actions into the real /slack/events, the emulator over HTTP, a fake Slack recording
+what the bot posted and edited."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from handlers.approval_messages import (
+    APPROVE_ACTION,
+    REJECT_ACTION,
+    REJECT_REASON_BLOCK,
+    REJECT_REASON_INPUT,
+    REJECT_REASON_VIEW,
+)
+from tests.conftest import Emulator
+from tests.fake_slack import FakeSlack
+from tests.test_slack_http import Bot, running_bot
+
+DEPLOY_CALLS = "/v1/api/pipelines/deploy"
+UNDEPLOY_CALLS = "/v1/api/pipelines/undeploy"
+STARTUP_SECONDS = 60.0
+APPROVERS = [f"UAPP{i}" for i in range(20)]
+ROLES = {"chatops_admins": ",".join(["UADMIN", *APPROVERS])}
+
+
+@pytest.fixture(scope="module")
+def drift(start_emulator: Callable[..., Emulator]) -> Emulator:
+    """The drift demo, with deployments that stay Starting until the test moves the clock."""
+    return start_emulator(seed_demo=True, deployment_startup_seconds=STARTUP_SECONDS)
+
+
+@pytest.fixture
+def pipeline(drift: Emulator) -> str:
+    """A fresh copy of the demo pipeline (same model), so tests do not share deployments."""
+    name = f"p{uuid.uuid4().hex[:10]}"
+    assert drift.demo is not None
+    drift.admin().ok(
+        "pipelines/copy",
+        {
+            "name": name,
+            "workspace_id": drift.demo["workspace_id"],
+            "source_pipeline": drift.demo["pipeline_id"],
+        },
+    )
+    return name
+
+
+@pytest.fixture
+def bot(drift: Emulator, tmp_path: Path) -> Iterator[Bot]:
+    with running_bot(drift, tmp_path, **ROLES) as started:
+        yield started
+
+
+def ask(bot: Bot, text: str, user: str = "UADMIN") -> str:
+    response, key = bot.command(text, user)
+    assert response.status_code == 200
+    return json.dumps(bot.reply_to(key))
+
+
+def request_id_in(reply: str) -> str:
+    found = re.search(r"request \*#(\d+)\*", reply)
+    assert found, reply
+    return found.group(1)
+
+
+def click(bot: Bot, action: str, request_id: str, user: str) -> str:
+    response, key = bot.click(action, request_id, user)
+    assert response.status_code == 200
+    return json.dumps(bot.reply_to(key))
+
+
+def thread_replies(slack: FakeSlack, count: int = 1, timeout: float = 15.0) -> list[dict]:
+    found = slack.wait_for("/api/chat.postMessage", count + 1, timeout=timeout)
+    return [c.body for c in found if c.body.get("thread_ts")]
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def deployment_of(drift: Emulator, name: str) -> dict | None:
+    assert drift.demo is not None
+    listed = drift.admin().ok(
+        "pipelines/list_pipelines", {"workspace_id": drift.demo["workspace_id"]}
+    )["pipelines"]
+    (found,) = [p["pipeline"] for p in listed if p["pipeline"]["name"] == name]
+    return found["deployment"]
+
+
+def test_deploy_then_undeploy_approved_by_a_second_user(
+    drift: Emulator, bot: Bot, pipeline: str
+) -> None:
+    ask(bot, "access grant <@UOPS|ops> operator")
+    deploys = drift.calls_to(DEPLOY_CALLS)
+
+    reply = ask(bot, f"deploy housepricedrift {pipeline} new model, tested", "UOPS")
+    request_id = request_id_in(reply)
+    (posted,) = bot.slack.api_calls("chat.postMessage")
+    assert posted["channel"] == "C1"
+    blocks = json.dumps(posted["blocks"])
+    assert APPROVE_ACTION in blocks and REJECT_ACTION in blocks and "confirm" in blocks
+    assert "new model, tested" in blocks and "<@UOPS>" in blocks
+
+    assert "Approved request" in click(bot, APPROVE_ACTION, request_id, "UAPP1")
+    # Starting until the emulator's clock passes the start-up time; the message says so.
+    wait_until(lambda: any("Starting" in str(u) for u in bot.slack.api_calls("chat.update")))
+    drift.control("clock", {"advance_seconds": STARTUP_SECONDS + 1})
+    (outcome,) = thread_replies(bot.slack)
+    assert outcome["thread_ts"] == bot.slack.posted_ts[0]  # in the request's thread
+    assert "is deployed" in json.dumps(outcome)
+    last_edit = json.dumps(bot.slack.api_calls("chat.update")[-1])
+    assert "<@UAPP1>" in last_edit and APPROVE_ACTION not in last_edit
+    assert drift.calls_to(DEPLOY_CALLS) == deploys + 1
+    deployment = deployment_of(drift, pipeline)
+    assert deployment is not None
+
+    undeploys = drift.calls_to(UNDEPLOY_CALLS)
+    reply = ask(bot, f"undeploy housepricedrift {pipeline} done with it", "UOPS")
+    assert f"deployment {deployment['id']}" in reply
+    click(bot, APPROVE_ACTION, request_id_in(reply), "UAPP2")
+    wait_until(lambda: len(thread_replies(bot.slack, 2)) == 2)
+    assert "is undeployed" in json.dumps(thread_replies(bot.slack, 2)[-1])
+    assert deployment_of(drift, pipeline) is None
+    assert drift.calls_to(UNDEPLOY_CALLS) == undeploys + 1
+
+    audit = ask(bot, "audit 40")
+    for step in ("deploy call", "deploy accepted", "deploy succeeded", "undeploy succeeded"):
+        assert f"request {request_id} {step}" in audit or step.startswith("undeploy"), step
+    assert "undeploy succeeded" in audit
+    assert f"[button] approve {request_id}" in audit
+
+
+def state_of(bot: Bot, request_id: str) -> str:
+    """The request's message as the channel shows it now (its latest edit)."""
+    updates = [u for u in bot.slack.api_calls("chat.update") if f"#{request_id}" in json.dumps(u)]
+    return (
+        json.dumps(updates[-1]) if updates else json.dumps(bot.slack.api_calls("chat.postMessage"))
+    )
+
+
+def test_self_approval_is_refused_and_audited(drift: Emulator, bot: Bot, pipeline: str) -> None:
+    request_id = request_id_in(ask(bot, f"deploy housepricedrift {pipeline}", "UAPP1"))
+    refusal = click(bot, APPROVE_ACTION, request_id, "UAPP1")
+    assert "someone else must decide it (four-eyes)" in refusal
+    assert '"response_type": "ephemeral"' in refusal and '"replace_original": false' in refusal
+    assert "someone else must decide it" in ask(bot, f"approve {request_id}", "UAPP1")
+    assert f"#{request_id}" in ask(bot, "approvals", "UAPP2")  # still pending for others
+    audit = ask(bot, "audit 10")
+    assert f"[button] approve {request_id}" in audit and "refused" in audit
+
+
+def test_viewer_and_operator_clicks_are_refused(drift: Emulator, bot: Bot, pipeline: str) -> None:
+    ask(bot, "access grant <@UOPS|ops> operator")
+    request_id = request_id_in(ask(bot, f"deploy housepricedrift {pipeline}"))
+    deploys = drift.calls_to(DEPLOY_CALLS)
+    for user, role in (("UVIEWER", "viewer"), ("UOPS", "operator")):
+        refusal = click(bot, APPROVE_ACTION, request_id, user)
+        assert f"needs the *approver* role; you are *{role}*" in refusal
+        refusal = click(bot, REJECT_ACTION, request_id, user)
+        assert f"you are *{role}*" in refusal
+    assert bot.slack.api_calls("views.open") == []  # no reason dialog for those who may not
+    assert drift.calls_to(DEPLOY_CALLS) == deploys
+    assert f"#{request_id}" in ask(bot, "approvals", "UAPP3")
+
+
+def test_expired_request_cannot_be_approved(drift: Emulator, tmp_path: Path, pipeline: str) -> None:
+    with running_bot(drift, tmp_path, chatops_approval_ttl_seconds=0.5, **ROLES) as bot:
+        request_id = request_id_in(ask(bot, f"deploy housepricedrift {pipeline}"))
+        time.sleep(0.6)
+        refusal = click(bot, APPROVE_ACTION, request_id, "UAPP1")
+        assert f"Request #{request_id} expired" in refusal
+        assert "Expired before anyone decided" in state_of(bot, request_id)
+        assert "already expired" in click(bot, APPROVE_ACTION, request_id, "UAPP2")
+        assert "Nothing is waiting for you" in ask(bot, "approvals", "UAPP2")
+
+
+def test_stale_request_is_refused_when_the_pipeline_changed(
+    drift: Emulator, bot: Bot, pipeline: str
+) -> None:
+    assert drift.demo is not None
+    request_id = request_id_in(ask(bot, f"deploy housepricedrift {pipeline}"))
+    # Someone makes a new version of the pipeline after the request was made.
+    drift.admin().ok(
+        "pipelines/create",
+        {"pipeline_id": pipeline, "workspace_id": drift.demo["workspace_id"], "definition": {}},
+    )
+    deploys = drift.calls_to(DEPLOY_CALLS)
+    refusal = click(bot, APPROVE_ACTION, request_id, "UAPP1")
+    assert f"Request #{request_id} is stale" in refusal and "version" in refusal
+    assert "the pipeline changed since the request" in state_of(bot, request_id)
+    assert "already stale" in click(bot, APPROVE_ACTION, request_id, "UAPP2")
+    assert drift.calls_to(DEPLOY_CALLS) == deploys
+
+
+def test_twenty_concurrent_approve_clicks_make_one_deploy_call(
+    drift: Emulator, bot: Bot, pipeline: str
+) -> None:
+    request_id = request_id_in(ask(bot, f"deploy housepricedrift {pipeline}"))
+    deploys = drift.calls_to(DEPLOY_CALLS)
+    with ThreadPoolExecutor(max_workers=len(APPROVERS)) as pool:
+        replies = list(
+            pool.map(lambda user: click(bot, APPROVE_ACTION, request_id, user), APPROVERS)
+        )
+    assert sum("Approved request" in r for r in replies) == 1
+    assert sum("was already approved" in r for r in replies) == len(APPROVERS) - 1
+    wait_until(lambda: drift.calls_to(DEPLOY_CALLS) > deploys)
+    time.sleep(0.3)  # time for any second call to arrive
+    assert drift.calls_to(DEPLOY_CALLS) == deploys + 1
+
+
+def test_wallaroo_error_during_deploy_ends_failed_with_a_clear_message(
+    drift: Emulator, bot: Bot, pipeline: str
+) -> None:
+    request_id = request_id_in(ask(bot, f"deploy housepricedrift {pipeline}"))
+    drift.control("faults", {"path_prefix": DEPLOY_CALLS, "error_rate": 1.0, "status": 500})
+    try:
+        deploys = drift.calls_to(DEPLOY_CALLS)
+        click(bot, APPROVE_ACTION, request_id, "UAPP1")
+        (outcome,) = thread_replies(bot.slack)
+    finally:
+        drift.http.delete(f"{drift.url}/emulator/faults")
+    text = json.dumps(outcome)
+    assert "was not deployed" in text and "Wallaroo refused the deploy" in text
+    assert "HTTP 500" in text or "500" in text
+    assert "it failed" in state_of(bot, request_id)
+    assert drift.calls_to(DEPLOY_CALLS) == deploys + 1  # a write is never retried blindly
+    assert deployment_of(drift, pipeline) is None
+
+
+def test_reject_asks_for_a_reason_and_closes_the_request(
+    drift: Emulator, bot: Bot, pipeline: str
+) -> None:
+    request_id = request_id_in(ask(bot, f"deploy housepricedrift {pipeline}"))
+    response, _ = bot.click(REJECT_ACTION, request_id, "UAPP1")
+    assert response.status_code == 200
+    (opened,) = bot.slack.wait_for("/api/views.open", 1)
+    view = (
+        json.loads(opened.body["view"])
+        if isinstance(opened.body["view"], str)
+        else opened.body["view"]
+    )
+    assert view["callback_id"] == REJECT_REASON_VIEW and view["private_metadata"] == request_id
+    submission = {
+        "type": "view_submission",
+        "user": {"id": "UAPP1", "username": "uapp1", "team_id": "T1"},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "view": {
+            **view,
+            "id": "V1",
+            "state": {
+                "values": {REJECT_REASON_BLOCK: {REJECT_REASON_INPUT: {"value": "not on a Friday"}}}
+            },
+        },
+    }
+    assert bot.interact(submission).status_code == 200
+    (told,) = bot.slack.wait_for("/api/chat.postEphemeral", 1)
+    assert "Rejected request" in json.dumps(told.body) and told.body["user"] == "UAPP1"
+    assert "Rejected by" in state_of(bot, request_id)
+    assert "not on a Friday" in state_of(bot, request_id)
+    assert "already rejected" in click(bot, APPROVE_ACTION, request_id, "UAPP2")
+    assert deployment_of(drift, pipeline) is None
+
+
+def test_workspace_aware_permissions_need_membership_of_the_workspace(
+    drift: Emulator, tmp_path: Path, pipeline: str
+) -> None:
+    assert drift.demo is not None
+    email = f"{uuid.uuid4().hex[:8]}@example.com"
+    slack = FakeSlack(emails={"UAPP1": email})
+    aware = {"chatops_workspace_aware_permissions": True, **ROLES}
+    with running_bot(drift, tmp_path, slack=slack, **aware) as bot:
+        request_id = request_id_in(ask(bot, f"deploy housepricedrift {pipeline}"))
+        refusal = click(bot, APPROVE_ACTION, request_id, "UAPP1")
+        assert "not an owner or collaborator" in refusal and email in refusal
+        assert "cannot see your email" in click(bot, APPROVE_ACTION, request_id, "UAPP2")
+        admin = drift.admin()
+        admin.ok("users/invite", {"email": email})
+        admin.ok(
+            "workspaces/add_user",
+            {
+                "workspace_id": drift.demo["workspace_id"],
+                "email": email,
+                "user_type": "COLLABORATOR",
+            },
+        )
+        assert "Approved request" in click(bot, APPROVE_ACTION, request_id, "UAPP1")
