@@ -4,17 +4,25 @@ what the bot posted and edited."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.chat import ConsoleChat
+from bot.rollout import carry_out
+from bot.services import Services, open_services
 from handlers.approval_messages import (
     APPROVE_ACTION,
     REJECT_ACTION,
@@ -22,6 +30,8 @@ from handlers.approval_messages import (
     REJECT_REASON_INPUT,
     REJECT_REASON_VIEW,
 )
+from storage.approvals import ApprovalRequest, ApprovalState, create_request, get_request
+from storage.utc import utc_now
 from tests.conftest import Emulator
 from tests.fake_slack import FakeSlack
 from tests.test_slack_http import Bot, running_bot
@@ -80,8 +90,13 @@ def click(bot: Bot, action: str, request_id: str, user: str) -> str:
 
 
 def thread_replies(slack: FakeSlack, count: int = 1, timeout: float = 15.0) -> list[dict]:
-    found = slack.wait_for("/api/chat.postMessage", count + 1, timeout=timeout)
-    return [c.body for c in found if c.body.get("thread_ts")]
+    """The bot's replies in threads, once there are `count` of them (or time is up)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [body for body in slack.api_calls("chat.postMessage") if body.get("thread_ts")]
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
@@ -301,3 +316,156 @@ def test_workspace_aware_permissions_need_membership_of_the_workspace(
             },
         )
         assert "Approved request" in click(bot, APPROVE_ACTION, request_id, "UAPP1")
+
+
+def test_restart_between_request_and_click(drift: Emulator, tmp_path: Path, pipeline: str) -> None:
+    with running_bot(drift, tmp_path, **ROLES) as before:
+        request_id = request_id_in(ask(before, f"deploy housepricedrift {pipeline}"))
+    deploys = drift.calls_to(DEPLOY_CALLS)
+    with running_bot(drift, tmp_path, **ROLES) as after:
+        assert "Approved request" in click(after, APPROVE_ACTION, request_id, "UAPP1")
+        wait_until(lambda: drift.calls_to(DEPLOY_CALLS) > deploys)
+        drift.control("clock", {"advance_seconds": STARTUP_SECONDS + 1})
+        (outcome,) = thread_replies(after.slack)
+        assert "is deployed" in json.dumps(outcome)
+    assert drift.calls_to(DEPLOY_CALLS) == deploys + 1
+
+
+def test_restart_between_deploy_call_and_running_follows_without_resending(
+    drift: Emulator, tmp_path: Path, pipeline: str
+) -> None:
+    deploys = drift.calls_to(DEPLOY_CALLS)
+    with running_bot(drift, tmp_path, **ROLES) as before:
+        request_id = request_id_in(ask(before, f"deploy housepricedrift {pipeline}"))
+        click(before, APPROVE_ACTION, request_id, "UAPP1")
+        wait_until(lambda: "Starting" in state_of(before, request_id))
+    # The bot stopped while the deployment was still Starting; it is Running by the restart.
+    drift.control("clock", {"advance_seconds": STARTUP_SECONDS + 1})
+    with running_bot(drift, tmp_path, **ROLES) as after:
+        (outcome,) = thread_replies(after.slack)
+        assert "is deployed" in json.dumps(outcome)
+        assert outcome["thread_ts"] == before.slack.posted_ts[0]  # the original thread
+        assert "Done" in state_of(after, request_id)
+    assert drift.calls_to(DEPLOY_CALLS) == deploys + 1
+
+
+def test_console_flow_with_two_users(drift: Emulator, tmp_path: Path, pipeline: str) -> None:
+    env = {
+        **os.environ,
+        "WALLAROO_API_URL": drift.api_url,
+        "WALLAROO_TOKEN_URL": drift.token_url,
+        "WALLAROO_CLIENT_SECRET": drift.config.client_secret,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/console.db",
+        "CHATOPS_ADMINS": "UALICE,UBOB",
+        "CHATOPS_DEPLOY_POLL_SECONDS": "0.05",
+    }
+    env = {k: v for k, v in env.items() if not k.startswith("SLACK_")}
+
+    def console(user: str, commands: str, then: Callable[[], object] | None = None) -> str:
+        """Run `wallaroo-chatops console --as USER` on piped commands; `then` runs once the
+        approval is in (the deployment starts on the emulator's clock, moved by the test)."""
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "console", "--as", user],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
+            cwd=tmp_path,
+        )
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(commands)
+        process.stdin.close()
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if then is not None and "Approved request" in line:
+                then()
+        assert process.wait(timeout=60) == 0, process.stderr.read() if process.stderr else ""
+        return "".join(lines)
+
+    asked = console("UALICE", f"deploy housepricedrift {pipeline} try it\napprove 1\n")
+    assert "Approval request #1 created" in asked and "[Approve]  [Reject]" in asked
+    assert "someone else must decide it" in asked
+
+    def running() -> None:
+        wait_until(lambda: drift.calls_to(DEPLOY_CALLS) > deploys)
+        drift.control("clock", {"advance_seconds": STARTUP_SECONDS + 1})
+
+    deploys = drift.calls_to(DEPLOY_CALLS)
+    approved = console("UBOB", "approvals\napprove 1\n", then=running)
+    assert "#1 Deploy pipeline" in approved
+    assert "Approved request #1" in approved
+    assert f"{pipeline} is deployed" in approved
+
+
+async def calling_request(services: Services, drift: Emulator, pipeline: str) -> ApprovalRequest:
+    """A request as a process leaves it when it dies mid-call: claimed, call fate unknown."""
+    assert drift.demo is not None
+    listing = next(
+        p.pipeline
+        for p in await services.wallaroo.list_pipelines(drift.demo["workspace_id"])
+        if p.pipeline.name == pipeline
+    )
+    assert listing.latest_version is not None
+    now = utc_now()
+    request = ApprovalRequest(
+        action="deploy",
+        workspace_id=drift.demo["workspace_id"],
+        workspace_name="housepricedrift",
+        pipeline_id=listing.id,
+        pipeline_name=pipeline,
+        pipeline_version_id=listing.latest_version.id,
+        deploy_id=pipeline,
+        requester_id="UOPS",
+        channel="#console",
+        expires_at=now + timedelta(hours=1),
+        state=ApprovalState.CALLING,
+        decided_by="UAPP1",
+        call_sent_at=now,
+    )
+    async with services.sessions() as session:
+        return await create_request(session, request)
+
+
+async def test_a_call_of_unknown_fate_that_never_arrived_is_not_sent_again(
+    drift: Emulator, tmp_path: Path, pipeline: str
+) -> None:
+    deploys = drift.calls_to(DEPLOY_CALLS)
+    out = io.StringIO()
+    chat = ConsoleChat(out)
+    async with open_services(drift.bot_settings(tmp_path), chat=chat) as services:
+        request = await calling_request(services, drift, pipeline)
+        await carry_out(services, request.id or 0)
+        async with services.sessions() as session:
+            ended = await get_request(session, request.id or 0)
+    assert ended is not None and ended.current_state is ApprovalState.FAILED
+    assert "not sent again" in (ended.outcome or "")
+    assert drift.calls_to(DEPLOY_CALLS) == deploys
+    assert "was not deployed" in out.getvalue()
+
+
+async def test_a_call_of_unknown_fate_that_arrived_is_followed_to_running(
+    drift: Emulator, tmp_path: Path, pipeline: str
+) -> None:
+    out = io.StringIO()
+    chat = ConsoleChat(out)
+    async with open_services(drift.bot_settings(tmp_path), chat=chat) as services:
+        request = await calling_request(services, drift, pipeline)
+        # The call did reach Wallaroo before the process died.
+        drift.admin().ok(
+            "pipelines/deploy",
+            {
+                "deploy_id": pipeline,
+                "pipeline_id": request.pipeline_id,
+                "pipeline_version_pk_id": request.pipeline_version_id,
+            },
+        )
+        deploys = drift.calls_to(DEPLOY_CALLS)
+        drift.control("clock", {"advance_seconds": STARTUP_SECONDS + 1})
+        await carry_out(services, request.id or 0)
+        async with services.sessions() as session:
+            ended = await get_request(session, request.id or 0)
+    assert ended is not None and ended.current_state is ApprovalState.SUCCEEDED
+    assert drift.calls_to(DEPLOY_CALLS) == deploys
+    assert f"{pipeline} is deployed" in out.getvalue()
