@@ -41,6 +41,12 @@ def _emulator_parser(commands: argparse._SubParsersAction) -> None:
         default=5.0,
         help="how long a deployment stays Starting before it is Running",
     )
+    parser.add_argument(
+        "--startup-error-seconds",
+        type=float,
+        default=0.0,
+        help="report Error for the first this many seconds of a start-up (a transient Error)",
+    )
     parser.add_argument("--token-seconds", type=int, default=3600, help="access token lifetime")
     parser.add_argument(
         "--seed-demo",
@@ -62,6 +68,7 @@ def _run_emulator(args: argparse.Namespace) -> int:
         client_secret=args.client_secret,
         database=args.database,
         deployment_startup_seconds=args.startup_seconds,
+        deployment_startup_error_seconds=args.startup_error_seconds,
         access_token_seconds=args.token_seconds,
         control_api_everywhere=False,
         seed_demo=args.seed_demo,

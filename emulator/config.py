@@ -25,6 +25,9 @@ class EmulatorConfig:
     refresh_token_seconds: int = 1800
     # How long a deployment stays Starting before it is Running (on the emulator's clock).
     deployment_startup_seconds: float = 5.0
+    # The first this many seconds of that start-up report Error, then Starting (a transient
+    # Error, as real Wallaroo deployments sometimes show); 0 for none.
+    deployment_startup_error_seconds: float = 0.0
     # The control API answers loopback clients only, unless this is set.
     control_api_everywhere: bool = False
     instance_name: str = "Wallaroo Emulator"

@@ -64,7 +64,11 @@ def _ip(deployment_id: int, offset: int) -> str:
 
 
 def render_status(
-    deployment: sqlite3.Row, pipeline_name: str, clock: Clock, startup_seconds: float
+    deployment: sqlite3.Row,
+    pipeline_name: str,
+    clock: Clock,
+    startup_seconds: float,
+    startup_error_seconds: float = 0.0,
 ) -> dict[str, Any]:
     dep_id = deployment["id"]
     engine: dict[str, Any] = {
@@ -84,10 +88,14 @@ def render_status(
         "details": [],
     }
     models = json.loads(deployment["models"])
+    age = clock.now() - deployment["started_at"]
     if deployment["error"]:
         status = "Error"
         engine.update(status="Failed", reason="ModelNotFound", details=[deployment["error"]])
-    elif clock.now() - deployment["started_at"] < startup_seconds:
+    elif age < min(startup_error_seconds, startup_seconds):
+        status = "Error"
+        engine.update(status="Failed", reason="CrashLoopBackOff", details=["back-off restarting"])
+    elif age < startup_seconds:
         status = "Starting"
         engine["details"] = ["containers with unready status: [engine]"] * 2
     else:

@@ -469,3 +469,40 @@ async def test_a_call_of_unknown_fate_that_arrived_is_followed_to_running(
     assert ended is not None and ended.current_state is ApprovalState.SUCCEEDED
     assert drift.calls_to(DEPLOY_CALLS) == deploys
     assert f"{pipeline} is deployed" in out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def flaky(start_emulator: Callable[..., Emulator]) -> Emulator:
+    """Deployments that report Error for their first 30 s, then Starting, then Running."""
+    return start_emulator(
+        seed_demo=True,
+        deployment_startup_seconds=STARTUP_SECONDS,
+        deployment_startup_error_seconds=30.0,
+    )
+
+
+def test_a_transient_error_during_start_up_is_not_a_failure(
+    flaky: Emulator, tmp_path: Path
+) -> None:
+    pipeline = "housepricepipe"
+    with running_bot(flaky, tmp_path, chatops_startup_error_grace_seconds=30, **ROLES) as bot:
+        request_id = request_id_in(ask(bot, f"deploy housepricedrift {pipeline}"))
+        click(bot, APPROVE_ACTION, request_id, "UAPP1")
+        wait_until(lambda: "Error" in state_of(bot, request_id))
+        flaky.control("clock", {"advance_seconds": 31})
+        wait_until(lambda: "Starting" in state_of(bot, request_id))
+        flaky.control("clock", {"advance_seconds": STARTUP_SECONDS})
+        (outcome,) = thread_replies(bot.slack)
+        assert "is deployed" in json.dumps(outcome)
+
+
+def test_an_error_that_persists_past_the_grace_time_fails_the_deploy(
+    flaky: Emulator, tmp_path: Path
+) -> None:
+    pipeline = "housepricepipe"
+    with running_bot(flaky, tmp_path, chatops_startup_error_grace_seconds=0.3, **ROLES) as bot:
+        request_id = request_id_in(ask(bot, f"deploy housepricedrift {pipeline}"))
+        click(bot, APPROVE_ACTION, request_id, "UAPP1")
+        (outcome,) = thread_replies(bot.slack)
+        assert "was not deployed" in json.dumps(outcome)
+        assert "in Error (it did not recover)" in json.dumps(outcome)

@@ -37,8 +37,13 @@ async def get_deployment(body: DeploymentName, request: Request) -> dict:
     if row is None:
         raise not_found(f"deployment {body.name} not found")
     workspace_for(state.db, caller, row["workspace_id"])
+    config = state.config
     return render_status(
-        row, row["pipeline_name"], state.clock, state.config.deployment_startup_seconds
+        row,
+        row["pipeline_name"],
+        state.clock,
+        config.deployment_startup_seconds,
+        config.deployment_startup_error_seconds,
     )
 
 

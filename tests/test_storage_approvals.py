@@ -1,0 +1,81 @@
+"""Approval requests: the compare-and-set that makes a decision (and a deploy) happen once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.approvals import ApprovalRequest, ApprovalState, create_request, get_request, move
+from storage.utc import utc_now
+
+
+async def test_approval_compare_and_set_has_exactly_one_winner(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    now = utc_now()
+    async with sessions() as session:
+        request = await create_request(
+            session,
+            ApprovalRequest(
+                action="deploy",
+                workspace_id=1,
+                workspace_name="w",
+                pipeline_id=1,
+                pipeline_name="p",
+                deploy_id="p",
+                requester_id="U1",
+                channel="C1",
+                expires_at=now + timedelta(hours=1),
+            ),
+        )
+
+    async def approve(user: str) -> bool:
+        async with sessions() as session:
+            return await move(
+                session,
+                request.id or 0,
+                from_states=[ApprovalState.PENDING],
+                to_state=ApprovalState.APPROVED,
+                not_expired_at=utc_now(),
+                decided_by=user,
+            )
+
+    wins = await asyncio.gather(*(approve(f"U{i}") for i in range(20)))
+    assert sum(wins) == 1
+    async with sessions() as session:
+        decided = await get_request(session, request.id or 0)
+    assert decided is not None and decided.state == "approved"
+    assert decided.decided_by == f"U{wins.index(True)}"
+    # Expired requests cannot be moved, whoever asks.
+    async with sessions() as session:
+        late = await create_request(
+            session,
+            ApprovalRequest(
+                action="deploy",
+                workspace_id=1,
+                workspace_name="w",
+                pipeline_id=1,
+                pipeline_name="p",
+                deploy_id="p",
+                requester_id="U1",
+                channel="C1",
+                expires_at=now - timedelta(seconds=1),
+            ),
+        )
+    assert not await approve_request_expired(sessions, late.id or 0)
+
+
+async def approve_request_expired(
+    sessions: async_sessionmaker[AsyncSession], request_id: int
+) -> bool:
+    async with sessions() as session:
+        return await move(
+            session,
+            request_id,
+            from_states=[ApprovalState.PENDING],
+            to_state=ApprovalState.APPROVED,
+            not_expired_at=utc_now(),
+        )
