@@ -6,10 +6,13 @@ through a `Chat`, so the same flow runs in Slack, in the console and in tests.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import sys
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol, TextIO
 
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -50,6 +53,12 @@ class Chat(Protocol):
 
     async def user_email(self, user_id: str) -> str | None:
         """The user's email, or None when it cannot be known."""
+        ...
+
+    async def upload(
+        self, channel: str, content: bytes, filename: str, title: str, thread_ts: str | None
+    ) -> None:
+        """A file (a chart) into a channel or a thread."""
         ...
 
 
@@ -96,6 +105,17 @@ class SlackChat:
         except SlackClientError as exc:
             raise ChatError(_describe(exc)) from exc
 
+    async def upload(
+        self, channel: str, content: bytes, filename: str, title: str, thread_ts: str | None
+    ) -> None:
+        try:
+            await self.client.files_upload_v2(
+                channel=channel, content=content, filename=filename, title=title,
+                thread_ts=thread_ts,
+            )  # fmt: skip
+        except SlackClientError as exc:
+            raise ChatError(_describe(exc)) from exc
+
     async def user_email(self, user_id: str) -> str | None:
         try:
             answer = await self.client.users_info(user=user_id)
@@ -115,9 +135,15 @@ def _describe(exc: SlackClientError) -> str:
 class ConsoleChat:
     """The console's stand-in for a channel: messages are printed, edits summed up in a line."""
 
-    def __init__(self, stream: TextIO | None = None, emails: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        emails: dict[str, str] | None = None,
+        file_dir: Path | None = None,
+    ) -> None:
         self.stream = stream or sys.stdout
         self.emails = emails or {}
+        self.file_dir = file_dir or Path(tempfile.gettempdir()) / "wallaroo-chatops"
         self._numbers = itertools.count(1)
 
     async def post(self, channel: str, reply: Reply, *, thread_ts: str | None = None) -> Posted:
@@ -136,6 +162,16 @@ class ConsoleChat:
 
     async def user_email(self, user_id: str) -> str | None:
         return self.emails.get(user_id)
+
+    async def upload(
+        self, channel: str, content: bytes, filename: str, title: str, thread_ts: str | None
+    ) -> None:
+        """Saved to a file, whose path is printed: a terminal cannot show the picture."""
+        self.file_dir.mkdir(parents=True, exist_ok=True)
+        path = self.file_dir / f"{next(self._numbers)}-{Path(filename).name}"
+        await asyncio.to_thread(path.write_bytes, content)
+        where = f"{channel}, thread {thread_ts}" if thread_ts else channel
+        print(f"[file in {where}] {title}: saved to {path}\n", file=self.stream, flush=True)
 
     def _print(self, heading: str, reply: Reply) -> None:
         print(f"{heading}\n{render_text(reply)}\n", file=self.stream, flush=True)

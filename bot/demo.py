@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.chat import ConsoleChat
 from bot.console import run_console
+from bot.scheduler import Poller
 from bot.services import open_services
 from bot.settings import Settings
 from handlers.context import Actor
@@ -44,15 +45,22 @@ def run_demo(user_id: str) -> int:
                 chatops_admins="UDEMOADMIN,UDEMOLEAD",
                 chatops_deploy_poll_seconds=0.5,
             )
-            return asyncio.run(_console(settings, user_id))
+            return asyncio.run(_console(settings, user_id, poll=True))
 
 
 def run_console_command(user_id: str) -> int:
-    return asyncio.run(_console(Settings(), user_id))
+    return asyncio.run(_console(Settings(), user_id, poll=False))
 
 
-async def _console(settings: Settings, user_id: str) -> int:
-    # The console's messages (approval requests, outcomes) go to this terminal, not Slack.
+async def _console(settings: Settings, user_id: str, *, poll: bool) -> int:
+    # The console's messages (approval requests, alerts) go to this terminal, not Slack.
     async with open_services(settings, chat=ConsoleChat(sys.stdout)) as services:
         actor = Actor(user_id=user_id, user_name=user_id, channel_id="#console")
-        return await run_console(services, actor)
+        poller = Poller(services) if poll else None
+        if poller is not None:
+            poller.start()
+        try:
+            return await run_console(services, actor)
+        finally:
+            if poller is not None:
+                await poller.stop()

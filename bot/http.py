@@ -14,6 +14,7 @@ from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.scheduler import Poller
 from bot.services import Services, open_services
 from bot.settings import Settings
 from bot.slack_app import build_slack_app
@@ -29,7 +30,12 @@ def create_http_app(settings: Settings) -> FastAPI:
         async with open_services(settings) as services:
             app.state.services = services
             app.state.slack = AsyncSlackRequestHandler(build_slack_app(services))
-            yield
+            app.state.poller = Poller(services)
+            app.state.poller.start()
+            try:
+                yield
+            finally:
+                await app.state.poller.stop()
 
     app = FastAPI(title="Wallaroo ChatOps", lifespan=lifespan, docs_url=None, redoc_url=None)
 
@@ -90,4 +96,9 @@ async def run_socket_mode(settings: Settings) -> None:
         handler = AsyncSocketModeHandler(
             build_slack_app(services), settings.slack_app_token.get_secret_value()
         )
-        await handler.start_async()
+        poller = Poller(services)
+        poller.start()
+        try:
+            await handler.start_async()
+        finally:
+            await poller.stop()

@@ -28,3 +28,16 @@ class Metrics:
             ["kind"],
             registry=self.registry,
         )
+        self.poll_seconds = Histogram(
+            "chatops_poll_cycle_seconds",
+            "Duration of one poll of every watched deployment or subscribed assay",
+            ["job"],
+            buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0),
+            registry=self.registry,
+        )
+        self.alerts_sent = Counter(
+            "chatops_alert_messages_total",
+            "Alert messages delivered to Slack by kind (post, update, thread, upload)",
+            ["kind"],
+            registry=self.registry,
+        )

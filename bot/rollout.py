@@ -27,6 +27,7 @@ from storage.approvals import (
     record_progress,
 )
 from storage.utc import utc_now
+from storage.watches import DeploymentWatch, add_watch, remove_watch
 
 logger = logging.getLogger(__name__)
 
@@ -212,6 +213,8 @@ async def _finish(services: Services, request_id: int, ending: Ending) -> None:
     if not won:
         return  # another worker finished it and said so
     request = await _load(services, request_id)
+    if ending.succeeded:
+        await _update_watch(services, request)
     outcome = "ok" if ending.succeeded else "error"
     await _audit(services, request, to_state.value, outcome, ending.outcome, ending.wallaroo_error)
     await refresh_message(services, request_id)
@@ -221,6 +224,24 @@ async def _finish(services: Services, request_id: int, ending: Ending) -> None:
         )
     except ChatError as exc:
         logger.warning("could not post the outcome of request %s: %s", request_id, exc)
+
+
+async def _update_watch(services: Services, request: ApprovalRequest) -> None:
+    """Deployments made through an approval are watched; undeployed ones no longer are."""
+    async with services.sessions() as session:
+        if request.action == "undeploy":
+            await remove_watch(session, request.pipeline_id)
+            return
+        channel = services.settings.chatops_alert_channel or request.channel
+        watch = DeploymentWatch(
+            workspace_id=request.workspace_id,
+            workspace_name=request.workspace_name,
+            pipeline_id=request.pipeline_id,
+            pipeline_name=request.pipeline_name,
+            channel=channel,
+            created_by=request.decided_by or "bot",
+        )
+        await add_watch(session, watch)  # None if it was already watched: fine
 
 
 async def refresh_message(services: Services, request_id: int) -> None:

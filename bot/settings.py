@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     chatops_deploy_timeout_seconds: float = Field(default=600.0, gt=0)
     chatops_startup_error_grace_seconds: float = Field(default=30.0, ge=0)
 
+    # Alerting: how many Wallaroo calls a poll makes at once, when a deployment Starting for
+    # too long is an alert, how often an unacknowledged episode is recalled in its thread, and
+    # the least time between two messages to one channel (Slack allows about one a second).
+    chatops_poll_concurrency: int = Field(default=64, ge=1)
+    chatops_starting_alert_seconds: float = Field(default=600.0, gt=0)
+    chatops_alert_reminder_seconds: float = Field(default=4 * 3600.0, gt=0)
+    chatops_channel_pacing_seconds: float = Field(default=1.0, ge=0)
+
     @field_validator("wallaroo_api_url")
     @classmethod
     def _api_url_ends_in_v1_api(cls, value: str) -> str:

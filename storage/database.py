@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 # Imported for their side effect: each module registers its tables on SQLModel.metadata, which
 # create_tables then creates.
-from storage import approvals, audit, roles, watches  # noqa: F401
+from storage import alerts, approvals, audit, outbox, roles, watches  # noqa: F401
 
 # Settings carry sync-style URLs (what people write and what migration tools expect); the bot
 # runs on asyncio, so each is mapped to the async driver for the same database.

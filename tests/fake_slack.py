@@ -4,6 +4,7 @@ the same with a server in a thread). It can be told to answer 429 with Retry-Aft
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 
 @dataclass
@@ -52,6 +53,13 @@ class FakeSlack:
     def app(self) -> FastAPI:
         app = FastAPI()
 
+        @app.post("/upload/{file_id}")
+        async def upload(file_id: str, request: Request) -> PlainTextResponse:
+            # files_upload_v2's middle step: the bytes go to the URL Slack handed out.
+            content = await request.body()
+            self.record(f"/upload/{file_id}", {"bytes": len(content), "png": b"PNG" in content[:8]})
+            return PlainTextResponse(f"OK - {len(content)}")
+
         @app.post("/respond/{key}")
         async def respond(key: str, request: Request) -> dict:
             self.record(f"/respond/{key}", await request.json())
@@ -90,6 +98,16 @@ class FakeSlack:
                     return JSONResponse({"ok": False, "error": "user_not_found"})
                 user = {"id": body.get("user"), "profile": {"email": email}}
                 return JSONResponse({"ok": True, "user": user})
+            if method == "files.getUploadURLExternal":
+                file_id = f"F{next(self._posted)}"
+                upload_url = f"{str(request.base_url).rstrip('/')}/upload/{file_id}"
+                return JSONResponse({"ok": True, "upload_url": upload_url, "file_id": file_id})
+            if method == "files.completeUploadExternal":
+                files = body.get("files")
+                files = json.loads(files) if isinstance(files, str) else files or []
+                return JSONResponse({"ok": True, "files": files})
+            if method == "files.info":
+                return JSONResponse({"ok": True, "file": {"id": body.get("file")}})
             if method == "chat.postMessage":
                 ts = f"{1700000000 + next(self._posted)}.000100"
                 self.posted_ts.append(ts)

@@ -1,0 +1,156 @@
+"""Polling subscribed assays: new results since each assay's cursor, turned into episodes.
+
+Per assay, one transaction stages the episode changes, the outbox messages announcing them
+and the moved cursor, so a result is handled exactly once even if the process dies mid-way:
+either all of it is committed (and the outbox will deliver it) or none (and the next poll
+sees the same result again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.alerting.charts import drift_chart, window_start
+from bot.alerting.outbox import enqueue_for_episode
+from bot.services import Services
+from bot.wallaroo import AssayResult
+from handlers.alert_messages import escalation_note, recovery_note, render_episode
+from storage.alerts import CLOSED, AlertEpisode, get_cursor, open_episode, set_cursor
+from storage.outbox import enqueue
+from storage.utc import utc_now
+from storage.watches import AssaySubscription
+
+BREACHES = ("Warning", "Alert")
+MOVED_BINS_SHOWN = 3
+
+
+def subject_of(assay_id: int) -> str:
+    return f"assay:{assay_id}"
+
+
+async def check_assay(services: Services, subscription: AssaySubscription) -> int:
+    """Handle the assay's results newer than its cursor; returns how many were new."""
+    client = services.wallaroo
+    assay_id = subscription.assay_id
+    async with services.sessions() as session:
+        cursor = await get_cursor(session, assay_id)
+        episode = await open_episode(session, subject_of(assay_id))
+    results = await client.get_assay_results(assay_id, start=cursor)
+    seen = _parse(cursor) if cursor else None
+    fresh = sorted(
+        (
+            r
+            for r in results
+            if r.status != "BaselineRun" and (seen is None or window_start(r) > seen)
+        ),
+        key=window_start,
+    )
+    if not fresh:
+        return 0
+    if seen is None:
+        # A new subscription starts from the latest result, not with the assay's history.
+        fresh = fresh[-1:]
+    chart = None
+    if episode is None and any(r.status in BREACHES for r in fresh):
+        history = await client.get_assay_results(assay_id)
+        breach = next(r for r in fresh if r.status in BREACHES)
+        shown = [r for r in history if window_start(r) <= window_start(breach)] or [breach]
+        chart = await asyncio.to_thread(drift_chart, shown, breach.name)
+    async with services.sessions() as session:
+        for result in fresh:
+            await apply_result(session, services, subscription, result, chart)
+        latest = fresh[-1]
+        await set_cursor(session, assay_id, latest.window_start or latest.window_summary.start)
+        await session.commit()
+    return len(fresh)
+
+
+async def apply_result(
+    session: AsyncSession,
+    services: Services,
+    subscription: AssaySubscription,
+    result: AssayResult,
+    chart: bytes | None,
+) -> None:
+    """Stage what one result changes (the caller commits)."""
+    now = utc_now()
+    subject = subject_of(subscription.assay_id)
+    episode = await open_episode(session, subject)
+    detail = json.dumps(_detail(result))
+    if result.status in BREACHES:
+        if episode is None:
+            episode = AlertEpisode(
+                kind="assay",
+                subject=subject,
+                title=result.name,
+                channel=subscription.channel,
+                severity=result.status,
+                latest_score=result.score,
+                worst_score=result.score,
+                latest_window=result.window_summary.start,
+                detail=detail,
+            )
+            session.add(episode)
+            await session.flush()  # the episode's id, for its outbox rows
+            await enqueue_for_episode(session, episode, "post", render_episode(episode, now))
+            if chart is not None:
+                await enqueue(
+                    session,
+                    channel=episode.channel,
+                    kind="upload",
+                    episode_id=episode.id,
+                    message={"text": f"Drift of {result.name}: scores and the latest window"},
+                    file_content=chart,
+                    filename=f"assay-{subscription.assay_id}-drift.png",
+                )
+            return
+        episode.count += 1
+        episode.latest_score = result.score
+        episode.worst_score = max(episode.worst_score or 0.0, result.score)
+        episode.latest_window = result.window_summary.start
+        episode.detail = detail
+        if result.status == "Alert" and episode.severity == "Warning":
+            episode.severity = "Alert"
+            if not episode.escalation_announced:
+                episode.escalation_announced = True
+                if not episode.is_snoozed(now):
+                    await enqueue_for_episode(session, episode, "thread", escalation_note(episode))
+        session.add(episode)
+        await enqueue_for_episode(session, episode, "update", render_episode(episode, now))
+    elif result.status == "Ok" and episode is not None:
+        episode.latest_score = result.score
+        episode.state = CLOSED
+        episode.closed_at = now
+        session.add(episode)
+        await enqueue_for_episode(session, episode, "thread", recovery_note(episode))
+        await enqueue_for_episode(session, episode, "update", render_episode(episode, now))
+
+
+def _detail(result: AssayResult) -> dict:
+    baseline = result.baseline_summary.aggregated_values
+    window = result.window_summary.aggregated_values
+    names = result.baseline_summary.edge_names
+    moved = sorted(
+        (
+            {"name": name, "baseline": b or 0.0, "window": w or 0.0}
+            for name, b, w in zip(names, baseline, window, strict=False)
+        ),
+        key=lambda b: abs(b["window"] - b["baseline"]),
+        reverse=True,
+    )[:MOVED_BINS_SHOWN]
+    return {
+        "pipeline_name": result.pipeline_name,
+        "warning_threshold": result.warning_threshold,
+        "alert_threshold": result.alert_threshold,
+        "window": f"{result.window_summary.start} → {result.window_summary.end}",
+        "moved_bins": moved,
+        "status": result.status,
+    }
+
+
+def _parse(moment: str) -> datetime:
+    return datetime.fromisoformat(moment.replace("Z", "+00:00"))

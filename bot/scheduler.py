@@ -1,0 +1,183 @@
+"""The poller: APScheduler jobs on the bot's event loop that watch deployments and assays,
+recall open episodes, and an outbox sender that delivers what they enqueue.
+
+Every job fans out with a bound (CHATOPS_POLL_CONCURRENCY) and never overlaps itself
+(max_instances=1, coalesce), so a slow Wallaroo makes polls late, not piled up, and the slash
+commands sharing the loop keep answering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.alerting.assays import check_assay
+from bot.alerting.deployments import apply_observation, observe
+from bot.alerting.outage import OutageTracker, is_outage
+from bot.alerting.outbox import OutboxSender, enqueue_for_episode
+from bot.services import Services
+from bot.wallaroo import ListedDeployment, WallarooError
+from handlers.alert_messages import reminder_note
+from storage.alerts import open_episodes
+from storage.utc import utc_now
+from storage.watches import (
+    AssaySubscription,
+    DeploymentWatch,
+    list_subscriptions,
+    list_watches,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class Poller:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.sender = OutboxSender(services)
+        self.outage = OutageTracker(services)
+        self._scheduler: AsyncIOScheduler | None = None
+        self._sending: asyncio.Task[None] | None = None
+
+    # --- running ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Schedule the jobs (the first at once) and start delivering; needs a running loop."""
+        interval = self.services.settings.chatops_poll_seconds
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        jobs: dict[str, Callable[[], Awaitable[None]]] = {
+            "poll_deployments": self.poll_deployments,
+            "poll_assay_results": self.poll_assay_results,
+            "remind_open_episodes": self.remind_open_episodes,
+        }
+        for name, job in jobs.items():
+            scheduler.add_job(
+                job,
+                "interval",
+                seconds=interval,
+                id=name,
+                next_run_time=datetime.now(UTC),
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=None,
+            )
+        scheduler.start()
+        self._scheduler = scheduler
+        self._sending = asyncio.create_task(self.sender.run_forever(), name="outbox-sender")
+
+    async def stop(self) -> None:
+        """Stop polling and delivering. Undelivered messages stay in the outbox for the next
+        start; the jobs' own work is cut short safely (each commits atomically)."""
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        self._scheduler = None
+        if self._sending is not None:
+            self._sending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sending
+            self._sending = None
+
+    async def poll_once(self) -> None:
+        """One full cycle and its delivery, for the console, tests and benchmarks."""
+        await asyncio.gather(self.poll_deployments(), self.poll_assay_results())
+        await self.remind_open_episodes()
+        await self.sender.deliver_due()
+
+    # --- jobs -------------------------------------------------------------------------------
+
+    async def poll_deployments(self) -> None:
+        async with self.services.sessions() as session:
+            watches = await list_watches(session)
+        await self._timed("deployments", lambda: self._poll_deployments(watches))
+
+    async def poll_assay_results(self) -> None:
+        async with self.services.sessions() as session:
+            subscriptions = await list_subscriptions(session)
+
+        limit = asyncio.Semaphore(self.services.settings.chatops_poll_concurrency)
+
+        async def one(subscription: AssaySubscription) -> None:
+            async with limit:
+                await check_assay(self.services, subscription)
+
+        await self._timed("assays", lambda: _gather_all(one(s) for s in subscriptions))
+
+    async def remind_open_episodes(self) -> None:
+        """Recall open, unacknowledged, unsnoozed episodes in their thread now and then."""
+        now = utc_now()
+        every = self.services.settings.chatops_alert_reminder_seconds
+        async with self.services.sessions() as session:
+            for episode in await open_episodes(session):
+                if episode.acknowledged_by or episode.is_snoozed(now) or not episode.message_ts:
+                    continue
+                last = episode.last_reminded_at or episode.opened_at
+                if (now - last).total_seconds() >= every:
+                    episode.last_reminded_at = now
+                    session.add(episode)
+                    await enqueue_for_episode(session, episode, "thread", reminder_note(episode))
+            await session.commit()
+        self.sender.wake()
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    async def _poll_deployments(self, watches: list[DeploymentWatch]) -> list[BaseException]:
+        services = self.services
+        limit = asyncio.Semaphore(services.settings.chatops_poll_concurrency)
+        by_workspace: dict[int, list[DeploymentWatch]] = defaultdict(list)
+        for watch in watches:
+            by_workspace[watch.workspace_id].append(watch)
+
+        async def deployments_in(workspace_id: int) -> dict[int, ListedDeployment | None]:
+            async with limit:
+                listings = await services.wallaroo.list_pipelines(workspace_id)
+            return {item.pipeline.id: item.pipeline.deployment for item in listings}
+
+        listed = await asyncio.gather(
+            *(deployments_in(ws) for ws in by_workspace), return_exceptions=True
+        )
+        failures = [r for r in listed if isinstance(r, BaseException)]
+        deployments: dict[int, ListedDeployment | None] = {}
+        for found in listed:
+            if isinstance(found, dict):
+                deployments.update(found)
+
+        async def check(watch: DeploymentWatch) -> None:
+            if watch.pipeline_id not in deployments and failures:
+                return  # its workspace's listing failed; do not call it gone
+            seen = await observe(services, deployments.get(watch.pipeline_id), limit)
+            async with services.sessions() as session:
+                await apply_observation(session, services, watch, seen)
+                await session.commit()
+
+        failures += await _gather_all(check(w) for w in watches)
+        return failures
+
+    async def _timed(self, job: str, work: Callable[[], Awaitable[list[BaseException]]]) -> None:
+        if not self.outage.may_poll():
+            return
+        started = time.perf_counter()
+        failures = await work()
+        self.services.metrics.poll_seconds.labels(job).observe(time.perf_counter() - started)
+        outages = [f for f in failures if is_outage(f)]
+        for failure in failures:
+            if isinstance(failure, WallarooError):
+                self.services.metrics.wallaroo_errors.labels(type(failure).__name__).inc()
+            if not is_outage(failure):
+                logger.error("poll %s failed", job, exc_info=failure)
+        if outages:
+            await self.outage.failed(outages[0])  # type: ignore[arg-type]
+        else:
+            await self.outage.succeeded()
+        self.sender.wake()
+
+
+async def _gather_all(work: Iterable[Awaitable[object]]) -> list[BaseException]:
+    """Run every coroutine; return the exceptions raised (the others' work is kept)."""
+    results = await asyncio.gather(*work, return_exceptions=True)
+    return [r for r in results if isinstance(r, BaseException)]

@@ -1,0 +1,120 @@
+"""What the poller remembers between polls: alert episodes (one Slack message each), the assay
+results already seen, and the last status of each watched deployment.
+
+An episode is one stretch of trouble for one subject (`assay:3`, `pipeline:7`): it opens with a
+message, later events edit that message, and it closes with a recovery. At most one episode per
+subject is open (a partial unique index), so two pollers cannot open it twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, Text, text
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.utc import UTCDateTime, utc_now
+
+OPEN, CLOSED = "open", "closed"
+
+
+class AlertEpisode(SQLModel, table=True):
+    __tablename__ = "alert_episodes"
+    __table_args__ = (
+        Index(
+            "one_open_episode_per_subject",
+            "subject",
+            unique=True,
+            sqlite_where=text("state = 'open'"),
+            postgresql_where=text("state = 'open'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # assay | deployment
+    subject: str  # assay:<id> | pipeline:<id>
+    title: str  # the assay's or pipeline's name, for people
+    channel: str
+    message_ts: str | None = None  # set once the opening message is delivered
+    state: str = Field(default=OPEN, index=True)
+    severity: str  # Warning / Alert for assays; Error / Starting / Gone for deployments
+    opened_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    count: int = 1  # breaching results (or polls) so far
+    latest_score: float | None = None
+    worst_score: float | None = None
+    latest_window: str | None = None
+    escalation_announced: bool = False
+    acknowledged_by: str | None = None
+    snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    detail: str = Field(default="", sa_type=Text)  # the latest message's details, for App Home
+
+    def is_snoozed(self, now: datetime) -> bool:
+        return self.snoozed_until is not None and now < self.snoozed_until
+
+
+class AssayCursor(SQLModel, table=True):
+    """The window start of the newest result of an assay already handled."""
+
+    __tablename__ = "assay_cursors"
+
+    assay_id: int = Field(primary_key=True)
+    last_window_start: str
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class DeploymentHealth(SQLModel, table=True):
+    """The status a watched deployment had at the last poll, and since when."""
+
+    __tablename__ = "deployment_health"
+
+    pipeline_id: int = Field(primary_key=True)
+    status: str  # Running, Starting, Error, Gone
+    since: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    # Whether it was Running before its current trouble: an Error after Running is news at
+    # once, an Error during a start-up only once it has lasted (it is often transient).
+    was_running: bool = False
+
+
+async def open_episode(session: AsyncSession, subject: str) -> AlertEpisode | None:
+    found = await session.exec(
+        select(AlertEpisode).where(AlertEpisode.subject == subject, AlertEpisode.state == OPEN)
+    )
+    return found.first()
+
+
+async def open_episodes(session: AsyncSession) -> list[AlertEpisode]:
+    found = await session.exec(
+        select(AlertEpisode).where(AlertEpisode.state == OPEN).order_by(col(AlertEpisode.id))
+    )
+    return list(found)
+
+
+async def get_episode(session: AsyncSession, episode_id: int) -> AlertEpisode | None:
+    found = await session.exec(select(AlertEpisode).where(AlertEpisode.id == episode_id))
+    episode = found.first()
+    if episode is not None:
+        await session.refresh(episode)
+    return episode
+
+
+async def get_cursor(session: AsyncSession, assay_id: int) -> str | None:
+    cursor = await session.get(AssayCursor, assay_id)
+    return cursor.last_window_start if cursor else None
+
+
+async def set_cursor(session: AsyncSession, assay_id: int, window_start: str) -> None:
+    """Stage the cursor (the caller commits it with the episode and outbox changes)."""
+    cursor = await session.get(AssayCursor, assay_id)
+    if cursor is None:
+        session.add(AssayCursor(assay_id=assay_id, last_window_start=window_start))
+    else:
+        cursor.last_window_start = window_start
+        cursor.updated_at = utc_now()
+        session.add(cursor)
+
+
+async def get_health(session: AsyncSession, pipeline_id: int) -> DeploymentHealth | None:
+    return await session.get(DeploymentHealth, pipeline_id)

@@ -1,0 +1,93 @@
+"""The outbox: every alert message is a row here before it is sent, written in the same
+transaction as the state change it announces. A crash after the commit loses nothing (the row
+is still pending); a row marked sent is never sent again.
+
+Kinds: `post` (a new message; for an episode, its opening message), `update` (edit the
+episode's message; only the newest pending one is worth sending), `thread` (a reply in the
+episode's thread), `upload` (a file, a chart, into the episode's thread).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import LargeBinary, Text, update
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.utc import UTCDateTime, utc_now
+
+PENDING, SENT, FAILED, SUPERSEDED = "pending", "sent", "failed", "superseded"
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox_messages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(index=True)
+    kind: str  # post | update | thread | upload
+    episode_id: int | None = Field(default=None, index=True)
+    body: str = Field(sa_type=Text)  # {"text": ..., "blocks": [...]} as Slack takes it
+    file_content: bytes | None = Field(default=None, sa_type=LargeBinary)
+    filename: str | None = None
+    state: str = Field(default=PENDING, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    error: str | None = Field(default=None, sa_type=Text)
+
+    @property
+    def message(self) -> dict[str, Any]:
+        return json.loads(self.body)
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    channel: str,
+    kind: str,
+    message: dict[str, Any],
+    episode_id: int | None = None,
+    file_content: bytes | None = None,
+    filename: str | None = None,
+) -> OutboxMessage:
+    """Stage a message (the caller commits). A newer edit of an episode replaces any older
+    one still pending: only the latest state is worth an API call."""
+    if kind == "update" and episode_id is not None:
+        await session.exec(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.episode_id) == episode_id,
+                col(OutboxMessage.kind) == "update",
+                col(OutboxMessage.state) == PENDING,
+            )
+            .values(state=SUPERSEDED)
+        )
+    row = OutboxMessage(
+        channel=channel,
+        kind=kind,
+        episode_id=episode_id,
+        body=json.dumps({"text": message.get("text", ""), "blocks": message.get("blocks", [])}),
+        file_content=file_content,
+        filename=filename,
+    )
+    session.add(row)
+    return row
+
+
+async def pending_messages(session: AsyncSession) -> list[OutboxMessage]:
+    """Everything not yet delivered, oldest first (due or not: order matters per channel)."""
+    found = await session.exec(
+        select(OutboxMessage).where(OutboxMessage.state == PENDING).order_by(col(OutboxMessage.id))
+    )
+    return list(found)
+
+
+async def mark(session: AsyncSession, message_id: int, **values: Any) -> None:
+    await session.exec(
+        update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values)
+    )
+    await session.commit()

@@ -1,0 +1,122 @@
+"""Alerting end to end: the bot (`serve`, its scheduler polling every 0.2 s) watching the
+emulator's drift demo as its clock moves, alerts landing in a fake Slack."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from emulator.inference_logs import LogColumns
+from emulator.seed import DAY_MS, FEATURES, PIPELINE
+from tests.conftest import Emulator
+from tests.fake_slack import FakeSlack
+from tests.test_slack_http import Bot, running_bot
+
+ALERTS = "CALERTS"
+FAST = {"chatops_poll_seconds": 0.2, "chatops_channel_pacing_seconds": 0.05}
+
+
+@pytest.fixture
+def drift(start_emulator: Callable[..., Emulator]) -> Emulator:
+    """A drift demo of its own: the tests move its clock."""
+    return start_emulator(seed_demo=True, deployment_startup_seconds=0)
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def say(bot: Bot, text: str) -> str:
+    response, key = bot.command(text, "UADMIN")
+    assert response.status_code == 200
+    return json.dumps(bot.reply_to(key))
+
+
+def posts(slack: FakeSlack, channel: str = ALERTS) -> list[dict]:
+    return [b for b in slack.api_calls("chat.postMessage") if b.get("channel") == channel]
+
+
+def openings(slack: FakeSlack) -> list[dict]:
+    return [b for b in posts(slack) if not b.get("thread_ts")]
+
+
+def thread(slack: FakeSlack) -> list[dict]:
+    return [b for b in posts(slack) if b.get("thread_ts")]
+
+
+def edits(slack: FakeSlack) -> list[dict]:
+    return [b for b in slack.api_calls("chat.update") if b.get("channel") == ALERTS]
+
+
+def next_day(drift: Emulator) -> None:
+    drift.control("clock", {"advance_seconds": DAY_MS / 1000})
+
+
+def undrifted_day(drift: Emulator, day_start_ms: int, records: int = 60_000) -> None:
+    """Flood one day with undrifted records, so its window scores Ok again."""
+    rng = np.random.default_rng(7)
+    log = drift.state.logs.pipeline(PIPELINE)
+    (code,) = set(log.columns().model_codes.tolist())
+    times = np.sort(day_start_ms + rng.integers(0, DAY_MS, records)).astype(np.int64)
+    log.append(
+        LogColumns(
+            times,
+            rng.normal(size=(records, FEATURES)),
+            [np.zeros((records, 1))],
+            np.full(records, 100_000, np.int64),
+            np.full(records, code, np.int32),
+        )
+    )
+
+
+def test_one_message_per_episode_edits_recovery_chart_and_no_repeat_after_restart(
+    drift: Emulator, tmp_path: Path
+) -> None:
+    assert drift.demo is not None
+    drift_day = drift.demo["drift_starts_ms"]
+    with running_bot(drift, tmp_path, **FAST) as bot:
+        assert "will go to" in say(bot, f"subscribe assay {drift.demo['assay_id']} <#{ALERTS}|a>")
+        time.sleep(0.6)  # polls see the 29 Ok results: no message
+        assert posts(bot.slack) == []
+
+        next_day(drift)  # the first drifted day completes: Alert
+        (opening,) = wait_until(lambda: openings(bot.slack))
+        text = json.dumps(opening)
+        assert "Alert: drift on assay example assay" in text
+        assert "alert_ack" in text and "alert_snooze_4h" in text and "Bins that moved most" in text
+        (upload,) = bot.slack.wait_for("/upload/", 1)
+        assert upload.body["png"] and upload.body["bytes"] > 10_000
+        (completed,) = bot.slack.wait_for("/api/files.completeUploadExternal", 1)
+        assert completed.body["thread_ts"] == bot.slack.posted_ts[0]
+        time.sleep(0.6)
+        assert len(openings(bot.slack)) == 1  # still one message
+
+    # A restart between polls: nothing already sent is sent again.
+    with running_bot(drift, tmp_path, **FAST) as bot:
+        time.sleep(0.8)
+        assert posts(bot.slack) == [] and edits(bot.slack) == []
+
+        next_day(drift)  # a second drifted day: the same episode, edited
+        edited = wait_until(lambda: [e for e in edits(bot.slack) if "2 breaching" in json.dumps(e)])
+        assert edited[-1]["ts"] == "1700000001.000100"  # the message the first bot posted
+        assert openings(bot.slack) == []
+
+        undrifted_day(drift, drift_day + 2 * DAY_MS)
+        next_day(drift)  # back to Ok: a recovery in the thread, the episode closed
+        (recovery,) = wait_until(lambda: thread(bot.slack))
+        assert "Back to *Ok*" in json.dumps(recovery)
+        assert recovery["thread_ts"] == "1700000001.000100"
+        wait_until(lambda: "Recovered at" in json.dumps(edits(bot.slack)[-1]))
+        assert openings(bot.slack) == []
