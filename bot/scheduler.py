@@ -94,7 +94,7 @@ class Poller:
     async def poll_deployments(self) -> None:
         async with self.services.sessions() as session:
             watches = await list_watches(session)
-        await self._timed("deployments", lambda: self._poll_deployments(watches))
+        await self._timed("deployments", lambda: self._poll_deployments(watches), len(watches))
 
     async def poll_assay_results(self) -> None:
         async with self.services.sessions() as session:
@@ -106,7 +106,9 @@ class Poller:
             async with limit:
                 await check_assay(self.services, subscription)
 
-        await self._timed("assays", lambda: _gather_all(one(s) for s in subscriptions))
+        await self._timed(
+            "assays", lambda: _gather_all(one(s) for s in subscriptions), len(subscriptions)
+        )
 
     async def remind_open_episodes(self) -> None:
         """Recall open, unacknowledged, unsnoozed episodes in their thread now and then."""
@@ -158,8 +160,12 @@ class Poller:
         failures += await _gather_all(check(w) for w in watches)
         return failures
 
-    async def _timed(self, job: str, work: Callable[[], Awaitable[list[BaseException]]]) -> None:
-        if not self.outage.may_poll():
+    async def _timed(
+        self, job: str, work: Callable[[], Awaitable[list[BaseException]]], calls: int
+    ) -> None:
+        """Run one poll (about `calls` things; none: nothing to do), time it, and tell the
+        outage tracker how it went."""
+        if calls == 0 or not self.outage.may_poll():
             return
         started = time.perf_counter()
         failures = await work()
@@ -171,9 +177,9 @@ class Poller:
             if not is_outage(failure):
                 logger.error("poll %s failed", job, exc_info=failure)
         if outages:
-            await self.outage.failed(outages[0])  # type: ignore[arg-type]
+            await self.outage.failed(job, outages[0])  # type: ignore[arg-type]
         else:
-            await self.outage.succeeded()
+            await self.outage.succeeded(job)
         self.sender.wake()
 
 

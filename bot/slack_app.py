@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -11,6 +12,7 @@ from slack_sdk.errors import SlackClientError
 
 from bot.chat import SlackChat
 from bot.services import Services
+from handlers.alert_actions import handle_alert_click
 from handlers.approval_messages import (
     APPROVE_ACTION,
     REJECT_ACTION,
@@ -79,6 +81,14 @@ def build_slack_app(services: Services) -> AsyncApp:
         request_id = _clicked_request(body)
         verdict = Verdict(approve=True)
         reply = await handle_click(services, _clicker(body), request_id, verdict, "button")
+        await _tell(respond, reply)
+
+    @app.action(re.compile(r"^alert_"))
+    async def alert_clicked(ack: AsyncAck, body: dict, respond: AsyncRespond) -> None:
+        await ack()
+        action = body["actions"][0]
+        episode_id = int(action["value"])
+        reply = await handle_alert_click(services, _clicker(body), action["action_id"], episode_id)
         await _tell(respond, reply)
 
     @app.action(REJECT_ACTION)

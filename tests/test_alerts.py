@@ -60,6 +60,11 @@ def edits(slack: FakeSlack) -> list[dict]:
     return [b for b in slack.api_calls("chat.update") if b.get("channel") == ALERTS]
 
 
+def last_edit(slack: FakeSlack) -> str:
+    found = edits(slack)
+    return json.dumps(found[-1]) if found else ""
+
+
 def next_day(drift: Emulator) -> None:
     drift.control("clock", {"advance_seconds": DAY_MS / 1000})
 
@@ -118,5 +123,89 @@ def test_one_message_per_episode_edits_recovery_chart_and_no_repeat_after_restar
         (recovery,) = wait_until(lambda: thread(bot.slack))
         assert "Back to *Ok*" in json.dumps(recovery)
         assert recovery["thread_ts"] == "1700000001.000100"
-        wait_until(lambda: "Recovered at" in json.dumps(edits(bot.slack)[-1]))
+        wait_until(lambda: "Recovered at" in last_edit(bot.slack))
         assert openings(bot.slack) == []
+
+
+def open_alert(drift: Emulator, bot: Bot) -> dict:
+    """Subscribe to the demo assay, move a day on, and return the episode's opening message."""
+    assert drift.demo is not None
+    say(bot, f"subscribe assay {drift.demo['assay_id']} <#{ALERTS}|a>")
+    time.sleep(0.5)
+    next_day(drift)
+    (opening,) = wait_until(lambda: openings(bot.slack))
+    return opening
+
+
+def episode_of(opening: dict) -> str:
+    actions = [b for b in opening["blocks"] if b["type"] == "actions"]
+    return actions[0]["elements"][0]["value"]
+
+
+def test_a_429_is_retried_after_retry_after_and_the_alert_is_posted_once(
+    drift: Emulator, tmp_path: Path
+) -> None:
+    slack = FakeSlack(rate_limited={"chat.postMessage": 1})
+    with running_bot(drift, tmp_path, slack=slack, **FAST) as bot:
+        open_alert(drift, bot)
+        refused = [c for c in slack.calls if c.path == "/api/chat.postMessage#429"]
+        assert len(refused) == 1
+        time.sleep(1.0)
+        assert len(openings(slack)) == 1
+
+
+def test_a_wallaroo_outage_gives_one_notice_one_recovery_and_loses_no_result(
+    drift: Emulator, tmp_path: Path
+) -> None:
+    assert drift.demo is not None
+    with running_bot(drift, tmp_path, **FAST) as bot:
+        say(bot, f"subscribe assay {drift.demo['assay_id']} <#{ALERTS}|a>")
+        time.sleep(0.5)
+        drift.control("faults", {"path_prefix": "/v1/api/assays", "error_rate": 1.0})
+        try:
+            (down,) = wait_until(lambda: openings(bot.slack))
+            assert "Wallaroo is unreachable" in json.dumps(down)
+            next_day(drift)  # a breaching result arrives while the bot cannot see it
+            time.sleep(2.0)
+            assert len(openings(bot.slack)) == 1  # one notice, not one per poll
+        finally:
+            drift.http.delete(f"{drift.url}/emulator/faults")
+        wait_until(lambda: len(openings(bot.slack)) == 3)
+        texts = [json.dumps(p) for p in openings(bot.slack)]
+        assert "reachable again" in texts[1] or "reachable again" in texts[2]
+        assert any("Alert: drift on assay" in t for t in texts[1:])  # caught up
+        time.sleep(0.6)
+        assert len(openings(bot.slack)) == 3
+
+
+def test_snooze_and_acknowledge_stop_reminders_and_viewers_cannot(
+    drift: Emulator, tmp_path: Path
+) -> None:
+    with running_bot(drift, tmp_path, chatops_alert_reminder_seconds=0.3, **FAST) as bot:
+        episode = episode_of(open_alert(drift, bot))
+
+        def reminders() -> list[dict]:
+            return [t for t in thread(bot.slack) if "Still open" in json.dumps(t)]
+
+        wait_until(lambda: reminders())  # unacknowledged: reminded in the thread
+        refusal = json.dumps(bot.reply_to(bot.click("alert_snooze_4h", episode, "UVIEWER")[1]))
+        assert "by operators; you are *viewer*" in refusal
+        answer = json.dumps(bot.reply_to(bot.click("alert_snooze_4h", episode, "UADMIN")[1]))
+        assert "Snoozed" in answer and "for 4 h" in answer
+        wait_until(lambda: "Snoozed until" in last_edit(bot.slack))
+        before = len(reminders())
+        time.sleep(1.0)
+        assert len(reminders()) == before
+
+        answer = json.dumps(bot.reply_to(bot.click("alert_ack", episode, "UADMIN")[1]))
+        assert "no more reminders" in answer
+        wait_until(lambda: "Acknowledged by" in last_edit(bot.slack))
+        audit = say(bot, "audit 10")
+        assert f"[button] snooze 4h episode {episode}" in audit and "refused" in audit
+
+
+def test_run_assay_now_from_an_alert(drift: Emulator, tmp_path: Path) -> None:
+    with running_bot(drift, tmp_path, **FAST) as bot:
+        episode = episode_of(open_alert(drift, bot))
+        answer = json.dumps(bot.reply_to(bot.click("alert_run_assay", episode, "UVIEWER")[1]))
+        assert "example assay: 30 window(s)" in answer  # the interactive run, all windows

@@ -32,6 +32,9 @@ class OutageTracker:
         self.down_since: datetime | None = None
         self.failures = 0
         self._next_try = 0.0
+        # Per job: whether its last poll reached Wallaroo. Down while any job fails, so that
+        # one job failing and another succeeding does not flap between notices.
+        self._failing: set[str] = set()
 
     @property
     def is_down(self) -> bool:
@@ -41,14 +44,16 @@ class OutageTracker:
         """While Wallaroo is down, polls are spaced out: 2, 4, 8 ... poll intervals."""
         return not self.is_down or time.monotonic() >= self._next_try
 
-    async def succeeded(self) -> None:
-        if self.down_since is None:
+    async def succeeded(self, job: str) -> None:
+        self._failing.discard(job)
+        if self.down_since is None or self._failing:
             return
         since, self.down_since, self.failures = self.down_since, None, 0
         logger.info("Wallaroo is reachable again (down since %s)", since)
         await self._notify(outage_notice(False, since))
 
-    async def failed(self, error: WallarooError) -> None:
+    async def failed(self, job: str, error: WallarooError) -> None:
+        self._failing.add(job)
         self.failures += 1
         backoff = (
             min(2**self.failures, MAX_BACKOFF_POLLS) * self.services.settings.chatops_poll_seconds
