@@ -4,6 +4,7 @@ emulator's drift demo as its clock moves, alerts landing in a fake Slack."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -209,3 +210,60 @@ def test_run_assay_now_from_an_alert(drift: Emulator, tmp_path: Path) -> None:
         episode = episode_of(open_alert(drift, bot))
         answer = json.dumps(bot.reply_to(bot.click("alert_run_assay", episode, "UVIEWER")[1]))
         assert "example assay: 30 window(s)" in answer  # the interactive run, all windows
+
+
+@pytest.fixture
+def flaky(start_emulator: Callable[..., Emulator]) -> Emulator:
+    """The demo pipeline deployed just now, reporting Error for 30 s, Starting until 60 s."""
+    return start_emulator(
+        seed_demo=True, deployment_startup_seconds=60, deployment_startup_error_seconds=30
+    )
+
+
+def health_of(db_dir: Path) -> str:
+    with sqlite3.connect(db_dir / "chatops.db") as db:
+        row = db.execute("SELECT status FROM deployment_health").fetchone()
+    return row[0] if row else ""
+
+
+def test_a_transient_start_up_error_is_not_alerted(flaky: Emulator, tmp_path: Path) -> None:
+    with running_bot(flaky, tmp_path, **FAST) as bot:
+        assert "Watching housepricepipe" in say(
+            bot, f"watch housepricedrift housepricepipe <#{ALERTS}|a>"
+        )
+        wait_until(lambda: health_of(tmp_path) == "Error")
+        time.sleep(0.6)  # several polls see the Error
+        flaky.control("clock", {"advance_seconds": 31})
+        wait_until(lambda: health_of(tmp_path) == "Starting")
+        flaky.control("clock", {"advance_seconds": 30})
+        wait_until(lambda: health_of(tmp_path) == "Running")
+        time.sleep(0.3)
+        assert posts(bot.slack) == []
+
+
+def test_deployment_errors_and_disappearances_are_alerted_and_recovered(
+    flaky: Emulator, tmp_path: Path
+) -> None:
+    assert flaky.demo is not None
+    settings = {**FAST, "chatops_startup_error_grace_seconds": 0.3}
+    with running_bot(flaky, tmp_path, **settings) as bot:
+        say(bot, f"watch housepricedrift housepricepipe <#{ALERTS}|a>")
+        (opening,) = wait_until(lambda: openings(bot.slack))
+        assert "Deployment housepricepipe is in Error" in json.dumps(opening)
+        assert "back-off restarting" in json.dumps(opening)
+        time.sleep(0.5)
+        assert len(openings(bot.slack)) == 1  # not one per poll
+        flaky.control("clock", {"advance_seconds": 61})
+        (recovery,) = wait_until(lambda: thread(bot.slack))
+        assert "is Running again" in json.dumps(recovery)
+
+        # Undeployed behind the bot's back: that is an alert too.
+        flaky.admin().ok(
+            "pipelines/undeploy",
+            {
+                "pipeline_id": flaky.demo["pipeline_id"],
+                "deployment_id": flaky.demo["deployment_id"],
+            },
+        )
+        gone = wait_until(lambda: openings(bot.slack)[1:])
+        assert "is no longer deployed" in json.dumps(gone[0])
