@@ -19,13 +19,15 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.alerting.assays import check_assay
-from bot.alerting.deployments import apply_observation, observe
+from bot.alerting.assays import poll_state as assay_poll_state
+from bot.alerting.deployments import apply_observation, has_news, observe
+from bot.alerting.deployments import subject_of as deployment_subject
 from bot.alerting.outage import OutageTracker, is_outage
 from bot.alerting.outbox import OutboxSender, enqueue_for_episode
 from bot.services import Services
 from bot.wallaroo import ListedDeployment, WallarooError
 from handlers.alert_messages import reminder_note
-from storage.alerts import open_episodes
+from storage.alerts import all_health, open_episodes
 from storage.utc import utc_now
 from storage.watches import (
     AssaySubscription,
@@ -44,6 +46,7 @@ class Poller:
         self.outage = OutageTracker(services)
         self._scheduler: AsyncIOScheduler | None = None
         self._sending: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[object]] = set()
 
     # --- running ----------------------------------------------------------------------------
 
@@ -58,7 +61,7 @@ class Poller:
         }
         for name, job in jobs.items():
             scheduler.add_job(
-                job,
+                self._stoppable(job),
                 "interval",
                 seconds=interval,
                 id=name,
@@ -71,12 +74,34 @@ class Poller:
         self._scheduler = scheduler
         self._sending = asyncio.create_task(self.sender.run_forever(), name="outbox-sender")
 
+    def _stoppable(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """The job as the scheduler runs it: tracked, so `stop` can cut it short."""
+
+        async def run() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._running.add(task)
+            try:
+                await job()
+            except asyncio.CancelledError:
+                pass  # stopped mid-poll: what was committed stands, the rest is re-polled
+            finally:
+                self._running.discard(task)
+
+        run.__name__ = run.__qualname__ = job.__name__
+        return run
+
     async def stop(self) -> None:
         """Stop polling and delivering. Undelivered messages stay in the outbox for the next
         start; the jobs' own work is cut short safely (each commits atomically)."""
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
+        running = list(self._running)
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running)
         if self._sending is not None:
             self._sending.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -99,12 +124,14 @@ class Poller:
     async def poll_assay_results(self) -> None:
         async with self.services.sessions() as session:
             subscriptions = await list_subscriptions(session)
+            known = await assay_poll_state(session, subscriptions)
 
         limit = asyncio.Semaphore(self.services.settings.chatops_poll_concurrency)
 
         async def one(subscription: AssaySubscription) -> None:
+            cursor, episode = known[subscription.assay_id]
             async with limit:
-                await check_assay(self.services, subscription)
+                await check_assay(self.services, subscription, cursor, episode)
 
         await self._timed(
             "assays", lambda: _gather_all(one(s) for s in subscriptions), len(subscriptions)
@@ -149,10 +176,18 @@ class Poller:
             if isinstance(found, dict):
                 deployments.update(found)
 
+        async with services.sessions() as session:
+            healths = {h.pipeline_id: h for h in await all_health(session)}
+            episodes = {e.subject: e for e in await open_episodes(session)}
+
         async def check(watch: DeploymentWatch) -> None:
             if watch.pipeline_id not in deployments and failures:
                 return  # its workspace's listing failed; do not call it gone
             seen = await observe(services, deployments.get(watch.pipeline_id), limit)
+            health = healths.get(watch.pipeline_id)
+            episode = episodes.get(deployment_subject(watch.pipeline_id))
+            if not has_news(services, health, episode, seen):
+                return
             async with services.sessions() as session:
                 await apply_observation(session, services, watch, seen)
                 await session.commit()

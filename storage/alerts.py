@@ -105,6 +105,14 @@ async def get_cursor(session: AsyncSession, assay_id: int) -> str | None:
     return cursor.last_window_start if cursor else None
 
 
+async def all_cursors(session: AsyncSession) -> list[AssayCursor]:
+    return list(await session.exec(select(AssayCursor)))
+
+
+async def all_health(session: AsyncSession) -> list[DeploymentHealth]:
+    return list(await session.exec(select(DeploymentHealth)))
+
+
 async def set_cursor(session: AsyncSession, assay_id: int, window_start: str) -> None:
     """Stage the cursor (the caller commits it with the episode and outbox changes)."""
     cursor = await session.get(AssayCursor, assay_id)

@@ -19,7 +19,14 @@ from bot.alerting.outbox import enqueue_for_episode
 from bot.services import Services
 from bot.wallaroo import AssayResult
 from handlers.alert_messages import escalation_note, recovery_note, render_episode
-from storage.alerts import CLOSED, AlertEpisode, get_cursor, open_episode, set_cursor
+from storage.alerts import (
+    CLOSED,
+    AlertEpisode,
+    all_cursors,
+    open_episode,
+    open_episodes,
+    set_cursor,
+)
 from storage.outbox import enqueue
 from storage.utc import utc_now
 from storage.watches import AssaySubscription
@@ -32,13 +39,28 @@ def subject_of(assay_id: int) -> str:
     return f"assay:{assay_id}"
 
 
-async def check_assay(services: Services, subscription: AssaySubscription) -> int:
-    """Handle the assay's results newer than its cursor; returns how many were new."""
+async def poll_state(
+    session: AsyncSession, subscriptions: list[AssaySubscription]
+) -> dict[int, tuple[str | None, AlertEpisode | None]]:
+    """Every subscribed assay's cursor and open episode, in two queries."""
+    cursors = {c.assay_id: c.last_window_start for c in await all_cursors(session)}
+    episodes = {e.subject: e for e in await open_episodes(session)}
+    return {
+        s.assay_id: (cursors.get(s.assay_id), episodes.get(subject_of(s.assay_id)))
+        for s in subscriptions
+    }
+
+
+async def check_assay(
+    services: Services,
+    subscription: AssaySubscription,
+    cursor: str | None,
+    episode: AlertEpisode | None,
+) -> int:
+    """Handle the assay's results newer than `cursor` (its stored cursor, which the caller
+    read with its open `episode` for all assays at once); returns how many were new."""
     client = services.wallaroo
     assay_id = subscription.assay_id
-    async with services.sessions() as session:
-        cursor = await get_cursor(session, assay_id)
-        episode = await open_episode(session, subject_of(assay_id))
     results = await client.get_assay_results(assay_id, start=cursor)
     seen = _parse(cursor) if cursor else None
     fresh = sorted(

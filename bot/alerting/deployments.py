@@ -109,6 +109,19 @@ async def apply_observation(
         await enqueue_for_episode(session, episode, "update", render_episode(episode, now))
 
 
+def has_news(
+    services: Services,
+    health: DeploymentHealth | None,
+    episode: AlertEpisode | None,
+    seen: Observation,
+) -> bool:
+    """Whether an observation changes anything (most polls of a healthy deployment do not,
+    and then the poller writes nothing)."""
+    if health is None or health.status != seen.status or episode is not None:
+        return True
+    return _trouble(services, health, seen, utc_now()) is not None
+
+
 def _trouble(
     services: Services, health: DeploymentHealth, seen: Observation, now: datetime
 ) -> str | None:
