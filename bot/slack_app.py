@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat import SlackChat
 from bot.services import Services
@@ -24,6 +25,7 @@ from handlers.approval_messages import (
 from handlers.approvals import Verdict, handle_click, precheck_click
 from handlers.blocks import Reply, error_reply
 from handlers.context import Actor
+from handlers.home import home_view
 from handlers.router import handle_command
 from storage.approvals import get_request
 
@@ -82,6 +84,13 @@ def build_slack_app(services: Services) -> AsyncApp:
         verdict = Verdict(approve=True)
         reply = await handle_click(services, _clicker(body), request_id, verdict, "button")
         await _tell(respond, reply)
+
+    @app.event("app_home_opened")
+    async def home_opened(event: dict, client: AsyncWebClient) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        actor = Actor(user_id=event.get("user", ""))
+        await client.views_publish(user_id=actor.user_id, view=await home_view(services, actor))
 
     @app.action(re.compile(r"^alert_"))
     async def alert_clicked(ack: AsyncAck, body: dict, respond: AsyncRespond) -> None:

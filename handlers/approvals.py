@@ -290,18 +290,26 @@ async def _list(ctx: Context) -> Outcome:
         pending = await pending_requests(session, utc_now())
     if not allows(ctx.role, DECIDERS):
         mine = [r for r in pending if r.requester_id == ctx.actor.user_id]
-        rows = [_row(r) + " _(yours; waiting for an approver)_" for r in mine]
+        rows = [row_of(r) + " _(yours; waiting for an approver)_" for r in mine]
         empty = "You have no pending requests, and deciding needs the *approver* role."
         return Outcome(list_reply("Your pending requests", rows, empty=empty))
-    decidable = []
-    for request in pending:
-        if await _refusal(ctx.services, ctx.actor, ctx.role, request) is None:
-            decidable.append(request)
-    rows = [_row(r) for r in decidable]
+    rows = [row_of(r) for r in await decidable(ctx.services, ctx.actor, ctx.role, pending)]
     return Outcome(list_reply("Requests you may decide", rows, empty="Nothing is waiting for you."))
 
 
-def _row(request: ApprovalRequest) -> str:
+async def decidable(
+    services: Services, actor: Actor, role: Role, pending: list[ApprovalRequest] | None = None
+) -> list[ApprovalRequest]:
+    """The pending requests `actor` may decide (all checks of a click but the click)."""
+    if pending is None:
+        async with services.sessions() as session:
+            pending = await pending_requests(session, utc_now())
+    if not allows(role, DECIDERS):
+        return []
+    return [r for r in pending if await _refusal(services, actor, role, r) is None]
+
+
+def row_of(request: ApprovalRequest) -> str:
     reason = f" — _{escape(request.reason)}_" if request.reason else ""
     return (
         f"*#{request.id}* {describe_change(request)}, asked by "

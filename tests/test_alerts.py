@@ -267,3 +267,26 @@ def test_deployment_errors_and_disappearances_are_alerted_and_recovered(
         )
         gone = wait_until(lambda: openings(bot.slack)[1:])
         assert "is no longer deployed" in json.dumps(gone[0])
+
+
+def test_app_home_shows_requests_to_decide_open_alerts_and_watches(
+    drift: Emulator, tmp_path: Path
+) -> None:
+    with running_bot(drift, tmp_path, chatops_admins="UADMIN,UOTHER", **FAST) as bot:
+        open_alert(drift, bot)
+        say(bot, f"watch housepricedrift housepricepipe <#{ALERTS}|a>")
+        _, key = bot.command("deploy housepricedrift housepricepipe friday", "UOTHER")
+        bot.reply_to(key)
+        opened = {"type": "app_home_opened", "user": "UADMIN", "channel": "D1", "tab": "home"}
+        assert bot.event(opened).status_code == 200
+        (published,) = bot.slack.wait_for("/api/views.publish", 1)
+        assert published.body["user_id"] == "UADMIN"
+        home = json.dumps(published.body["view"])
+        assert "Requests you may decide* (1)" in home and "friday" in home
+        assert "Open alerts* (1)" in home and "example assay" in home
+        assert "Watched deployments* (1)" in home and "housepricepipe" in home
+
+        mine = {**opened, "user": "UOTHER"}
+        bot.event(mine)
+        published = bot.slack.wait_for("/api/views.publish", 2)[-1]
+        assert "Requests you may decide* (0)" in json.dumps(published.body["view"])

@@ -80,6 +80,27 @@ class Bot:
         }
         return httpx.post(f"{self.url}/slack/events", content=body, headers=headers)
 
+    def event(self, event: dict, *, secret: str = SIGNING_SECRET) -> httpx.Response:
+        """POST an Events API callback (app_home_opened, ...) as Slack would."""
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": "T1",
+                "api_app_id": "A1",
+                "event": event,
+                "event_id": f"Ev{uuid.uuid4().hex[:8]}",
+                "event_time": int(time.time()),
+            }
+        )
+        timestamp = str(int(time.time()))
+        signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
+        headers = {
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": signature,
+        }
+        return httpx.post(f"{self.url}/slack/events", content=body, headers=headers)
+
     def click(self, action_id: str, value: str, user: str) -> tuple[httpx.Response, str]:
         """Click a button of a message in C1; returns the HTTP answer and its response key."""
         key = uuid.uuid4().hex

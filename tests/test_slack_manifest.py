@@ -36,3 +36,12 @@ def test_an_invalid_manifest_is_refused() -> None:
     broken["features"]["slash_commands"][0]["command"] = "wallaroo"  # no leading slash
     validator = jsonschema.Draft7Validator(json.loads(SCHEMA.read_text()))
     assert list(validator.iter_errors(broken))
+
+
+def test_manifest_has_what_the_bot_uses_home_tab_events_and_upload_scopes() -> None:
+    declared = manifest()
+    assert declared["features"]["app_home"]["home_tab_enabled"] is True
+    assert "app_home_opened" in declared["settings"]["event_subscriptions"]["bot_events"]
+    assert declared["settings"]["interactivity"]["is_enabled"] is True
+    scopes = set(declared["oauth_config"]["scopes"]["bot"])
+    assert {"files:write", "users:read", "users:read.email"} <= scopes
