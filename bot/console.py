@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from bot.services import Services
@@ -16,10 +17,20 @@ QUIT = {"quit", "exit", ":q"}
 SWITCH_USER = ":as"
 
 
+# A console-only command: gets the words after its name, returns what to print.
+MetaCommand = Callable[[list[str]], Awaitable[str]]
+
+
 async def run_console(
-    services: Services, actor: Actor, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+    services: Services,
+    actor: Actor,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    meta: dict[str, MetaCommand] | None = None,
 ) -> int:
-    """Interactive at a terminal; otherwise answer each line of stdin and stop at its end."""
+    """Interactive at a terminal; otherwise answer each line of stdin and stop at its end.
+    `meta` adds console-only commands (the demo's `:advance`)."""
+    meta = meta or {}
     interactive = stdin.isatty()
     if interactive:
         print(
@@ -39,6 +50,11 @@ async def run_console(
             print(f"$ {line}", file=stdout)
         if line.split()[0] == SWITCH_USER:
             actor = _switch_user(actor, line, stdout)
+            continue
+        if line.split()[0] in meta:
+            words = line.split()
+            print(await meta[words[0]](words[1:]), file=stdout, flush=True)
+            print(file=stdout)
             continue
         reply = await handle_command(services, actor, line)
         print(render_text(reply), file=stdout, flush=True)

@@ -11,8 +11,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+import httpx
+
 from bot.chat import ConsoleChat
-from bot.console import run_console
+from bot.console import MetaCommand, run_console
 from bot.scheduler import Poller
 from bot.services import open_services
 from bot.settings import Settings
@@ -44,23 +46,62 @@ def run_demo(user_id: str) -> int:
                 # any other id is a viewer, to see the refusals.
                 chatops_admins="UDEMOADMIN,UDEMOLEAD",
                 chatops_deploy_poll_seconds=0.5,
+                chatops_poll_seconds=5,
+                chatops_channel_pacing_seconds=0,
             )
-            return asyncio.run(_console(settings, user_id, poll=True))
+            return asyncio.run(_console(settings, user_id, poll=True, emulator_url=url))
+
+
+ADVANCE = ":advance"
+
+
+def _advance_command(emulator_url: str, poller: Poller) -> MetaCommand:
+    """`:advance SECONDS` (or `:advance 1d`, `2h`): move the emulator's clock, then poll at
+    once, so the demo's drift (from today's midnight) shows up as an alert right away."""
+
+    async def advance(words: list[str]) -> str:
+        seconds = _seconds(words[0]) if len(words) == 1 else None
+        if seconds is None:
+            return f"Usage: {ADVANCE} SECONDS (or 1d, 6h, 30m): moves the emulator's clock."
+        async with httpx.AsyncClient() as http:
+            response = await http.post(
+                f"{emulator_url}/emulator/clock", json={"advance_seconds": seconds}
+            )
+        now = response.json()["now"]
+        await poller.poll_once()
+        return f"The emulator's clock is now {now}; polled Wallaroo."
+
+    return advance
+
+
+def _seconds(text: str) -> float | None:
+    units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
+    try:
+        value = float(number) * units[unit]
+    except ValueError:
+        return None
+    return value if value >= 0 else None
 
 
 def run_console_command(user_id: str) -> int:
     return asyncio.run(_console(Settings(), user_id, poll=False))
 
 
-async def _console(settings: Settings, user_id: str, *, poll: bool) -> int:
+async def _console(
+    settings: Settings, user_id: str, *, poll: bool, emulator_url: str | None = None
+) -> int:
     # The console's messages (approval requests, alerts) go to this terminal, not Slack.
     async with open_services(settings, chat=ConsoleChat(sys.stdout)) as services:
         actor = Actor(user_id=user_id, user_name=user_id, channel_id="#console")
         poller = Poller(services) if poll else None
+        meta = {}
         if poller is not None:
             poller.start()
+            if emulator_url is not None:
+                meta[ADVANCE] = _advance_command(emulator_url, poller)
         try:
-            return await run_console(services, actor)
+            return await run_console(services, actor, meta=meta)
         finally:
             if poller is not None:
                 await poller.stop()

@@ -120,3 +120,30 @@ def test_a_bad_setting_is_named_not_a_traceback() -> None:
     assert result.returncode == 2
     assert "WALLAROO_API_URL" in result.stderr and "/v1/api" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_demo_walks_through_a_drift_alert_and_an_approved_deploy() -> None:
+    script = "\n".join(
+        [
+            "subscribe assay 1",
+            ":advance 1d",
+            ":advance nonsense",
+            "deploy housepricedrift housepricepipe retrain",
+            ":as UDEMOLEAD",
+            "approve 1",
+        ]
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "demo"],
+        input=script + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Alert: drift on assay example assay" in out
+    assert "-drift.png" in out and "saved to" in out
+    assert "Usage: :advance SECONDS" in out
+    assert "Approved request #1" in out and "housepricepipe is deployed" in out
+    assert "Traceback" not in result.stderr
