@@ -3,6 +3,7 @@ emulator's drift demo as its clock moves, alerts landing in a fake Slack."""
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 import time
@@ -13,8 +14,13 @@ from typing import Any
 import numpy as np
 import pytest
 
+from bot.alerting.assays import apply_result
+from bot.chat import ConsoleChat
+from bot.services import open_services
 from emulator.inference_logs import LogColumns
 from emulator.seed import DAY_MS, FEATURES, PIPELINE
+from storage.outbox import pending_messages
+from storage.watches import AssaySubscription
 from tests.conftest import Emulator
 from tests.fake_slack import FakeSlack
 from tests.test_slack_http import Bot, running_bot
@@ -290,3 +296,30 @@ def test_app_home_shows_requests_to_decide_open_alerts_and_watches(
         bot.event(mine)
         published = bot.slack.wait_for("/api/views.publish", 2)[-1]
         assert "Requests you may decide* (0)" in json.dumps(published.body["view"])
+
+
+async def test_escalation_from_warning_to_alert_is_announced_once(
+    drift: Emulator, tmp_path: Path
+) -> None:
+    assert drift.demo is not None
+    subscription = AssaySubscription(
+        assay_id=drift.demo["assay_id"], channel=ALERTS, created_by="U"
+    )
+    async with open_services(
+        drift.bot_settings(tmp_path), chat=ConsoleChat(io.StringIO())
+    ) as services:
+        (real,) = (await services.wallaroo.get_assay_results(drift.demo["assay_id"]))[-1:]
+        sequence = [("Warning", 0.07), ("Alert", 0.2), ("Warning", 0.08), ("Alert", 0.3)]
+        async with services.sessions() as session:
+            for status, score in sequence:
+                result = real.model_copy(update={"status": status, "score": score})
+                await apply_result(session, subscription, result, None)
+            await session.commit()
+            rows = await pending_messages(session)
+    kinds = [(row.kind, json.loads(row.body)["text"]) for row in rows]
+    assert [k for k, _ in kinds].count("post") == 1
+    escalations = [text for kind, text in kinds if kind == "thread" and "Escalated" in text]
+    assert len(escalations) == 1
+    updates = [text for kind, text in kinds if kind == "update"]
+    assert len(updates) == 1  # older pending edits are superseded by the newest
+    assert "Alert (4 breaching result(s), latest score 0.3000, worst 0.3000)" in updates[0]

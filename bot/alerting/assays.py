@@ -84,7 +84,7 @@ async def check_assay(
         chart = await asyncio.to_thread(drift_chart, shown, breach.name)
     async with services.sessions() as session:
         for result in fresh:
-            await apply_result(session, services, subscription, result, chart)
+            await apply_result(session, subscription, result, chart)
         latest = fresh[-1]
         await set_cursor(session, assay_id, latest.window_start or latest.window_summary.start)
         await session.commit()
@@ -93,7 +93,6 @@ async def check_assay(
 
 async def apply_result(
     session: AsyncSession,
-    services: Services,
     subscription: AssaySubscription,
     result: AssayResult,
     chart: bytes | None,
