@@ -17,7 +17,7 @@ from handlers.alert_messages import (
     render_episode,
 )
 from handlers.blocks import Reply, error_reply, ok_reply
-from handlers.context import Actor
+from handlers.context import Actor, record_click
 from handlers.mrkdwn import escape
 from handlers.router import handle_command
 from storage.alerts import OPEN, get_episode
@@ -72,17 +72,14 @@ async def _acknowledge_or_snooze(
             await enqueue_for_episode(session, episode, "update", render_episode(episode, now))
             await session.commit()
             reply, outcome = ok_reply(message), "ok"
-    services.metrics.commands.labels("alerts", outcome).inc()
-    await services.audit.record(
-        slack_user_id=actor.user_id,
-        slack_user_name=actor.user_name,
-        team_id=actor.team_id,
-        channel_id=actor.channel_id,
-        command_text=f"[button] {verb} episode {episode_id}",
+    await record_click(
+        services,
+        actor,
+        text=f"[button] {verb} episode {episode_id}",
         area="alerts",
         action=verb.split()[0],
         target=f"episode {episode_id}",
-        outcome=outcome,  # type: ignore[arg-type]
-        duration_ms=int((time.perf_counter() - started) * 1000),
+        outcome=outcome,
+        started=started,
     )
     return reply

@@ -14,7 +14,7 @@ from bot.services import Services
 from bot.wallaroo import PipelineListing, WallarooClient, WallarooError
 from handlers.approval_messages import describe_change, render_request
 from handlers.blocks import Reply, error_reply, list_reply, ok_reply
-from handlers.context import Actor, CommandProblem, Context, Outcome
+from handlers.context import Actor, CommandProblem, Context, Outcome, record_click
 from handlers.grammar import Command
 from handlers.lookup import find_pipeline, find_workspace
 from handlers.mrkdwn import channel_mention, code, escape, user_mention
@@ -340,7 +340,7 @@ async def precheck_click(
             refusal = None  # let the decision itself report it
     if refusal is None:
         return None
-    await _audit_click(services, actor, request_id, verdict, source, "refused", 0.0)
+    await _audit_click(services, actor, request_id, verdict, source, "refused", None)
     return error_reply(*refusal)
 
 
@@ -373,21 +373,18 @@ async def _audit_click(
     verdict: Verdict,
     source: str,
     outcome: str,
-    started: float,
+    started: float | None,
     wallaroo_error: str | None = None,
 ) -> None:
-    services.metrics.commands.labels("approvals", outcome).inc()
     reason = f" {verdict.reason}" if verdict.reason else ""
-    await services.audit.record(
-        slack_user_id=actor.user_id,
-        slack_user_name=actor.user_name,
-        team_id=actor.team_id,
-        channel_id=actor.channel_id,
-        command_text=f"[{source}] {verdict.verb} {request_id}{reason}",
+    await record_click(
+        services,
+        actor,
+        text=f"[{source}] {verdict.verb} {request_id}{reason}",
         area="approvals",
         action=verdict.verb,
         target=f"request {request_id}",
-        outcome=outcome,  # type: ignore[arg-type]
-        duration_ms=int((time.perf_counter() - started) * 1000) if started else 0,
+        outcome=outcome,
+        started=started,
         wallaroo_error=wallaroo_error,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from bot.services import Services
@@ -42,6 +43,35 @@ class CommandProblem(Exception):
         super().__init__(message)
         self.message = message
         self.suggestion = suggestion
+
+
+async def record_click(
+    services: Services,
+    actor: Actor,
+    *,
+    text: str,
+    area: str,
+    action: str,
+    target: str,
+    outcome: str,
+    started: float | None,
+    wallaroo_error: str | None = None,
+) -> None:
+    """Count and audit a button click (or dialog) the way the router does a command."""
+    services.metrics.commands.labels(area, outcome).inc()
+    await services.audit.record(
+        slack_user_id=actor.user_id,
+        slack_user_name=actor.user_name,
+        team_id=actor.team_id,
+        channel_id=actor.channel_id,
+        command_text=text,
+        area=area,
+        action=action,
+        target=target,
+        outcome=outcome,  # type: ignore[arg-type]
+        duration_ms=int((time.perf_counter() - started) * 1000) if started else 0,
+        wallaroo_error=wallaroo_error,
+    )
 
 
 def page_of(args: dict[str, object]) -> int:

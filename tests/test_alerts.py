@@ -9,7 +9,6 @@ import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -23,7 +22,7 @@ from storage.outbox import pending_messages
 from storage.watches import AssaySubscription
 from tests.conftest import Emulator
 from tests.fake_slack import FakeSlack
-from tests.test_slack_http import Bot, running_bot
+from tests.test_slack_http import Bot, running_bot, wait_until
 
 ALERTS = "CALERTS"
 FAST = {"chatops_poll_seconds": 0.2, "chatops_channel_pacing_seconds": 0.05}
@@ -33,16 +32,6 @@ FAST = {"chatops_poll_seconds": 0.2, "chatops_channel_pacing_seconds": 0.05}
 def drift(start_emulator: Callable[..., Emulator]) -> Emulator:
     """A drift demo of its own: the tests move its clock."""
     return start_emulator(seed_demo=True, deployment_startup_seconds=0)
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def say(bot: Bot, text: str) -> str:

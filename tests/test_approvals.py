@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -34,7 +33,7 @@ from storage.approvals import ApprovalRequest, ApprovalState, create_request, ge
 from storage.utc import utc_now
 from tests.conftest import Emulator
 from tests.fake_slack import FakeSlack
-from tests.test_slack_http import Bot, running_bot
+from tests.test_slack_http import Bot, running_bot, wait_until
 
 DEPLOY_CALLS = "/v1/api/pipelines/deploy"
 UNDEPLOY_CALLS = "/v1/api/pipelines/undeploy"
@@ -97,16 +96,6 @@ def thread_replies(slack: FakeSlack, count: int = 1, timeout: float = 15.0) -> l
         if len(found) >= count or time.monotonic() > deadline:
             return found
         time.sleep(0.05)
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def deployment_of(drift: Emulator, name: str) -> dict | None:

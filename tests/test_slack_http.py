@@ -71,14 +71,7 @@ class Bot:
     def interact(self, payload: dict, *, secret: str = SIGNING_SECRET) -> httpx.Response:
         """POST an interaction (a button click, a modal submission) as Slack would."""
         body = urlencode({"payload": json.dumps(payload)})
-        timestamp = str(int(time.time()))
-        signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": timestamp,
-            "X-Slack-Signature": signature,
-        }
-        return httpx.post(f"{self.url}/slack/events", content=body, headers=headers)
+        return self.signed_post(body, "application/x-www-form-urlencoded", secret)
 
     def event(self, event: dict, *, secret: str = SIGNING_SECRET) -> httpx.Response:
         """POST an Events API callback (app_home_opened, ...) as Slack would."""
@@ -92,10 +85,13 @@ class Bot:
                 "event_time": int(time.time()),
             }
         )
+        return self.signed_post(body, "application/json", secret)
+
+    def signed_post(self, body: str, content_type: str, secret: str) -> httpx.Response:
         timestamp = str(int(time.time()))
         signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
         headers = {
-            "Content-Type": "application/json",
+            "Content-Type": content_type,
             "X-Slack-Request-Timestamp": timestamp,
             "X-Slack-Signature": signature,
         }
@@ -123,6 +119,17 @@ class Bot:
         (call,) = self.slack.wait_for(f"/respond/{key}", 1) or [None]
         assert call is not None, f"no reply reached response URL {key}"
         return call.body
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
+    """Poll `predicate` until it returns something truthy (returned), or fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
 
 
 @contextmanager
