@@ -22,6 +22,7 @@ from emulator.seed import seed_demo
 from emulator.server import serve_in_thread
 from emulator.state import EmulatorState, build_state
 from storage.database import create_tables, make_engine, session_factory
+from tests.postgres import create_database, postgres_server
 
 TOKEN_PATH = "/auth/realms/master/protocol/openid-connect/token"
 
@@ -229,10 +230,25 @@ def db_file(tmp_path: Path) -> Path:
     return tmp_path / "chatops.db"
 
 
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """One PostgreSQL server for the session (tests/postgres.py); a database per test."""
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, db_file: Path) -> str:
+    """A fresh, empty database: a SQLite file, then (the same test again) PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{db_file}"
+    return create_database(request.getfixturevalue("postgres_server_url"))
+
+
 @pytest.fixture
-async def sessions(db_file: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on a fresh SQLite file with every table created."""
-    engine = make_engine(f"sqlite:///{db_file}")
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a fresh database (SQLite, then PostgreSQL) with every table created."""
+    engine = make_engine(database_url)
     await create_tables(engine)
     yield session_factory(engine)
     await engine.dispose()

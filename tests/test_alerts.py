@@ -83,11 +83,12 @@ def undrifted_day(drift: Emulator, day_start_ms: int, records: int = 60_000) -> 
 
 
 def test_one_message_per_episode_edits_recovery_chart_and_no_repeat_after_restart(
-    drift: Emulator, tmp_path: Path
+    drift: Emulator, tmp_path: Path, database_url: str
 ) -> None:
     assert drift.demo is not None
     drift_day = drift.demo["drift_starts_ms"]
-    with running_bot(drift, tmp_path, **FAST) as bot:
+    fast = {**FAST, "database_url": database_url}
+    with running_bot(drift, tmp_path, **fast) as bot:
         assert "will go to" in say(bot, f"subscribe assay {drift.demo['assay_id']} <#{ALERTS}|a>")
         time.sleep(0.6)  # polls see the 29 Ok results: no message
         assert posts(bot.slack) == []
@@ -105,7 +106,7 @@ def test_one_message_per_episode_edits_recovery_chart_and_no_repeat_after_restar
         assert len(openings(bot.slack)) == 1  # still one message
 
     # A restart between polls: nothing already sent is sent again.
-    with running_bot(drift, tmp_path, **FAST) as bot:
+    with running_bot(drift, tmp_path, **fast) as bot:
         time.sleep(0.8)
         assert posts(bot.slack) == [] and edits(bot.slack) == []
 
@@ -288,7 +289,7 @@ def test_app_home_shows_requests_to_decide_open_alerts_and_watches(
 
 
 async def test_escalation_from_warning_to_alert_is_announced_once(
-    drift: Emulator, tmp_path: Path
+    drift: Emulator, tmp_path: Path, database_url: str
 ) -> None:
     assert drift.demo is not None
     subscription = AssaySubscription(

@@ -65,8 +65,9 @@ def pipeline(drift: Emulator) -> str:
 
 
 @pytest.fixture
-def bot(drift: Emulator, tmp_path: Path) -> Iterator[Bot]:
-    with running_bot(drift, tmp_path, **ROLES) as started:
+def bot(drift: Emulator, tmp_path: Path, database_url: str) -> Iterator[Bot]:
+    """The bot on SQLite, then (the same test again) on PostgreSQL."""
+    with running_bot(drift, tmp_path, database_url=database_url, **ROLES) as started:
         yield started
 
 
@@ -307,11 +308,13 @@ def test_workspace_aware_permissions_need_membership_of_the_workspace(
         assert "Approved request" in click(bot, APPROVE_ACTION, request_id, "UAPP1")
 
 
-def test_restart_between_request_and_click(drift: Emulator, tmp_path: Path, pipeline: str) -> None:
-    with running_bot(drift, tmp_path, **ROLES) as before:
+def test_restart_between_request_and_click(
+    drift: Emulator, tmp_path: Path, pipeline: str, database_url: str
+) -> None:
+    with running_bot(drift, tmp_path, database_url=database_url, **ROLES) as before:
         request_id = request_id_in(ask(before, f"deploy housepricedrift {pipeline}"))
     deploys = drift.calls_to(DEPLOY_CALLS)
-    with running_bot(drift, tmp_path, **ROLES) as after:
+    with running_bot(drift, tmp_path, database_url=database_url, **ROLES) as after:
         assert "Approved request" in click(after, APPROVE_ACTION, request_id, "UAPP1")
         wait_until(lambda: drift.calls_to(DEPLOY_CALLS) > deploys)
         drift.control("clock", {"advance_seconds": STARTUP_SECONDS + 1})
@@ -321,16 +324,16 @@ def test_restart_between_request_and_click(drift: Emulator, tmp_path: Path, pipe
 
 
 def test_restart_between_deploy_call_and_running_follows_without_resending(
-    drift: Emulator, tmp_path: Path, pipeline: str
+    drift: Emulator, tmp_path: Path, pipeline: str, database_url: str
 ) -> None:
     deploys = drift.calls_to(DEPLOY_CALLS)
-    with running_bot(drift, tmp_path, **ROLES) as before:
+    with running_bot(drift, tmp_path, database_url=database_url, **ROLES) as before:
         request_id = request_id_in(ask(before, f"deploy housepricedrift {pipeline}"))
         click(before, APPROVE_ACTION, request_id, "UAPP1")
         wait_until(lambda: "Starting" in state_of(before, request_id))
     # The bot stopped while the deployment was still Starting; it is Running by the restart.
     drift.control("clock", {"advance_seconds": STARTUP_SECONDS + 1})
-    with running_bot(drift, tmp_path, **ROLES) as after:
+    with running_bot(drift, tmp_path, database_url=database_url, **ROLES) as after:
         (outcome,) = thread_replies(after.slack)
         assert "is deployed" in json.dumps(outcome)
         assert outcome["thread_ts"] == before.slack.posted_ts[0]  # the original thread
