@@ -99,6 +99,42 @@ def _audit_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=_run_audit)
 
 
+def _db_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "db",
+        help="database migrations",
+        description="Migrate the database DATABASE_URL names (every start does this too).",
+    )
+    actions = parser.add_subparsers(dest="db_action", required=True, metavar="ACTION")
+    actions.add_parser("upgrade", help="bring the database to the newest schema")
+    actions.add_parser("current", help="print the database's schema revision")
+    parser.set_defaults(run=_run_db)
+
+
+def _run_db(args: argparse.Namespace) -> int:
+    return asyncio.run(_db(args.db_action))
+
+
+async def _db(action: Literal["upgrade", "current"]) -> int:
+    from sqlalchemy.engine import make_url
+
+    from storage.database import make_engine
+    from storage.migrate import current_revision, head_revision, upgrade_database
+
+    database_url = Settings().database_url
+    shown = make_url(database_url).render_as_string(hide_password=True)
+    engine = make_engine(database_url)
+    try:
+        if action == "upgrade":
+            await upgrade_database(engine)
+        revision = await current_revision(engine)
+    finally:
+        await engine.dispose()
+    newest = "the newest" if revision == head_revision() else f"newest is {head_revision()}"
+    print(f"{shown} is at revision {revision or 'none'} ({newest})")
+    return 0
+
+
 def _run_audit(args: argparse.Namespace) -> int:
     return asyncio.run(_audit(args.audit_action, getattr(args, "format", "jsonl")))
 
@@ -215,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     _slack_parsers(commands)
     _emulator_parser(commands)
     _audit_parser(commands)
+    _db_parser(commands)
     return parser
 
 

@@ -15,7 +15,8 @@ from bot.settings import Settings
 from bot.tasks import BackgroundTasks
 from bot.wallaroo import WallarooClient, build_http_client, build_wallaroo_client
 from storage.audit import AuditLog
-from storage.database import create_tables, make_engine, session_factory
+from storage.database import make_engine, session_factory
+from storage.migrate import upgrade_database
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ async def open_services(settings: Settings, chat: Chat | None = None) -> AsyncIt
     if chat is None:
         chat = SlackChat(build_web_client(settings)) if settings.slack_bot_token else ConsoleChat()
     try:
-        await create_tables(engine)
+        await upgrade_database(engine)  # the newest schema, whatever version made the file
         sessions = session_factory(engine)
         services = Services(
             settings=settings,

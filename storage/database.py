@@ -8,12 +8,11 @@ from sqlalchemy import event, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 # Imported for their side effect: each module registers its tables on SQLModel.metadata, which
-# create_tables then creates.
-from storage import alerts, approvals, audit, outbox, roles, watches  # noqa: F401
+# the migrations (storage/migrations) create and compare against.
+from storage import alerts, approvals, audit, leases, outbox, roles, watches  # noqa: F401
 
 # Settings carry sync-style URLs (what people write and what migration tools expect); the bot
 # runs on asyncio, so each is mapped to the async driver for the same database.
@@ -64,12 +63,6 @@ def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-
-
-async def create_tables(engine: AsyncEngine) -> None:
-    """Create any missing tables. Existing ones are left as they are (migrations come later)."""
-    async with engine.begin() as connection:
-        await connection.run_sync(SQLModel.metadata.create_all)
 
 
 async def has_table(engine: AsyncEngine, name: str) -> bool:

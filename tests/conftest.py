@@ -21,7 +21,8 @@ from emulator.onnx_models import linear_regression_onnx
 from emulator.seed import seed_demo
 from emulator.server import serve_in_thread
 from emulator.state import EmulatorState, build_state
-from storage.database import create_tables, make_engine, session_factory
+from storage.database import make_engine, session_factory
+from storage.migrate import upgrade_database
 from tests.postgres import create_database, postgres_server
 
 TOKEN_PATH = "/auth/realms/master/protocol/openid-connect/token"
@@ -247,8 +248,8 @@ def database_url(request: pytest.FixtureRequest, db_file: Path) -> str:
 
 @pytest.fixture
 async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on a fresh database (SQLite, then PostgreSQL) with every table created."""
+    """Sessions on a fresh database (SQLite, then PostgreSQL), migrated to the newest schema."""
     engine = make_engine(database_url)
-    await create_tables(engine)
+    await upgrade_database(engine)
     yield session_factory(engine)
     await engine.dispose()

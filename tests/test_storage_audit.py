@@ -35,7 +35,8 @@ from storage.audit import (
     recent_entries,
     verify_chain,
 )
-from storage.database import create_tables, make_engine, session_factory
+from storage.database import make_engine, session_factory
+from storage.migrate import upgrade_database
 
 OUTCOMES = ("ok", "refused", "invalid", "error")
 
@@ -65,7 +66,7 @@ async def _fill(log: AuditLog, n: int) -> None:
 @pytest.fixture
 async def sessions(db_file: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     engine = make_engine(f"sqlite:///{db_file}")
-    await create_tables(engine)
+    await upgrade_database(engine)
     yield session_factory(engine)
     await engine.dispose()
 
@@ -354,7 +355,7 @@ def _cli(db_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def _make_log_file(db_file: Path, rows: int) -> None:
     async def fill() -> None:
         engine = make_engine(f"sqlite:///{db_file}")
-        await create_tables(engine)
+        await upgrade_database(engine)
         await _fill(AuditLog(session_factory(engine)), rows)
         await engine.dispose()
 

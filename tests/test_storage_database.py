@@ -10,11 +10,11 @@ from sqlalchemy import text
 from storage.audit import AuditEntry
 from storage.database import (
     async_url,
-    create_tables,
     has_table,
     make_engine,
     session_factory,
 )
+from storage.migrate import upgrade_database
 from storage.roles import RoleGrant
 
 
@@ -41,7 +41,7 @@ def test_a_driver_without_asyncio_support_is_refused_clearly() -> None:
 async def test_in_memory_sqlite_is_one_database_for_every_session() -> None:
     engine = make_engine("sqlite://")
     try:
-        await create_tables(engine)
+        await upgrade_database(engine)
         sessions = session_factory(engine)
         async with sessions() as first:
             first.add(RoleGrant(slack_user_id="U1", role="admin", granted_by="U0"))
@@ -53,15 +53,15 @@ async def test_in_memory_sqlite_is_one_database_for_every_session() -> None:
         await engine.dispose()
 
 
-async def test_create_tables_is_idempotent_and_keeps_rows(tmp_path: Path) -> None:
+async def test_upgrading_again_is_a_no_op_and_keeps_rows(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'chatops.db'}")
     try:
         assert not await has_table(engine, AuditEntry.__tablename__)
-        await create_tables(engine)
+        await upgrade_database(engine)
         async with session_factory(engine)() as session:
             session.add(RoleGrant(slack_user_id="U1", role="admin", granted_by="U0"))
             await session.commit()
-        await create_tables(engine)
+        await upgrade_database(engine)
         assert await has_table(engine, AuditEntry.__tablename__)
         assert await has_table(engine, RoleGrant.__tablename__)
         async with session_factory(engine)() as session:
