@@ -222,7 +222,7 @@ async def measure(count: int, latency_ms: float, poll_seconds: float) -> None:
             )
 
             assert not slack.posts, "no alert expected before the clock moves"
-            poller.start()
+            await poller.start()
             await asyncio.sleep(poll_seconds / 2)  # somewhere inside a poll interval
             async with aiohttp.ClientSession() as http:
                 clock = {"advance_seconds": 86_400}

@@ -97,7 +97,7 @@ async def _console(
         poller = Poller(services) if poll else None
         meta = {}
         if poller is not None:
-            poller.start()
+            await poller.start()
             if emulator_url is not None:
                 meta[ADVANCE] = _advance_command(emulator_url, poller)
         try:

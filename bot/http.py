@@ -31,7 +31,7 @@ def create_http_app(settings: Settings) -> FastAPI:
             app.state.services = services
             app.state.slack = AsyncSlackRequestHandler(build_slack_app(services))
             app.state.poller = Poller(services)
-            app.state.poller.start()
+            await app.state.poller.start()
             try:
                 yield
             finally:
@@ -97,7 +97,7 @@ async def run_socket_mode(settings: Settings) -> None:
             build_slack_app(services), settings.slack_app_token.get_secret_value()
         )
         poller = Poller(services)
-        poller.start()
+        await poller.start()
         try:
             await handler.start_async()
         finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class Metrics:
@@ -39,5 +39,10 @@ class Metrics:
             "chatops_alert_messages_total",
             "Alert messages delivered to Slack by kind (post, update, thread, upload)",
             ["kind"],
+            registry=self.registry,
+        )
+        self.leader = Gauge(
+            "chatops_scheduler_leader",
+            "1 while this replica holds the poller lease (polls and sends alerts), else 0",
             registry=self.registry,
         )

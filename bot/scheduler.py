@@ -11,12 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.alerting.assays import check_assay
 from bot.alerting.assays import poll_state as assay_poll_state
@@ -28,6 +32,7 @@ from bot.services import Services
 from bot.wallaroo import ListedDeployment, WallarooError
 from handlers.alert_messages import reminder_note
 from storage.alerts import all_health, open_episodes
+from storage.leases import give_up_lease, hold_lease
 from storage.utc import utc_now
 from storage.watches import (
     AssaySubscription,
@@ -39,31 +44,42 @@ from storage.watches import (
 logger = logging.getLogger(__name__)
 
 
+LEASE = "poller"
+
+
 class Poller:
+    """One per process. With several replicas on one database, only the holder of the
+    `poller` lease polls and delivers; the others keep asking for it, and take over within
+    two poll intervals of the holder's last renewal."""
+
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.sender = OutboxSender(services)
+        self.replica_id = services.settings.chatops_replica_id or default_replica_id()
+        self.sender = OutboxSender(services, may_send=lambda: self.is_leader)
         self.outage = OutageTracker(services)
+        self.is_leader = False
         self._scheduler: AsyncIOScheduler | None = None
         self._sending: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[object]] = set()
 
     # --- running ----------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Schedule the jobs (the first at once) and start delivering; needs a running loop."""
+    async def start(self) -> None:
+        """Ask for the lease, schedule the jobs (the first at once) and start delivering."""
         interval = self.services.settings.chatops_poll_seconds
+        await self.hold_lease()
         scheduler = AsyncIOScheduler(timezone=UTC)
-        jobs: dict[str, Callable[[], Awaitable[None]]] = {
-            "poll_deployments": self.poll_deployments,
-            "poll_assay_results": self.poll_assay_results,
-            "remind_open_episodes": self.remind_open_episodes,
+        jobs: dict[str, tuple[Callable[[], Awaitable[None]], float]] = {
+            "hold_lease": (self.hold_lease, interval / 2),
+            "poll_deployments": (self._if_leader(self.poll_deployments), interval),
+            "poll_assay_results": (self._if_leader(self.poll_assay_results), interval),
+            "remind_open_episodes": (self._if_leader(self.remind_open_episodes), interval),
         }
-        for name, job in jobs.items():
+        for name, (job, every) in jobs.items():
             scheduler.add_job(
                 self._stoppable(job),
                 "interval",
-                seconds=interval,
+                seconds=every,
                 id=name,
                 next_run_time=datetime.now(UTC),
                 max_instances=1,
@@ -73,6 +89,31 @@ class Poller:
         scheduler.start()
         self._scheduler = scheduler
         self._sending = asyncio.create_task(self.sender.run_forever(), name="outbox-sender")
+
+    async def hold_lease(self) -> None:
+        """Take or renew the lease; it lasts 1.5 poll intervals and is renewed every half."""
+        seconds = 1.5 * self.services.settings.chatops_poll_seconds
+        try:
+            async with self.services.sessions() as session:
+                held = await hold_lease(session, LEASE, self.replica_id, seconds)
+        except SQLAlchemyError as exc:
+            # Without the database nobody can be sure they lead: stop polling until it is back.
+            logger.warning("could not renew the poller lease: %s", exc)
+            held = False
+        if held != self.is_leader:
+            logger.info("replica %s %s the poller", self.replica_id, "leads" if held else "left")
+            if held:
+                self.sender.wake()
+        self.is_leader = held
+        self.services.metrics.leader.set(1 if held else 0)
+
+    def _if_leader(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            if self.is_leader:
+                await job()
+
+        run.__name__ = job.__name__
+        return run
 
     def _stoppable(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
         """The job as the scheduler runs it: tracked, so `stop` can cut it short."""
@@ -102,6 +143,13 @@ class Poller:
             task.cancel()
         if running:
             await asyncio.wait(running)
+        if self.is_leader:
+            # Hand over at once rather than after the lease runs out.
+            with contextlib.suppress(SQLAlchemyError):
+                async with self.services.sessions() as session:
+                    await give_up_lease(session, LEASE, self.replica_id)
+            self.is_leader = False
+            self.services.metrics.leader.set(0)
         if self._sending is not None:
             self._sending.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -110,6 +158,9 @@ class Poller:
 
     async def poll_once(self) -> None:
         """One full cycle and its delivery, for the console, tests and benchmarks."""
+        await self.hold_lease()
+        if not self.is_leader:
+            return
         await asyncio.gather(self.poll_deployments(), self.poll_assay_results())
         await self.remind_open_episodes()
         await self.sender.deliver_due()
@@ -216,6 +267,10 @@ class Poller:
         else:
             await self.outage.succeeded(job)
         self.sender.wake()
+
+
+def default_replica_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
 async def _gather_all(work: Iterable[Awaitable[object]]) -> list[BaseException]:

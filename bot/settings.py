@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     chatops_starting_alert_seconds: float = Field(default=600.0, gt=0)
     chatops_alert_reminder_seconds: float = Field(default=4 * 3600.0, gt=0)
     chatops_channel_pacing_seconds: float = Field(default=1.0, ge=0)
+    # This process's name in the poller lease (default: host, pid and a random suffix).
+    chatops_replica_id: str | None = None
 
     @field_validator("wallaroo_api_url")
     @classmethod

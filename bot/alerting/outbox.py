@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import timedelta
 
 from slack_sdk.models.blocks import Block
@@ -33,8 +34,10 @@ IDLE_WAKE_SECONDS = 1.0
 
 
 class OutboxSender:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, may_send: Callable[[], bool] = lambda: True) -> None:
         self.services = services
+        # Only the replica that holds the poller lease delivers: two senders would double-post.
+        self.may_send = may_send
         self._wake = asyncio.Event()
         self._last_sent: dict[str, float] = defaultdict(lambda: float("-inf"))
         self._lock = asyncio.Lock()
@@ -46,7 +49,8 @@ class OutboxSender:
     async def run_forever(self) -> None:
         while True:
             try:
-                await self.deliver_due()
+                if self.may_send():
+                    await self.deliver_due()
             except Exception:  # a bug must not stop delivery for good
                 logger.exception("outbox delivery failed")
             try:
