@@ -31,6 +31,9 @@ from storage.watches import DeploymentWatch, add_watch, remove_watch
 
 logger = logging.getLogger(__name__)
 
+# Longer than one Wallaroo call can take (the client's timeout is 10 s, a write is not retried).
+CALL_GRACE_SECONDS = 30.0
+
 
 @dataclass(frozen=True)
 class Ending:
@@ -70,6 +73,15 @@ async def carry_out(services: Services, request_id: int) -> None:
         await _audit(services, request, "call", "ok", f"pipelines/{request.action} sent")
         ending = await _send(services, await _load(services, request_id))
     elif state is ApprovalState.CALLING:
+        # Another process (a replica) may be sending this call right now: give it the time
+        # a call can take before deciding that nobody is, and looking at Wallaroo instead.
+        sent = request.call_sent_at or utc_now()
+        wait = sent.timestamp() + CALL_GRACE_SECONDS - time.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+            request = await _load(services, request_id)
+            if request.current_state is not ApprovalState.CALLING:
+                return await carry_out(services, request_id)
         ending = await _reconcile(services, request)
     elif state is ApprovalState.FOLLOWING:
         ending = None

@@ -414,7 +414,7 @@ async def calling_request(services: Services, drift: Emulator, pipeline: str) ->
         expires_at=now + timedelta(hours=1),
         state=ApprovalState.CALLING,
         decided_by="UAPP1",
-        call_sent_at=now,
+        call_sent_at=now - timedelta(minutes=1),  # the process died a minute ago
     )
     async with services.sessions() as session:
         return await create_request(session, request)
