@@ -210,6 +210,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from bot.http import create_http_app
+    from bot.logs import configure_logging
     from bot.settings import Settings
 
     settings = Settings()
@@ -228,7 +229,14 @@ def _run_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    uvicorn.run(create_http_app(settings), host=args.host, port=args.port, access_log=False)
+    configure_logging(settings.chatops_log_format, settings.chatops_log_level)
+    uvicorn.run(
+        create_http_app(settings),
+        host=args.host,
+        port=args.port,
+        access_log=False,
+        log_config=None,  # keep our handler: JSON lines with request ids
+    )
     return 0
 
 
@@ -236,9 +244,12 @@ def _run_socket(args: argparse.Namespace) -> int:
     import asyncio
 
     from bot.http import run_socket_mode
+    from bot.logs import configure_logging
     from bot.settings import Settings
 
-    asyncio.run(run_socket_mode(Settings()))
+    settings = Settings()
+    configure_logging(settings.chatops_log_format, settings.chatops_log_level)
+    asyncio.run(run_socket_mode(settings))
     return 0
 
 

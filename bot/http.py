@@ -14,6 +14,7 @@ from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.logs import new_request_id
 from bot.scheduler import Poller
 from bot.services import Services, open_services
 from bot.settings import Settings
@@ -42,6 +43,7 @@ def create_http_app(settings: Settings) -> FastAPI:
     @app.post("/slack/events")
     async def slack_events(request: Request) -> Response:
         # bolt checks the signature and the 5-minute window, answering 401 otherwise.
+        new_request_id("slack-")
         started = time.perf_counter()
         response = await request.app.state.slack.handle(request)
         request.app.state.services.metrics.ack_seconds.observe(time.perf_counter() - started)

@@ -28,6 +28,7 @@ from bot.alerting.deployments import apply_observation, has_news, observe
 from bot.alerting.deployments import subject_of as deployment_subject
 from bot.alerting.outage import OutageTracker, is_outage
 from bot.alerting.outbox import OutboxSender, enqueue_for_episode
+from bot.logs import new_request_id
 from bot.services import Services
 from bot.wallaroo import ListedDeployment, WallarooError
 from handlers.alert_messages import reminder_note
@@ -253,6 +254,7 @@ class Poller:
         outage tracker how it went."""
         if calls == 0 or not self.outage.may_poll():
             return
+        new_request_id(f"poll-{job}-")
         started = time.perf_counter()
         failures = await work()
         self.services.metrics.poll_seconds.labels(job).observe(time.perf_counter() - started)

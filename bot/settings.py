@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -46,6 +48,9 @@ class Settings(BaseSettings):
     chatops_starting_alert_seconds: float = Field(default=600.0, gt=0)
     chatops_alert_reminder_seconds: float = Field(default=4 * 3600.0, gt=0)
     chatops_channel_pacing_seconds: float = Field(default=1.0, ge=0)
+    # Logs of `serve` and `socket`: JSON lines (with a request id) or text, and the level.
+    chatops_log_format: Literal["json", "text"] = "json"
+    chatops_log_level: str = "INFO"
     # This process's name in the poller lease (default: host, pid and a random suffix).
     chatops_replica_id: str | None = None
 

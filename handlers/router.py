@@ -66,6 +66,14 @@ async def handle_command(
     services.metrics.commands.labels(entry["area"] or "unparsed", entry["outcome"]).inc()
     if deliver is not None:
         await deliver(reply)
+    duration_ms = int((time.perf_counter() - started) * 1000)
+    logger.info(
+        "command %s %s: %s",
+        entry["area"] or "-",
+        entry["action"] or "-",
+        entry["outcome"],
+        extra={"user": actor.user_id, "duration_ms": duration_ms, **entry},
+    )
     await services.audit.record(
         slack_user_id=actor.user_id,
         slack_user_name=actor.user_name,

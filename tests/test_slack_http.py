@@ -3,6 +3,7 @@ through a fake Slack's response URLs; forged, unsigned and stale requests get 40
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.http import create_http_app
+from bot.logs import configure_logging
 from emulator.server import serve_in_thread
 from tests.conftest import Emulator
 from tests.fake_slack import FakeSlack
@@ -278,3 +280,25 @@ def test_metrics_count_commands_acks_and_wallaroo_errors(bot: Bot) -> None:
     assert 'chatops_commands_total{area="unparsed",outcome="invalid"} 1.0' in text
     assert "chatops_ack_seconds_count 5.0" in text
     assert 'chatops_wallaroo_errors_total{kind="WallarooNotFound"} 1.0' in text
+
+
+def test_logs_are_json_lines_with_one_request_id_per_slack_request(bot: Bot) -> None:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    configure_logging("json", "INFO", stream)
+    try:
+        _, key = bot.command("workspaces")
+        bot.reply_to(key)
+        _, key = bot.command("pipelinez oops")
+        bot.reply_to(key)
+        wait_until(lambda: stream.getvalue().count('"command ') >= 2)
+    finally:
+        root.handlers, root.level = saved
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    commands = [r for r in records if r["message"].startswith("command ")]
+    assert {r["outcome"] for r in commands} == {"ok", "invalid"}
+    for record in commands:
+        assert {"time", "level", "logger", "request_id", "user"} <= record.keys()
+        assert record["request_id"].startswith("slack-")
+    assert len({r["request_id"] for r in commands}) == 2
