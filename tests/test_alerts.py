@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 
@@ -149,6 +150,11 @@ def test_a_429_is_retried_after_retry_after_and_the_alert_is_posted_once(
         assert len(refused) == 1
         time.sleep(1.0)
         assert len(openings(slack)) == 1
+        metrics = httpx.get(f"{bot.url}/metrics").text
+        assert "chatops_scheduler_leader 1.0" in metrics
+        assert 'chatops_alert_messages_total{kind="post"} 1.0' in metrics
+        assert 'chatops_alert_messages_total{kind="upload"} 1.0' in metrics
+        assert 'chatops_poll_cycle_seconds_count{job="assays"}' in metrics
 
 
 def test_a_wallaroo_outage_gives_one_notice_one_recovery_and_loses_no_result(
