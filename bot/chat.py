@@ -12,6 +12,7 @@ import logging
 import sys
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol, TextIO
 
@@ -27,6 +28,9 @@ from handlers.blocks import Reply, render_text
 
 logger = logging.getLogger(__name__)
 
+# Slack message metadata type of the bot's own alert posts (the payload carries the outbox key).
+METADATA_EVENT = "wallaroo_chatops_alert"
+
 
 class ChatError(Exception):
     """Slack (or the terminal) did not take the message; the text says why, without tokens."""
@@ -39,8 +43,17 @@ class Posted:
 
 
 class Chat(Protocol):
-    async def post(self, channel: str, reply: Reply, *, thread_ts: str | None = None) -> Posted:
-        """Post a message (in a thread with `thread_ts`)."""
+    async def post(
+        self, channel: str, reply: Reply, *, thread_ts: str | None = None, key: str | None = None
+    ) -> Posted:
+        """Post a message (in a thread with `thread_ts`); `key` tags it so `find_posted` can
+        tell later whether an attempt whose answer was lost did get through."""
+        ...
+
+    async def find_posted(
+        self, channel: str, key: str, since: datetime, thread_ts: str | None = None
+    ) -> Posted | None:
+        """The message posted with `key` since `since` (in the thread, with `thread_ts`)."""
         ...
 
     async def update(self, channel: str, ts: str, reply: Reply) -> None:
@@ -76,16 +89,43 @@ class SlackChat:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
 
-    async def post(self, channel: str, reply: Reply, *, thread_ts: str | None = None) -> Posted:
+    async def post(
+        self, channel: str, reply: Reply, *, thread_ts: str | None = None, key: str | None = None
+    ) -> Posted:
         message = reply.to_slack()
+        metadata = None
+        if key is not None:
+            metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
         try:
             answer = await self.client.chat_postMessage(
                 channel=channel, text=message["text"], blocks=message.get("blocks"),
-                thread_ts=thread_ts,
+                thread_ts=thread_ts, metadata=metadata,
             )  # fmt: skip
         except SlackClientError as exc:
             raise ChatError(_describe(exc)) from exc
         return Posted(channel=answer.get("channel") or channel, ts=str(answer["ts"]))
+
+    async def find_posted(
+        self, channel: str, key: str, since: datetime, thread_ts: str | None = None
+    ) -> Posted | None:
+        oldest = f"{since.timestamp() - 60:.6f}"
+        try:
+            if thread_ts is None:
+                answer = await self.client.conversations_history(
+                    channel=channel, oldest=oldest, limit=200, include_all_metadata=True
+                )
+            else:
+                answer = await self.client.conversations_replies(
+                    channel=channel, ts=thread_ts, oldest=oldest, limit=200,
+                    include_all_metadata=True,
+                )  # fmt: skip
+        except SlackClientError as exc:
+            raise ChatError(_describe(exc)) from exc
+        for message in answer.get("messages") or []:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("key") == key:
+                return Posted(channel=channel, ts=str(message["ts"]))
+        return None
 
     async def update(self, channel: str, ts: str, reply: Reply) -> None:
         message = reply.to_slack()
@@ -145,12 +185,23 @@ class ConsoleChat:
         self.emails = emails or {}
         self.file_dir = file_dir or Path(tempfile.gettempdir()) / "wallaroo-chatops"
         self._numbers = itertools.count(1)
+        self._keys: dict[str, str] = {}
 
-    async def post(self, channel: str, reply: Reply, *, thread_ts: str | None = None) -> Posted:
+    async def post(
+        self, channel: str, reply: Reply, *, thread_ts: str | None = None, key: str | None = None
+    ) -> Posted:
         ts = f"{next(self._numbers)}.000000"
+        if key is not None:
+            self._keys[key] = ts
         where = f"{channel}, thread {thread_ts}" if thread_ts else channel
         self._print(f"[message {ts} in {where}]", reply)
         return Posted(channel=channel, ts=ts)
+
+    async def find_posted(
+        self, channel: str, key: str, since: datetime, thread_ts: str | None = None
+    ) -> Posted | None:
+        ts = self._keys.get(key)
+        return Posted(channel=channel, ts=ts) if ts else None
 
     async def update(self, channel: str, ts: str, reply: Reply) -> None:
         # A terminal cannot edit what it printed; one line saying what changed reads better

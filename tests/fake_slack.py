@@ -42,6 +42,17 @@ class FakeSlack:
                     return found
                 self._changed.wait(timeout=0.05)
 
+    def _history(self, method: str, query: dict[str, Any]) -> list[dict[str, Any]]:
+        """Messages the bot posted in a channel (or one thread), newest first, as Slack lists
+        them with include_all_metadata."""
+        thread = query.get("ts") if method == "conversations.replies" else None
+        found = [
+            {"ts": b["_ts"], "text": b.get("text"), "metadata": b.get("metadata")}
+            for b in self.api_calls("chat.postMessage")
+            if b.get("channel") == query.get("channel") and b.get("thread_ts") == thread
+        ]
+        return list(reversed(found))
+
     def api_calls(self, method: str) -> list[dict[str, Any]]:
         return [c.body for c in self.calls if c.path == f"/api/{method}"]
 
@@ -108,9 +119,12 @@ class FakeSlack:
                 return JSONResponse({"ok": True, "files": files})
             if method == "files.info":
                 return JSONResponse({"ok": True, "file": {"id": body.get("file")}})
+            if method in ("conversations.history", "conversations.replies"):
+                return JSONResponse({"ok": True, "messages": self._history(method, body)})
             if method == "chat.postMessage":
                 ts = f"{1700000000 + next(self._posted)}.000100"
                 self.posted_ts.append(ts)
+                body["_ts"] = ts  # what Slack answered, for conversations.history
                 return JSONResponse({"ok": True, "channel": body.get("channel"), "ts": ts})
             return JSONResponse({"ok": True, "channel": body.get("channel"), "ts": body.get("ts")})
 

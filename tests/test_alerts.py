@@ -15,11 +15,15 @@ import numpy as np
 import pytest
 
 from bot.alerting.assays import apply_result
+from bot.alerting.outbox import OutboxSender
 from bot.chat import ConsoleChat
 from bot.services import open_services
 from emulator.inference_logs import LogColumns
 from emulator.seed import DAY_MS, FEATURES, PIPELINE
-from storage.outbox import pending_messages
+from emulator.server import serve_in_thread
+from handlers.blocks import Reply
+from storage.alerts import AlertEpisode, get_episode
+from storage.outbox import enqueue, pending_messages
 from storage.watches import AssaySubscription
 from tests.conftest import Emulator
 from tests.fake_slack import FakeSlack
@@ -319,3 +323,43 @@ async def test_escalation_from_warning_to_alert_is_announced_once(
     updates = [text for kind, text in kinds if kind == "update"]
     assert len(updates) == 1  # older pending edits are superseded by the newest
     assert "Alert (4 breaching result(s), latest score 0.3000, worst 0.3000)" in updates[0]
+
+
+async def test_a_post_whose_answer_was_lost_is_found_not_posted_again(
+    drift: Emulator, tmp_path: Path
+) -> None:
+    slack = FakeSlack()
+    with serve_in_thread(slack.app()) as slack_url:
+        settings = drift.bot_settings(
+            tmp_path, slack_bot_token="xoxb-t", slack_api_url=f"{slack_url}/api/"
+        )
+        async with open_services(settings) as services:
+            sender = OutboxSender(services)
+            async with services.sessions() as session:
+                episode = AlertEpisode(
+                    kind="assay", subject="assay:9", title="a", channel=ALERTS, severity="Alert"
+                )
+                session.add(episode)
+                await session.flush()
+                lost = await enqueue(
+                    session, channel=ALERTS, kind="post", episode_id=episode.id,
+                    message={"text": "lost answer", "blocks": []},
+                )  # fmt: skip
+                never = await enqueue(
+                    session, channel="COTHER", kind="post",
+                    message={"text": "never sent", "blocks": []},
+                )  # fmt: skip
+                await session.commit()
+                # A replica sent both rows' first attempt and died: one reached Slack
+                # (its answer was lost), the other never left.
+                await services.chat.post(ALERTS, Reply(text="lost answer"), key=f"outbox-{lost.id}")
+                for row in (lost, never):
+                    row.attempts = 1
+                    session.add(row)
+                await session.commit()
+            assert await sender.deliver_due() == 2
+            async with services.sessions() as session:
+                found = await get_episode(session, episode.id or 0)
+    texts = [b["text"] for b in slack.api_calls("chat.postMessage")]
+    assert texts.count("lost answer") == 1 and texts.count("never sent") == 1
+    assert found is not None and found.message_ts == slack.posted_ts[0]

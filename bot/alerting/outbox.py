@@ -110,16 +110,25 @@ class OutboxSender:
         chat = self.services.chat
         message = row.message
         reply = _as_reply(message)
+        # Counted before the call: a process that dies mid-call leaves attempts > 0 behind,
+        # and whoever delivers the row next knows the post may already be in the channel.
+        async with self.services.sessions() as session:
+            await mark(session, row.id or 0, attempts=row.attempts + 1)
+        key = f"outbox-{row.id}"
         try:
-            if row.kind == "post":
-                posted = await chat.post(row.channel, reply)
-                await self._posted(row, posted.channel, posted.ts)
-                return True
-            if row.kind == "update":
+            if row.kind in ("post", "thread"):
+                earlier = None
+                if row.attempts > 0:
+                    earlier = await chat.find_posted(row.channel, key, row.created_at, thread_ts)
+                posted = earlier or await chat.post(
+                    row.channel, reply, thread_ts=thread_ts, key=key
+                )
+                if row.kind == "post":
+                    await self._posted(row, posted.channel, posted.ts)
+                    return True
+            elif row.kind == "update":
                 assert thread_ts is not None
                 await chat.update(row.channel, thread_ts, reply)
-            elif row.kind == "thread":
-                await chat.post(row.channel, reply, thread_ts=thread_ts)
             elif row.kind == "upload":
                 await chat.upload(
                     row.channel,
@@ -147,7 +156,7 @@ class OutboxSender:
         self.services.metrics.alerts_sent.labels(row.kind).inc()
 
     async def _failed(self, row: OutboxMessage, error: str) -> None:
-        attempts = row.attempts + 1
+        attempts = row.attempts + 1  # as counted before the call
         backoff = min(2.0**attempts, MAX_BACKOFF_SECONDS)
         state = FAILED if attempts >= MAX_ATTEMPTS else row.state
         logger.warning("outbox message %s (%s) failed: %s", row.id, row.kind, error)
