@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,6 +34,12 @@ def create_http_app(settings: Settings) -> FastAPI:
             app.state.slack = AsyncSlackRequestHandler(build_slack_app(services))
             app.state.poller = Poller(services)
             await app.state.poller.start()
+            # Everything built so far (modules, the Slack app, Alembic's and SQLAlchemy's
+            # caches) lives as long as the process: moving it out of the garbage collector's
+            # reach keeps full collections short during a burst of commands. With Alembic
+            # loaded and no freeze, bench/ack.py's p99 went from 42 ms to 150 ms.
+            gc.collect()
+            gc.freeze()
             try:
                 yield
             finally:
@@ -100,6 +107,8 @@ async def run_socket_mode(settings: Settings) -> None:
         )
         poller = Poller(services)
         await poller.start()
+        gc.collect()
+        gc.freeze()  # as in HTTP mode: long-lived objects out of the collector's way
         try:
             await handler.start_async()
         finally:
