@@ -3,15 +3,17 @@ the same with a server in a thread). It can be told to answer 429 with Retry-Aft
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import queue
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 
@@ -27,6 +29,9 @@ class FakeSlack:
     rate_limited: dict[str, int] = field(default_factory=dict)  # method -> 429s still to send
     emails: dict[str, str] = field(default_factory=dict)  # user id -> what users.info answers
     posted_ts: list[str] = field(default_factory=list)  # what chat.postMessage answered, in order
+    # Socket Mode: envelopes to push to the connected app, and the acks it sent back.
+    socket_outbox: queue.Queue = field(default_factory=queue.Queue)
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
     _posted: itertools.count = field(default_factory=lambda: itertools.count(1))
     _changed: threading.Condition = field(default_factory=threading.Condition)
 
@@ -63,6 +68,31 @@ class FakeSlack:
 
     def app(self) -> FastAPI:
         app = FastAPI()
+
+        @app.websocket("/socket")
+        async def socket_mode(websocket: WebSocket) -> None:
+            # Slack's Socket Mode: hello, then envelopes; the app acks each by envelope_id.
+            await websocket.accept()
+            await websocket.send_text(json.dumps({"type": "hello", "num_connections": 1}))
+
+            async def forward() -> None:
+                while True:
+                    try:  # short waits: a thread blocked for good would hold up the exit
+                        envelope = await asyncio.to_thread(self.socket_outbox.get, True, 0.2)
+                    except queue.Empty:
+                        continue
+                    await websocket.send_text(json.dumps(envelope))
+
+            sender = asyncio.create_task(forward())
+            try:
+                while True:
+                    ack = json.loads(await websocket.receive_text())
+                    self.record("/socket#ack", ack)
+                    self.socket_acks.append(ack)
+            except WebSocketDisconnect:
+                pass
+            finally:
+                sender.cancel()
 
         @app.post("/upload/{file_id}")
         async def upload(file_id: str, request: Request) -> PlainTextResponse:
@@ -109,6 +139,9 @@ class FakeSlack:
                     return JSONResponse({"ok": False, "error": "user_not_found"})
                 user = {"id": body.get("user"), "profile": {"email": email}}
                 return JSONResponse({"ok": True, "user": user})
+            if method == "apps.connections.open":
+                base = str(request.base_url).rstrip("/").replace("http", "ws", 1)
+                return JSONResponse({"ok": True, "url": f"{base}/socket"})
             if method == "files.getUploadURLExternal":
                 file_id = f"F{next(self._posted)}"
                 upload_url = f"{str(request.base_url).rstrip('/')}/upload/{file_id}"

@@ -302,3 +302,60 @@ def test_logs_are_json_lines_with_one_request_id_per_slack_request(bot: Bot) -> 
         assert {"time", "level", "logger", "request_id", "user"} <= record.keys()
         assert record["request_id"].startswith("slack-")
     assert len({r["request_id"] for r in commands}) == 2
+
+
+def test_socket_mode_takes_a_slash_command_over_a_websocket(
+    start_emulator: Callable[..., Emulator], tmp_path: Path
+) -> None:
+    """`wallaroo-chatops socket` as a real process against a fake Slack's Socket Mode."""
+    emulator = demo_emulator(start_emulator)
+    slack = FakeSlack()
+    with serve_in_thread(slack.app()) as slack_url:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CHATOPS_"))},
+            "SLACK_APP_TOKEN": "xapp-socket-test",
+            "SLACK_BOT_TOKEN": "xoxb-socket-test",
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": f"{slack_url}/api/",
+            "WALLAROO_API_URL": emulator.api_url,
+            "WALLAROO_TOKEN_URL": emulator.token_url,
+            "WALLAROO_CLIENT_SECRET": emulator.config.client_secret,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/socket.db",
+            "CHATOPS_ADMINS": "UADMIN",
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "socket"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            slack.wait_for("/api/apps.connections.open", 1, timeout=30)
+            key = uuid.uuid4().hex
+            slack.socket_outbox.put(
+                {
+                    "envelope_id": "env-1",
+                    "type": "slash_commands",
+                    "accepts_response_payload": True,
+                    "payload": {
+                        "command": "/wallaroo",
+                        "text": "pipelines housepricedrift",
+                        "user_id": "UADMIN",
+                        "user_name": "admin",
+                        "team_id": "T1",
+                        "channel_id": "C1",
+                        "response_url": f"{slack_url}/respond/{key}",
+                        "trigger_id": "1.2.3",
+                        "api_app_id": "A1",
+                    },
+                }
+            )
+            (ack,) = slack.wait_for("/socket#ack", 1)
+            assert ack.body["envelope_id"] == "env-1"
+            (reply,) = slack.wait_for(f"/respond/{key}", 1)
+            assert "housepricepipe" in json.dumps(reply.body)
+        finally:
+            process.terminate()
+            _, stderr = process.communicate(timeout=20)
+        assert "Traceback" not in stderr, stderr
