@@ -91,3 +91,29 @@ async def mark(session: AsyncSession, message_id: int, **values: Any) -> None:
         update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values)
     )
     await session.commit()
+
+
+async def claim(session: AsyncSession, message_id: int, seen_attempts: int) -> bool:
+    """Count an attempt, if nobody else has started one since the row was read: the one
+    sender (of any process) that wins this compare-and-set may send. Commits."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == message_id,
+            col(OutboxMessage.state) == PENDING,
+            col(OutboxMessage.attempts) == seen_attempts,
+        )
+        .values(attempts=seen_attempts + 1)
+    )
+    await session.commit()
+    return result.rowcount == 1
+
+
+async def settle_episode_rows(session: AsyncSession, episode_id: int, **values: Any) -> None:
+    """Change every pending row of an episode (its channel id once known; FAILED when its
+    opening message could not be posted). The caller commits."""
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.episode_id) == episode_id, col(OutboxMessage.state) == PENDING)
+        .values(**values)
+    )

@@ -17,6 +17,13 @@ from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 
+def channel_id(channel: str) -> str:
+    """The id the fake gives a channel named `#name` (ids pass through)."""
+    if channel.startswith("#"):
+        return "C" + "".join(ch for ch in channel[1:].upper() if ch.isalnum())
+    return channel
+
+
 @dataclass
 class SlackCall:
     path: str
@@ -154,11 +161,16 @@ class FakeSlack:
                 return JSONResponse({"ok": True, "file": {"id": body.get("file")}})
             if method in ("conversations.history", "conversations.replies"):
                 return JSONResponse({"ok": True, "messages": self._history(method, body)})
+            channel = str(body.get("channel") or body.get("channel_id") or "")
             if method == "chat.postMessage":
                 ts = f"{1700000000 + next(self._posted)}.000100"
                 self.posted_ts.append(ts)
                 body["_ts"] = ts  # what Slack answered, for conversations.history
-                return JSONResponse({"ok": True, "channel": body.get("channel"), "ts": ts})
+                # Slack takes a #name here and answers the channel's id...
+                return JSONResponse({"ok": True, "channel": channel_id(channel), "ts": ts})
+            if channel.startswith("#") and method not in ("chat.postEphemeral",):
+                # ...while edits, uploads and history calls want the id.
+                return JSONResponse({"ok": False, "error": "channel_not_found"})
             return JSONResponse({"ok": True, "channel": body.get("channel"), "ts": body.get("ts")})
 
         return app

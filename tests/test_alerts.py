@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from bot.alerting.assays import apply_result
-from bot.alerting.outbox import OutboxSender
+from bot.alerting.outbox import OutboxSender, enqueue_for_episode
 from bot.chat import ConsoleChat
 from bot.services import open_services
 from emulator.inference_logs import LogColumns
@@ -363,3 +363,32 @@ async def test_a_post_whose_answer_was_lost_is_found_not_posted_again(
     texts = [b["text"] for b in slack.api_calls("chat.postMessage")]
     assert texts.count("lost answer") == 1 and texts.count("never sent") == 1
     assert found is not None and found.message_ts == slack.posted_ts[0]
+
+
+async def test_alerts_to_a_channel_name_are_edited_and_threaded_by_the_channel_id(
+    drift: Emulator, tmp_path: Path
+) -> None:
+    slack = FakeSlack()
+    with serve_in_thread(slack.app()) as slack_url:
+        settings = drift.bot_settings(
+            tmp_path,
+            slack_bot_token="xoxb-t",
+            slack_api_url=f"{slack_url}/api/",
+            chatops_channel_pacing_seconds=0,
+        )
+        async with open_services(settings) as services:
+            async with services.sessions() as session:
+                episode = AlertEpisode(
+                    kind="assay", subject="assay:7", title="a", channel="#ml-alerts",
+                    severity="Warning",
+                )  # fmt: skip
+                session.add(episode)
+                await session.flush()
+                for kind in ("post", "update", "thread"):
+                    await enqueue_for_episode(session, episode, kind, Reply(text=kind))
+                await session.commit()
+            assert await OutboxSender(services).deliver_due() == 3
+    (edit,) = slack.api_calls("chat.update")
+    (reply,) = [b for b in slack.api_calls("chat.postMessage") if b.get("thread_ts")]
+    assert edit["channel"] == reply["channel"] == "CMLALERTS"
+    assert edit["ts"] == reply["thread_ts"] == slack.posted_ts[0]

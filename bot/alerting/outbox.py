@@ -19,11 +19,21 @@ from datetime import timedelta
 from slack_sdk.models.blocks import Block
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.chat import ChatError
+from bot.chat import ChatError, Posted
 from bot.services import Services
+from handlers.alert_messages import render_episode
 from handlers.blocks import Reply
 from storage.alerts import AlertEpisode, get_episode
-from storage.outbox import FAILED, SENT, OutboxMessage, enqueue, mark, pending_messages
+from storage.outbox import (
+    FAILED,
+    SENT,
+    OutboxMessage,
+    claim,
+    enqueue,
+    mark,
+    pending_messages,
+    settle_episode_rows,
+)
 from storage.utc import utc_now
 
 logger = logging.getLogger(__name__)
@@ -68,36 +78,45 @@ class OutboxSender:
             by_channel: dict[str, list[OutboxMessage]] = defaultdict(list)
             for row in pending:
                 by_channel[row.channel].append(row)
-            sent = await asyncio.gather(
-                *(self._deliver_channel(rows) for rows in by_channel.values())
+            results = await asyncio.gather(
+                *(self._deliver_channel(rows) for rows in by_channel.values()),
+                return_exceptions=True,  # one channel's trouble must not orphan the others
             )
-            return sum(sent)
+        for result in results:
+            if isinstance(result, BaseException):
+                logger.error("outbox delivery failed", exc_info=result)
+        return sum(r for r in results if isinstance(r, int))
 
     async def _deliver_channel(self, rows: list[OutboxMessage]) -> int:
+        """The channel's rows in order. An episode's rows keep their order (a row waits for
+        the ones before it); other episodes and notices in the channel go on meanwhile."""
         sent = 0
+        waiting: set[int] = set()  # episodes with an earlier row not out yet
         for row in rows:
-            if row.next_attempt_at > utc_now():
-                break  # keep the channel's order: later rows wait for this one
-            thread_ts = None
-            if row.kind != "post" or row.episode_id is None:
-                thread_ts = await self._thread_of(row)
-                if thread_ts is False:
-                    break  # the episode's opening message is not out yet
+            if row.episode_id is not None and row.episode_id in waiting:
+                continue
+            target = await self._target(row)
+            if row.next_attempt_at > utc_now() or target is None:
+                if row.episode_id is not None:
+                    waiting.add(row.episode_id)
+                continue
             await self._pace(row.channel)
-            if not await self._send(row, thread_ts or None):
-                break
-            sent += 1
+            if await self._send(row, *target):
+                sent += 1
+            elif row.episode_id is not None:
+                waiting.add(row.episode_id)
         return sent
 
-    async def _thread_of(self, row: OutboxMessage) -> str | bool | None:
-        """The episode message's ts for edits, thread replies and uploads; False to wait."""
-        if row.episode_id is None:
-            return None
+    async def _target(self, row: OutboxMessage) -> tuple[str, str | None] | None:
+        """(channel id, episode message ts) to send the row to; None while its episode's
+        opening message is not out yet."""
+        if row.episode_id is None or row.kind == "post":
+            return row.channel, None
         async with self.services.sessions() as session:
             episode = await get_episode(session, row.episode_id)
         if episode is None or episode.message_ts is None:
-            return False
-        return episode.message_ts
+            return None
+        return episode.channel, episode.message_ts
 
     async def _pace(self, channel: str) -> None:
         pause = self.services.settings.chatops_channel_pacing_seconds
@@ -106,37 +125,22 @@ class OutboxSender:
             await asyncio.sleep(wait)
         self._last_sent[channel] = time.monotonic()
 
-    async def _send(self, row: OutboxMessage, thread_ts: str | None) -> bool:
-        chat = self.services.chat
-        message = row.message
-        reply = _as_reply(message)
-        # Counted before the call: a process that dies mid-call leaves attempts > 0 behind,
-        # and whoever delivers the row next knows the post may already be in the channel.
+    async def _send(self, row: OutboxMessage, channel: str, thread_ts: str | None) -> bool:
+        # The claim counts the attempt before the call: a process that dies mid-call leaves
+        # attempts > 0 behind, and whoever delivers the row next looks before posting again.
         async with self.services.sessions() as session:
-            await mark(session, row.id or 0, attempts=row.attempts + 1)
-        key = f"outbox-{row.id}"
+            if not await claim(session, row.id or 0, row.attempts):
+                return False  # another sender (or replica) has it
         try:
             if row.kind in ("post", "thread"):
-                earlier = None
-                if row.attempts > 0:
-                    earlier = await chat.find_posted(row.channel, key, row.created_at, thread_ts)
-                posted = earlier or await chat.post(
-                    row.channel, reply, thread_ts=thread_ts, key=key
-                )
-                if row.kind == "post":
-                    await self._posted(row, posted.channel, posted.ts)
-                    return True
+                await self._post(row, channel, thread_ts)
             elif row.kind == "update":
                 assert thread_ts is not None
-                await chat.update(row.channel, thread_ts, reply)
+                await self.services.chat.update(channel, thread_ts, await self._current(row))
             elif row.kind == "upload":
-                await chat.upload(
-                    row.channel,
-                    row.file_content or b"",
-                    row.filename or "chart.png",
-                    message.get("text", ""),
-                    thread_ts,
-                )
+                title = row.message.get("text", "")
+                content, name = row.file_content or b"", row.filename or "chart.png"
+                await self.services.chat.upload(channel, content, name, title, thread_ts)
         except ChatError as exc:
             await self._failed(row, str(exc))
             return False
@@ -145,30 +149,54 @@ class OutboxSender:
         self.services.metrics.alerts_sent.labels(row.kind).inc()
         return True
 
-    async def _posted(self, row: OutboxMessage, channel: str, ts: str) -> None:
+    async def _post(self, row: OutboxMessage, channel: str, thread_ts: str | None) -> None:
+        chat, key = self.services.chat, f"outbox-{row.id}"
+        posted = None
+        if row.attempts > 0:  # an earlier attempt may have got through: look first
+            posted = await chat.find_posted(channel, key, row.created_at, thread_ts)
+        if posted is None:
+            reply = _as_reply(row.message)
+            posted = await chat.post(channel, reply, thread_ts=thread_ts, key=key)
+        if row.kind == "post" and row.episode_id is not None:
+            await self._opened(row.episode_id, posted)
+
+    async def _opened(self, episode_id: int, posted: Posted) -> None:
+        """The episode's message is out: remember it, and the channel's id (Slack takes a
+        #name for a post, but edits, uploads and history want the id)."""
         async with self.services.sessions() as session:
-            if row.episode_id is not None:
-                episode = await get_episode(session, row.episode_id)
-                if episode is not None:
-                    episode.message_ts = ts
-                    session.add(episode)
-            await mark(session, row.id or 0, state=SENT, sent_at=utc_now())
-        self.services.metrics.alerts_sent.labels(row.kind).inc()
+            episode = await get_episode(session, episode_id)
+            if episode is not None:
+                episode.message_ts, episode.channel = posted.ts, posted.channel
+                session.add(episode)
+            await settle_episode_rows(session, episode_id, channel=posted.channel)
+            await session.commit()
+
+    async def _current(self, row: OutboxMessage) -> Reply:
+        """An edit shows the episode as it is when the edit is sent, not as it was when it
+        was queued: a click and a poll racing cannot leave an older state on screen."""
+        async with self.services.sessions() as session:
+            episode = await get_episode(session, row.episode_id or 0)
+        if episode is None:
+            return _as_reply(row.message)
+        return render_episode(episode, utc_now())
 
     async def _failed(self, row: OutboxMessage, error: str) -> None:
-        attempts = row.attempts + 1  # as counted before the call
+        attempts = row.attempts + 1  # as claimed before the call
         backoff = min(2.0**attempts, MAX_BACKOFF_SECONDS)
-        state = FAILED if attempts >= MAX_ATTEMPTS else row.state
+        given_up = attempts >= MAX_ATTEMPTS
         logger.warning("outbox message %s (%s) failed: %s", row.id, row.kind, error)
         async with self.services.sessions() as session:
             await mark(
                 session,
                 row.id or 0,
-                attempts=attempts,
                 error=error,
-                state=state,
+                state=FAILED if given_up else row.state,
                 next_attempt_at=utc_now() + timedelta(seconds=backoff),
             )
+            if given_up and row.kind == "post" and row.episode_id is not None:
+                # Without its opening message an episode's edits and replies cannot go out.
+                await settle_episode_rows(session, row.episode_id, state=FAILED, error=error)
+                await session.commit()
 
 
 async def enqueue_for_episode(
