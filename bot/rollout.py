@@ -14,6 +14,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from bot.alerting.episodes import close_episode, pipeline_subject
 from bot.chat import ChatError
 from bot.services import Services
 from bot.wallaroo import PipelineListing, WallarooError, WallarooNotFound, WallarooUnreachable
@@ -242,7 +243,10 @@ async def _update_watch(services: Services, request: ApprovalRequest) -> None:
     """Deployments made through an approval are watched; undeployed ones no longer are."""
     async with services.sessions() as session:
         if request.action == "undeploy":
-            await remove_watch(session, request.pipeline_id)
+            await close_episode(
+                session, pipeline_subject(request.pipeline_id), "Undeployed through the bot"
+            )
+            await remove_watch(session, request.pipeline_id)  # commits both
             return
         channel = services.settings.chatops_alert_channel or request.channel
         watch = DeploymentWatch(

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.alerting.assays import check_assay
 from bot.alerting.assays import poll_state as assay_poll_state
+from bot.alerting.assays import subject_of as assay_subject
 from bot.alerting.deployments import apply_observation, has_news, observe
 from bot.alerting.deployments import subject_of as deployment_subject
 from bot.alerting.outage import OutageTracker, is_outage
@@ -33,6 +34,7 @@ from bot.services import Services
 from bot.wallaroo import ListedDeployment, WallarooError
 from handlers.alert_messages import reminder_note
 from storage.alerts import all_health, open_episodes
+from storage.approvals import pipelines_being_undeployed
 from storage.leases import give_up_lease, hold_lease
 from storage.utc import utc_now
 from storage.watches import (
@@ -194,9 +196,13 @@ class Poller:
         now = utc_now()
         every = self.services.settings.chatops_alert_reminder_seconds
         async with self.services.sessions() as session:
+            followed = {deployment_subject(w.pipeline_id) for w in await list_watches(session)}
+            followed |= {assay_subject(s.assay_id) for s in await list_subscriptions(session)}
             for episode in await open_episodes(session):
                 if episode.acknowledged_by or episode.is_snoozed(now) or not episode.message_ts:
                     continue
+                if episode.subject not in followed:
+                    continue  # nobody watches it any more
                 last = episode.last_reminded_at or episode.opened_at
                 if (now - last).total_seconds() >= every:
                     episode.last_reminded_at = now
@@ -231,10 +237,13 @@ class Poller:
         async with services.sessions() as session:
             healths = {h.pipeline_id: h for h in await all_health(session)}
             episodes = {e.subject: e for e in await open_episodes(session)}
+            undeploying = await pipelines_being_undeployed(session)
 
         async def check(watch: DeploymentWatch) -> None:
             if watch.pipeline_id not in deployments and failures:
                 return  # its workspace's listing failed; do not call it gone
+            if watch.pipeline_id in undeploying:
+                return  # an approved undeploy is under way
             seen = await observe(services, deployments.get(watch.pipeline_id), limit)
             health = healths.get(watch.pipeline_id)
             episode = episodes.get(deployment_subject(watch.pipeline_id))

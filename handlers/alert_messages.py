@@ -50,13 +50,19 @@ def render_episode(episode: AlertEpisode, now: datetime) -> Reply:
         blocks.append(_buttons(episode))
     else:
         closed = f"{episode.closed_at:%Y-%m-%d %H:%M} UTC" if episode.closed_at else "now"
-        blocks.append(context(f":white_check_mark: Recovered at {closed}; episode closed."))
+        reason = details_of(episode).get("closed_reason")
+        if reason:
+            blocks.append(context(f":white_circle: Closed at {closed}: {escape(reason)}."))
+        else:
+            blocks.append(context(f":white_check_mark: Recovered at {closed}; episode closed."))
     return Reply(text=summary(episode), blocks=blocks, ephemeral=False)
 
 
 def summary(episode: AlertEpisode) -> str:
     """Plain text: the notification fallback and the console's line for an edit."""
-    state = "recovered" if episode.state != OPEN else episode.severity
+    state = episode.severity
+    if episode.state != OPEN:
+        state = "closed" if details_of(episode).get("closed_reason") else "recovered"
     if episode.kind == "assay":
         score = f", latest score {episode.latest_score:.4f}" if episode.latest_score else ""
         return (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.alerting.episodes import assay_subject, close_episode
 from bot.wallaroo import Assay, AssayConfig, AssayResult, WallarooClient
 from handlers.blocks import list_reply, ok_reply, status_emoji
 from handlers.context import CommandProblem, Context, Outcome, page_of
@@ -89,6 +90,10 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
         active = cmd.action == "enable"
         await find_assay(client, assay_id)
         await client.set_assay_active(assay_id, active)
+        if not active:  # no results will come: an open alert would never recover
+            async with ctx.services.sessions() as session:
+                if await close_episode(session, assay_subject(assay_id), "Assay disabled"):
+                    await session.commit()
         return Outcome(
             ok_reply(f"Assay {assay_id} is now {'active' if active else 'inactive'}."),
             target=target,

@@ -3,6 +3,7 @@ unsubscribe assay ID: where the scheduler's alerts will go."""
 
 from __future__ import annotations
 
+from bot.alerting.episodes import assay_subject, close_episode, pipeline_subject
 from handlers.assays import find_assay
 from handlers.blocks import ok_reply
 from handlers.context import CommandProblem, Context, Outcome
@@ -41,6 +42,7 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
         target = f"assay {assay_id}"
         async with sessions() as session:
             if cmd.action == "unsubscribe":
+                await close_episode(session, assay_subject(assay_id), "No longer subscribed")
                 if not await remove_subscription(session, assay_id):
                     raise CommandProblem(f"Assay {assay_id} has no subscription.")
                 return Outcome(ok_reply(f"No more alerts for *{escape(assay.name)}*."), target)
@@ -63,6 +65,7 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
     name, target = listing.pipeline.name, f"pipeline {listing.pipeline.name}"
     async with sessions() as session:
         if cmd.action == "unwatch":
+            await close_episode(session, pipeline_subject(listing.pipeline.id), "No longer watched")
             if not await remove_watch(session, listing.pipeline.id):
                 raise CommandProblem(f"*{escape(name)}* is not watched.")
             return Outcome(ok_reply(f"Stopped watching *{escape(name)}*."), target)

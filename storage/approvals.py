@@ -158,3 +158,15 @@ async def record_progress(session: AsyncSession, request_id: int, **values: Any)
         update(ApprovalRequest).where(col(ApprovalRequest.id) == request_id).values(**values)
     )
     await session.commit()
+
+
+async def pipelines_being_undeployed(session: AsyncSession) -> set[int]:
+    """Pipelines with an approved undeploy not finished yet: their deployment going away is
+    the plan, not an alert."""
+    rows = await session.exec(
+        select(ApprovalRequest.pipeline_id).where(
+            ApprovalRequest.action == "undeploy",
+            col(ApprovalRequest.state).in_(IN_FLIGHT_STATES),
+        )
+    )
+    return set(rows)

@@ -392,3 +392,24 @@ async def test_alerts_to_a_channel_name_are_edited_and_threaded_by_the_channel_i
     (reply,) = [b for b in slack.api_calls("chat.postMessage") if b.get("thread_ts")]
     assert edit["channel"] == reply["channel"] == "CMLALERTS"
     assert edit["ts"] == reply["thread_ts"] == slack.posted_ts[0]
+
+
+def test_unsubscribing_closes_the_open_episode_without_a_recovery(
+    drift: Emulator, tmp_path: Path
+) -> None:
+    assert drift.demo is not None
+    with running_bot(drift, tmp_path, chatops_alert_reminder_seconds=0.3, **FAST) as bot:
+        open_alert(drift, bot)
+
+        def reminders() -> int:
+            return len([t for t in thread(bot.slack) if "Still open" in json.dumps(t)])
+
+        wait_until(reminders)  # open and unacknowledged: reminded
+        assert "No more alerts" in say(bot, f"unsubscribe assay {drift.demo['assay_id']}")
+        (note,) = wait_until(lambda: [t for t in thread(bot.slack) if "closed" in json.dumps(t)])
+        assert "No longer subscribed" in json.dumps(note)
+        wait_until(lambda: "Closed at" in last_edit(bot.slack))
+        assert "alert_ack" not in last_edit(bot.slack)  # no buttons on a closed episode
+        before = reminders()
+        time.sleep(0.8)
+        assert reminders() == before
