@@ -1,16 +1,13 @@
 """The chart on a drift alert: score over time against the thresholds, and the latest window's
-bins against the baseline. matplotlib's Agg backend (no screen); callers run it in a thread."""
+bins against the baseline. matplotlib's object API on the Agg canvas: no pyplot, whose global
+state is not safe from the several threads the poller may chart in at once."""
 
 from __future__ import annotations
 
 import io
 from datetime import datetime
 
-import matplotlib
-
-matplotlib.use("Agg")  # before pyplot: no display here, and none needed
-
-import matplotlib.pyplot as plt
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from bot.wallaroo import AssayResult
@@ -22,35 +19,33 @@ def drift_chart(results: list[AssayResult], title: str) -> bytes:
     """A PNG of the results (oldest first) with the latest one's bins."""
     shown = results[-MAX_POINTS:]
     latest = shown[-1]
-    figure: Figure = plt.figure(figsize=(10, 4), dpi=100)
-    try:
-        scores_axis, bins_axis = figure.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
-        times = [window_start(r) for r in shown]
-        scores_axis.plot(times, [r.score for r in shown], marker=".", color="#1d3557")
-        if latest.warning_threshold is not None:
-            scores_axis.axhline(
-                latest.warning_threshold, color="#e9c46a", linestyle="--", label="warning"
-            )
-        scores_axis.axhline(latest.alert_threshold, color="#e63946", linestyle="--", label="alert")
-        scores_axis.set_title(f"{title}: score per window")
-        scores_axis.legend(loc="upper left")
-        figure.autofmt_xdate()
+    figure = Figure(figsize=(10, 4), dpi=100)
+    FigureCanvasAgg(figure)
+    scores_axis, bins_axis = figure.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    times = [window_start(r) for r in shown]
+    scores_axis.plot(times, [r.score for r in shown], marker=".", color="#1d3557")
+    if latest.warning_threshold is not None:
+        scores_axis.axhline(
+            latest.warning_threshold, color="#e9c46a", linestyle="--", label="warning"
+        )
+    scores_axis.axhline(latest.alert_threshold, color="#e63946", linestyle="--", label="alert")
+    scores_axis.set_title(f"{title}: score per window")
+    scores_axis.legend(loc="upper left")
+    figure.autofmt_xdate()
 
-        names = latest.baseline_summary.edge_names
-        positions = range(len(names))
-        baseline = [v or 0.0 for v in latest.baseline_summary.aggregated_values]
-        window = [v or 0.0 for v in latest.window_summary.aggregated_values]
-        bins_axis.bar([p - 0.2 for p in positions], baseline, width=0.4, label="baseline")
-        bins_axis.bar([p + 0.2 for p in positions], window, width=0.4, label="latest window")
-        bins_axis.set_xticks(list(positions), names, rotation=45, ha="right")
-        bins_axis.set_title("bins")
-        bins_axis.legend()
-        figure.tight_layout()
-        out = io.BytesIO()
-        figure.savefig(out, format="png")
-        return out.getvalue()
-    finally:
-        plt.close(figure)
+    names = latest.baseline_summary.edge_names
+    positions = range(len(names))
+    baseline = [v or 0.0 for v in latest.baseline_summary.aggregated_values]
+    window = [v or 0.0 for v in latest.window_summary.aggregated_values]
+    bins_axis.bar([p - 0.2 for p in positions], baseline, width=0.4, label="baseline")
+    bins_axis.bar([p + 0.2 for p in positions], window, width=0.4, label="latest window")
+    bins_axis.set_xticks(list(positions), names, rotation=45, ha="right")
+    bins_axis.set_title("bins")
+    bins_axis.legend()
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()
 
 
 def window_start(result: AssayResult) -> datetime:
