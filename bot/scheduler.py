@@ -64,6 +64,8 @@ class Poller:
         self._scheduler: AsyncIOScheduler | None = None
         self._sending: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[object]] = set()
+        # A job and `poll_once` (the demo's :advance) must not poll the same things at once.
+        self._polling = {"deployments": asyncio.Lock(), "assays": asyncio.Lock()}
 
     # --- running ----------------------------------------------------------------------------
 
@@ -171,11 +173,19 @@ class Poller:
     # --- jobs -------------------------------------------------------------------------------
 
     async def poll_deployments(self) -> None:
+        async with self._polling["deployments"]:
+            await self._poll_watched_deployments()
+
+    async def _poll_watched_deployments(self) -> None:
         async with self.services.sessions() as session:
             watches = await list_watches(session)
         await self._timed("deployments", lambda: self._poll_deployments(watches), len(watches))
 
     async def poll_assay_results(self) -> None:
+        async with self._polling["assays"]:
+            await self._poll_subscribed_assays()
+
+    async def _poll_subscribed_assays(self) -> None:
         async with self.services.sessions() as session:
             subscriptions = await list_subscriptions(session)
             known = await assay_poll_state(session, subscriptions)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Text, text
+from sqlalchemy import Index, Text, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -113,15 +114,29 @@ async def all_health(session: AsyncSession) -> list[DeploymentHealth]:
     return list(await session.exec(select(DeploymentHealth)))
 
 
-async def set_cursor(session: AsyncSession, assay_id: int, window_start: str) -> None:
-    """Stage the cursor (the caller commits it with the episode and outbox changes)."""
-    cursor = await session.get(AssayCursor, assay_id)
-    if cursor is None:
+async def advance_cursor(
+    session: AsyncSession, assay_id: int, seen: str | None, window_start: str
+) -> bool:
+    """Move the cursor from `seen` (what the caller read before handling the results) to
+    `window_start`, in the caller's transaction. False, with the transaction rolled back, if
+    someone moved it meanwhile: their handling of the same results stands, ours must not."""
+    if seen is None:
         session.add(AssayCursor(assay_id=assay_id, last_window_start=window_start))
-    else:
-        cursor.last_window_start = window_start
-        cursor.updated_at = utc_now()
-        session.add(cursor)
+        try:
+            await session.flush()
+        except IntegrityError:
+            await session.rollback()
+            return False
+        return True
+    moved = await session.exec(
+        update(AssayCursor)
+        .where(col(AssayCursor.assay_id) == assay_id, col(AssayCursor.last_window_start) == seen)
+        .values(last_window_start=window_start, updated_at=utc_now())
+    )
+    if moved.rowcount != 1:
+        await session.rollback()
+        return False
+    return True
 
 
 async def get_health(session: AsyncSession, pipeline_id: int) -> DeploymentHealth | None:

@@ -3,6 +3,7 @@ emulator's drift demo as its clock moves, alerts landing in a fake Slack."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import sqlite3
@@ -14,7 +15,7 @@ import httpx
 import numpy as np
 import pytest
 
-from bot.alerting.assays import apply_result
+from bot.alerting.assays import apply_result, check_assay, poll_state
 from bot.alerting.outbox import OutboxSender, enqueue_for_episode
 from bot.chat import ConsoleChat
 from bot.services import open_services
@@ -22,7 +23,7 @@ from emulator.inference_logs import LogColumns
 from emulator.seed import DAY_MS, FEATURES, PIPELINE
 from emulator.server import serve_in_thread
 from handlers.blocks import Reply
-from storage.alerts import AlertEpisode, get_episode
+from storage.alerts import AlertEpisode, get_episode, open_episodes
 from storage.outbox import enqueue, pending_messages
 from storage.watches import AssaySubscription
 from tests.conftest import Emulator
@@ -413,3 +414,28 @@ def test_unsubscribing_closes_the_open_episode_without_a_recovery(
         before = reminders()
         time.sleep(0.8)
         assert reminders() == before
+
+
+async def test_two_polls_of_the_same_results_apply_them_once(
+    drift: Emulator, tmp_path: Path, database_url: str
+) -> None:
+    assert drift.demo is not None
+    subscription = AssaySubscription(
+        assay_id=drift.demo["assay_id"], channel=ALERTS, created_by="U"
+    )
+    settings = drift.bot_settings(tmp_path, database_url=database_url)
+    async with open_services(settings, chat=ConsoleChat(io.StringIO())) as services:
+        assert await check_assay(services, subscription, None, None) == 1  # the latest, Ok
+        async with services.sessions() as session:
+            ((cursor, episode),) = (await poll_state(session, [subscription])).values()
+        next_day(drift)
+        next_day(drift)
+        handled = await asyncio.gather(
+            check_assay(services, subscription, cursor, episode),
+            check_assay(services, subscription, cursor, episode),
+        )
+        assert sorted(handled) == [0, 2]
+        async with services.sessions() as session:
+            (opened,) = await open_episodes(session)
+            posts = [r for r in await pending_messages(session) if r.kind == "post"]
+    assert opened.count == 2 and len(posts) == 1

@@ -22,10 +22,10 @@ from handlers.alert_messages import escalation_note, recovery_note, render_episo
 from storage.alerts import (
     CLOSED,
     AlertEpisode,
+    advance_cursor,
     all_cursors,
     open_episode,
     open_episodes,
-    set_cursor,
 )
 from storage.outbox import enqueue
 from storage.utc import utc_now
@@ -86,7 +86,9 @@ async def check_assay(
         for result in fresh:
             await apply_result(session, subscription, result, chart)
         latest = fresh[-1]
-        await set_cursor(session, assay_id, latest.window_start or latest.window_summary.start)
+        newest = latest.window_start or latest.window_summary.start
+        if not await advance_cursor(session, assay_id, cursor, newest):
+            return 0  # another poll handled these results first
         await session.commit()
     return len(fresh)
 
