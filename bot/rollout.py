@@ -118,34 +118,57 @@ async def _send(services: Services, request: ApprovalRequest) -> Ending | None:
 
 
 async def _reconcile(services: Services, request: ApprovalRequest) -> Ending | None:
-    """The call's fate is unknown (the process died, or the answer was lost): look, never resend."""
-    try:
-        listing = await _listing(services, request)
-    except WallarooError as exc:
+    """The call's fate is unknown (the process died, or the answer was lost): look, never
+    resend. A slow Wallaroo may still be working on it, so keep looking until the call is
+    CALL_GRACE_SECONDS old before concluding that it did not arrive."""
+    sent = (request.call_sent_at or utc_now()).timestamp()
+    problem: WallarooError | None = None
+    while True:
+        try:
+            listing = await _listing(services, request)
+        except WallarooError as exc:
+            problem = exc
+        else:
+            problem = None
+            if _arrived(request, listing):
+                deployment = listing.pipeline.live_deployment if listing else None
+                if request.action == "deploy":
+                    assert deployment is not None
+                    await _following(services, request, deployment.id)
+                else:
+                    await _following(services, request, request.deployment_id)
+                return None
+        if time.time() >= sent + CALL_GRACE_SECONDS:
+            break
+        await asyncio.sleep(services.settings.chatops_deploy_poll_seconds)
+    if problem is not None:
         return Ending(
             False,
             "I could not tell whether Wallaroo took the call, so I did not send it again. "
-            f"Check `status` before asking again. ({exc})",
-            exc.msg,
+            f"Check `status` before asking again. ({problem})",
+            problem.msg,
         )
-    deployment = listing.pipeline.deployment if listing else None
     if request.action == "deploy":
-        if deployment is not None and deployment.pipeline_version_id == request.pipeline_version_id:
-            await _following(services, request, deployment.id)
-            return None
         return Ending(
             False,
             "The call's answer was lost and Wallaroo shows no deployment of that version, so "
             "it was not sent again. Ask for a new deploy.",
         )
-    if deployment is None or deployment.id != request.deployment_id:
-        await _following(services, request, request.deployment_id)
-        return None
     return Ending(
         False,
         "The call's answer was lost and the deployment is still there, so it was not sent "
         "again. Ask for a new undeploy.",
     )
+
+
+def _arrived(request: ApprovalRequest, listing: PipelineListing | None) -> bool:
+    """Whether Wallaroo's listing shows the call's effect."""
+    deployment = listing.pipeline.live_deployment if listing else None
+    if request.action == "deploy":
+        return (
+            deployment is not None and deployment.pipeline_version_id == request.pipeline_version_id
+        )
+    return deployment is None or deployment.id != request.deployment_id
 
 
 async def _following(

@@ -233,7 +233,7 @@ class Poller:
         async def deployments_in(workspace_id: int) -> dict[int, ListedDeployment | None]:
             async with limit:
                 listings = await services.wallaroo.list_pipelines(workspace_id)
-            return {item.pipeline.id: item.pipeline.deployment for item in listings}
+            return {item.pipeline.id: item.pipeline.live_deployment for item in listings}
 
         listed = await asyncio.gather(
             *(deployments_in(ws) for ws in by_workspace), return_exceptions=True

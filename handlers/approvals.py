@@ -67,16 +67,18 @@ async def request_change(ctx: Context, cmd: Command) -> Outcome:
                 "to deploy."
             )
         version_id, deployment_id = version.id, None
-        deploy_id = pipeline.deployment.deploy_id if pipeline.deployment else pipeline.name
+        live = pipeline.live_deployment
+        deploy_id = live.deploy_id if live else pipeline.name
     else:
-        if pipeline.deployment is None:
+        live = pipeline.live_deployment
+        if live is None:
             raise CommandProblem(
                 f"*{escape(pipeline.name)}* is not deployed; there is nothing to undeploy.",
                 f"`/wallaroo status {escape(workspace.name)} {escape(pipeline.name)}` shows it.",
             )
         version_id = pipeline.latest_version.id if pipeline.latest_version else None
-        deployment_id = pipeline.deployment.id
-        deploy_id = pipeline.deployment.deploy_id
+        deployment_id = live.id
+        deploy_id = live.deploy_id
     settings = ctx.services.settings
     channel = settings.chatops_approval_channel or ctx.actor.channel_id or "console"
     now = utc_now()
@@ -258,7 +260,7 @@ async def _stale_because(client: WallarooClient, request: ApprovalRequest) -> st
             f"not {request.pipeline_version_id} as when it was requested"
         )
     if request.action == "undeploy":
-        current = pipeline.deployment.id if pipeline.deployment else None
+        current = pipeline.live_deployment.id if pipeline.live_deployment else None
         if current != request.deployment_id:
             now_deployed = f"deployment {current}" if current else "nothing"
             return f"deployment {request.deployment_id} was replaced by {now_deployed}"

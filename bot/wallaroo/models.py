@@ -131,6 +131,11 @@ class ListedPipeline(WallarooModel):
     def latest_version(self) -> ListedPipelineVersion | None:
         return self.pipeline_versions[0] if self.pipeline_versions else None
 
+    @property
+    def live_deployment(self) -> ListedDeployment | None:
+        """The deployment serving the pipeline now (a listed one may say `deployed: false`)."""
+        return self.deployment if self.deployment is not None and self.deployment.deployed else None
+
 
 class ListedWorkspace(WallarooModel):
     id: int
