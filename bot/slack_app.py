@@ -4,7 +4,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
+import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -25,11 +29,13 @@ from handlers.approval_messages import (
 from handlers.approvals import Verdict, handle_click, precheck_click
 from handlers.blocks import Reply, error_reply
 from handlers.context import Actor
-from handlers.home import home_view
+from handlers.home import home_unavailable, home_view
 from handlers.router import handle_command
 from storage.approvals import get_request
 
 ACK_HEADSTART_SECONDS = 0.03
+logger = logging.getLogger(__name__)
+BOT_FAILED = "Something went wrong in the bot itself; it has been logged."
 
 
 class SlackNotConfigured(RuntimeError):
@@ -78,6 +84,7 @@ def build_slack_app(services: Services) -> AsyncApp:
         await handle_command(services, actor, command.get("text", ""), deliver)
 
     @app.action(APPROVE_ACTION)
+    @_guarded
     async def approve_clicked(ack: AsyncAck, body: dict, respond: AsyncRespond) -> None:
         await ack()
         request_id = _clicked_request(body)
@@ -90,9 +97,18 @@ def build_slack_app(services: Services) -> AsyncApp:
         if event.get("tab", "home") != "home":
             return
         actor = Actor(user_id=event.get("user", ""))
-        await client.views_publish(user_id=actor.user_id, view=await home_view(services, actor))
+        try:
+            view = await home_view(services, actor)
+        except Exception as exc:  # Wallaroo down, a bug: say so on the tab rather than nothing
+            logger.exception("building the Home tab failed")
+            view = home_unavailable(exc)
+        try:
+            await client.views_publish(user_id=actor.user_id, view=view)
+        except SlackClientError:
+            logger.exception("publishing the Home tab failed")
 
     @app.action(re.compile(r"^alert_"))
+    @_guarded
     async def alert_clicked(ack: AsyncAck, body: dict, respond: AsyncRespond) -> None:
         await ack()
         action = body["actions"][0]
@@ -101,6 +117,7 @@ def build_slack_app(services: Services) -> AsyncApp:
         await _tell(respond, reply)
 
     @app.action(REJECT_ACTION)
+    @_guarded
     async def reject_clicked(ack: AsyncAck, body: dict, respond: AsyncRespond) -> None:
         await ack()
         request_id = _clicked_request(body)
@@ -121,6 +138,7 @@ def build_slack_app(services: Services) -> AsyncApp:
             await _tell(respond, error_reply("Slack would not open the reason dialog.", hint))
 
     @app.view(REJECT_REASON_VIEW)
+    @_guarded
     async def reject_reason_given(ack: AsyncAck, body: dict) -> None:
         await ack()
         view = body["view"]
@@ -135,6 +153,29 @@ def build_slack_app(services: Services) -> AsyncApp:
             await services.chat.post_ephemeral(request.channel, actor.user_id, reply)
 
     return app
+
+
+def _guarded(
+    handler: Callable[..., Awaitable[None]],
+) -> Callable[..., Awaitable[None]]:
+    """A click handler that, whatever fails after the ack, tells the user so (and logs the
+    trace) rather than leaving a button that seems to do nothing."""
+
+    @functools.wraps(handler)
+    async def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            await handler(*args, **kwargs)
+        except Exception:
+            logger.exception("%s failed", handler.__name__)
+            respond = kwargs.get("respond")
+            if respond is not None:
+                with contextlib.suppress(Exception):
+                    reply = error_reply(
+                        "Something went wrong in the bot itself; it has been logged."
+                    )
+                    await _tell(respond, reply)
+
+    return run
 
 
 def _clicker(body: dict[str, Any]) -> Actor:

@@ -4,6 +4,7 @@ buttons) decide. Four-eyes, expiry, staleness and exactly-once are all decided h
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,6 +32,7 @@ from storage.roles import Role, allows, effective_role
 from storage.utc import utc_now
 
 DECIDERS = Role.APPROVER
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -195,9 +197,15 @@ async def decide(
 
 
 async def _refusal(
-    services: Services, actor: Actor, role: Role, request: ApprovalRequest
+    services: Services,
+    actor: Actor,
+    role: Role,
+    request: ApprovalRequest,
+    memo: dict[object, object] | None = None,
 ) -> tuple[str, str | None] | None:
-    """Why `actor` may not decide `request` (message, hint), or None if they may."""
+    """Why `actor` may not decide `request` (message, hint), or None if they may. `memo`
+    keeps the email and memberships looked up for a list of requests, so each is asked once."""
+    memo = {} if memo is None else memo
     if not allows(role, DECIDERS):
         return (
             f"Deciding requests needs the *approver* role; you are *{role}*.",
@@ -209,10 +217,15 @@ async def _refusal(
             None,
         )
     if services.settings.chatops_workspace_aware_permissions:
-        email = await services.chat.user_email(actor.user_id)
-        if email is None:
+        if "email" not in memo:
+            memo["email"] = await services.chat.user_email(actor.user_id)
+        email = memo["email"]
+        if not isinstance(email, str):
             return ("I cannot see your email, so I cannot check your Wallaroo workspace.", None)
-        if not await is_workspace_member(services.wallaroo, request.workspace_id, email):
+        member = ("member", request.workspace_id)
+        if member not in memo:
+            memo[member] = await is_workspace_member(services.wallaroo, request.workspace_id, email)
+        if not memo[member]:
             return (
                 f"You ({escape(email)}) are not an owner or collaborator of Wallaroo workspace "
                 f"*{escape(request.workspace_name)}*.",
@@ -308,7 +321,8 @@ async def decidable(
             pending = await pending_requests(session, utc_now())
     if not allows(role, DECIDERS):
         return []
-    return [r for r in pending if await _refusal(services, actor, role, r) is None]
+    memo: dict[object, object] = {}
+    return [r for r in pending if await _refusal(services, actor, role, r, memo) is None]
 
 
 def row_of(request: ApprovalRequest) -> str:
@@ -362,6 +376,11 @@ async def handle_click(
         message = f"Wallaroo did not answer the check before deciding: {escape(str(exc))}"
         outcome = Outcome(error_reply(message, "Nothing was decided; try again."), outcome="error")
         wallaroo_error = exc.msg
+    except Exception:
+        # A bug of ours (or the database): a plain answer for the user, the trace in the log.
+        logger.exception("deciding request %s failed", request_id)
+        reply = error_reply("Something went wrong in the bot itself; it has been logged.")
+        outcome = Outcome(reply, outcome="error")
     await _audit_click(
         services, actor, request_id, verdict, source, outcome.outcome, started, wallaroo_error
     )

@@ -8,6 +8,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 from bot.services import Services
+from bot.wallaroo import WallarooError
 from handlers.alert_messages import summary as episode_summary
 from handlers.approvals import decidable, row_of
 from handlers.blocks import context, divider, header, section, status_emoji
@@ -43,6 +44,17 @@ async def home_view(services: Services, actor: Actor) -> dict[str, Any]:
         for w in watches
     ]
     blocks += _rows(rows, "Nothing is watched: `/wallaroo watch WS PIPELINE`.", None)
+    return {"type": "home", "blocks": [block.to_dict() for block in blocks]}
+
+
+def home_unavailable(error: Exception) -> dict[str, Any]:
+    """The tab when it could not be built: say so, and what to try."""
+    what = "Wallaroo did not answer" if isinstance(error, WallarooError) else "Something failed"
+    blocks = [
+        header("Wallaroo ChatOps"),
+        section(f":warning: {what}, so this page could not be filled in."),
+        context("Open the tab again in a minute; `/wallaroo approvals` works meanwhile."),
+    ]
     return {"type": "home", "blocks": [block.to_dict() for block in blocks]}
 
 

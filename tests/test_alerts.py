@@ -439,3 +439,18 @@ async def test_two_polls_of_the_same_results_apply_them_once(
             (opened,) = await open_episodes(session)
             posts = [r for r in await pending_messages(session) if r.kind == "post"]
     assert opened.count == 2 and len(posts) == 1
+
+
+def test_app_home_says_so_when_wallaroo_does_not_answer(drift: Emulator, tmp_path: Path) -> None:
+    slack = FakeSlack(emails={"UADMIN": "admin@wallaroo.example"})
+    aware = {"chatops_workspace_aware_permissions": True, "chatops_admins": "UADMIN,UOTHER"}
+    with running_bot(drift, tmp_path, slack=slack, **aware, **FAST) as bot:
+        _, key = bot.command("deploy housepricedrift housepricepipe", "UOTHER")
+        bot.reply_to(key)
+        drift.control("faults", {"path_prefix": "/v1/api/workspaces", "error_rate": 1.0})
+        try:
+            bot.event({"type": "app_home_opened", "user": "UADMIN", "tab": "home"})
+            (published,) = bot.slack.wait_for("/api/views.publish", 1)
+        finally:
+            drift.http.delete(f"{drift.url}/emulator/faults")
+        assert "Wallaroo did not answer" in json.dumps(published.body["view"])
