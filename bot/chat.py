@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 # Slack message metadata type of the bot's own alert posts (the payload carries the outbox key).
 METADATA_EVENT = "wallaroo_chatops_alert"
+HISTORY_PAGES = 10  # of 200 messages each
 
 
 class ChatError(Exception):
@@ -109,23 +110,29 @@ class SlackChat:
         self, channel: str, key: str, since: datetime, thread_ts: str | None = None
     ) -> Posted | None:
         oldest = f"{since.timestamp() - 60:.6f}"
-        try:
-            if thread_ts is None:
-                answer = await self.client.conversations_history(
-                    channel=channel, oldest=oldest, limit=200, include_all_metadata=True
-                )
-            else:
-                answer = await self.client.conversations_replies(
-                    channel=channel, ts=thread_ts, oldest=oldest, limit=200,
-                    include_all_metadata=True,
-                )  # fmt: skip
-        except SlackClientError as exc:
-            raise ChatError(_describe(exc)) from exc
-        for message in answer.get("messages") or []:
-            payload = (message.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("key") == key:
-                return Posted(channel=channel, ts=str(message["ts"]))
-        return None
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):  # a busy channel: page back to `since`
+            try:
+                if thread_ts is None:
+                    answer = await self.client.conversations_history(
+                        channel=channel, oldest=oldest, limit=200, cursor=cursor,
+                        include_all_metadata=True,
+                    )  # fmt: skip
+                else:
+                    answer = await self.client.conversations_replies(
+                        channel=channel, ts=thread_ts, oldest=oldest, limit=200, cursor=cursor,
+                        include_all_metadata=True,
+                    )  # fmt: skip
+            except SlackClientError as exc:
+                raise ChatError(_describe(exc)) from exc
+            for message in answer.get("messages") or []:
+                payload = (message.get("metadata") or {}).get("event_payload") or {}
+                if payload.get("key") == key:
+                    return Posted(channel=channel, ts=str(message["ts"]))
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+        raise ChatError("could not page through the channel's history to check for a post")
 
     async def update(self, channel: str, ts: str, reply: Reply) -> None:
         message = reply.to_slack()

@@ -116,6 +116,8 @@ async def apply_result(
                 worst_score=result.score,
                 latest_window=result.window_summary.start,
                 detail=detail,
+                # Opened at Alert, there is no escalation to announce.
+                escalation_announced=result.status == "Alert",
             )
             session.add(episode)
             await session.flush()  # the episode's id, for its outbox rows
@@ -136,12 +138,13 @@ async def apply_result(
         episode.worst_score = max(episode.worst_score or 0.0, result.score)
         episode.latest_window = result.window_summary.start
         episode.detail = detail
-        if result.status == "Alert" and episode.severity == "Warning":
+        if result.status == "Alert":
             episode.severity = "Alert"
-            if not episode.escalation_announced:
-                episode.escalation_announced = True
-                if not episode.is_snoozed(now):
-                    await enqueue_for_episode(session, episode, "thread", escalation_note(episode))
+        # Announced once; while snoozed it waits, and the first Alert after the snooze says it.
+        escalated = result.status == "Alert" and not episode.escalation_announced
+        if escalated and not episode.is_snoozed(now):
+            episode.escalation_announced = True
+            await enqueue_for_episode(session, episode, "thread", escalation_note(episode))
         session.add(episode)
         await enqueue_for_episode(session, episode, "update", render_episode(episode, now))
     elif result.status == "Ok" and episode is not None:
