@@ -38,6 +38,12 @@ async def run_console(
             "else (say, a second approver), or `quit` to leave.",
             file=stdout,
         )
+        if ":advance" in meta:
+            print(
+                "Demo: `:advance 1d` moves the emulator's clock a day and polls, so a "
+                "`subscribe assay 1` shows the drift alert.",
+                file=stdout,
+            )
     while True:
         line = await asyncio.to_thread(_read_line, stdin, PROMPT if interactive else None)
         if line is None or line.strip() in QUIT:
