@@ -102,3 +102,24 @@ def test_db_upgrade_command(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert f"at revision {head_revision()}" in done.stdout
+
+
+async def test_a_database_with_some_newer_tables_but_no_version_is_upgraded(
+    database_url: str,
+) -> None:
+    """Made by a development build that created tables before migrations existed."""
+    from storage.approvals import ApprovalRequest
+
+    engine = make_engine(database_url)
+    try:
+        await upgrade_database(engine, BASELINE)
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP TABLE alembic_version"))
+            await connection.run_sync(
+                lambda sync: ApprovalRequest.__table__.create(sync)  # type: ignore[attr-defined]
+            )
+        await upgrade_database(engine)
+        assert await current_revision(engine) == head_revision()
+        assert await has_table(engine, "outbox_messages")
+    finally:
+        await engine.dispose()
