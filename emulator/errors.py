@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -37,8 +40,13 @@ def error_response(status: int, msg: str) -> JSONResponse:
 
 def describe_validation_error(exc: RequestValidationError) -> str:
     """One sentence naming every bad field, e.g. "workspace_id: expected an integer"."""
+    return describe_errors(exc.errors())
+
+
+def describe_errors(errors: Sequence[Any]) -> str:
+    """The same sentence from pydantic's error list (FastAPI's or a model's own)."""
     parts = []
-    for error in exc.errors():
+    for error in errors:
         loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query")]
         field = ".".join(loc) or "body"
         kind = error.get("type", "")
