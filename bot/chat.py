@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol, TextIO
 
+import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -28,9 +29,14 @@ from handlers.blocks import Reply, render_text
 
 logger = logging.getLogger(__name__)
 
+# What a Slack call can raise: Slack's own errors, and (slack_sdk passes them through) the
+# transport's timeouts and connection errors.
+SLACK_FAILURES = (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError)
+
 # Slack message metadata type of the bot's own alert posts (the payload carries the outbox key).
 METADATA_EVENT = "wallaroo_chatops_alert"
 HISTORY_PAGES = 10  # of 200 messages each
+SLACK_TIMEOUT_SECONDS = 10  # per call (slack_sdk's default is 30)
 
 
 class ChatError(Exception):
@@ -78,7 +84,9 @@ class Chat(Protocol):
 
 def build_web_client(settings: Settings) -> AsyncWebClient:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
+    client = AsyncWebClient(
+        token=token, base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT_SECONDS
+    )
     # A 429 or a refused connection means Slack did not take the call: retrying cannot post
     # twice. Other failures are left to the caller, which knows whether a retry is safe.
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
@@ -89,6 +97,29 @@ def build_web_client(settings: Settings) -> AsyncWebClient:
 class SlackChat:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
+        self._channel_ids: dict[str, str] = {}
+
+    async def _channel_id(self, name: str) -> str:
+        """The id of channel `#name` (conversations.list, cached)."""
+        if name in self._channel_ids:
+            return self._channel_ids[name]
+        cursor: str | None = None
+        try:
+            while True:
+                answer = await self.client.conversations_list(
+                    types="public_channel,private_channel", limit=1000, cursor=cursor,
+                    exclude_archived=True,
+                )  # fmt: skip
+                for found in answer.get("channels") or []:
+                    self._channel_ids[f"#{found.get('name')}"] = str(found.get("id"))
+                cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+                if name in self._channel_ids or not cursor:
+                    break
+        except SLACK_FAILURES as exc:
+            raise ChatError(_describe(exc)) from exc
+        if name not in self._channel_ids:
+            raise ChatError(f"Slack lists no channel named {name}")
+        return self._channel_ids[name]
 
     async def post(
         self, channel: str, reply: Reply, *, thread_ts: str | None = None, key: str | None = None
@@ -102,13 +133,16 @@ class SlackChat:
                 channel=channel, text=message["text"], blocks=message.get("blocks"),
                 thread_ts=thread_ts, metadata=metadata,
             )  # fmt: skip
-        except SlackClientError as exc:
+        except SLACK_FAILURES as exc:
             raise ChatError(_describe(exc)) from exc
         return Posted(channel=answer.get("channel") or channel, ts=str(answer["ts"]))
 
     async def find_posted(
         self, channel: str, key: str, since: datetime, thread_ts: str | None = None
     ) -> Posted | None:
+        if channel.startswith("#"):
+            # History wants the id; a #name (a setting, the console) is looked up once.
+            channel = await self._channel_id(channel)
         oldest = f"{since.timestamp() - 60:.6f}"
         cursor: str | None = None
         for _ in range(HISTORY_PAGES):  # a busy channel: page back to `since`
@@ -123,7 +157,7 @@ class SlackChat:
                         channel=channel, ts=thread_ts, oldest=oldest, limit=200, cursor=cursor,
                         include_all_metadata=True,
                     )  # fmt: skip
-            except SlackClientError as exc:
+            except SLACK_FAILURES as exc:
                 raise ChatError(_describe(exc)) from exc
             for message in answer.get("messages") or []:
                 payload = (message.get("metadata") or {}).get("event_payload") or {}
@@ -140,7 +174,7 @@ class SlackChat:
             await self.client.chat_update(
                 channel=channel, ts=ts, text=message["text"], blocks=message.get("blocks") or []
             )
-        except SlackClientError as exc:
+        except SLACK_FAILURES as exc:
             raise ChatError(_describe(exc)) from exc
 
     async def post_ephemeral(self, channel: str, user_id: str, reply: Reply) -> None:
@@ -149,7 +183,7 @@ class SlackChat:
             await self.client.chat_postEphemeral(
                 channel=channel, user=user_id, text=message["text"], blocks=message.get("blocks")
             )
-        except SlackClientError as exc:
+        except SLACK_FAILURES as exc:
             raise ChatError(_describe(exc)) from exc
 
     async def upload(
@@ -160,20 +194,20 @@ class SlackChat:
                 channel=channel, content=content, filename=filename, title=title,
                 thread_ts=thread_ts,
             )  # fmt: skip
-        except SlackClientError as exc:
+        except SLACK_FAILURES as exc:
             raise ChatError(_describe(exc)) from exc
 
     async def user_email(self, user_id: str) -> str | None:
         try:
             answer = await self.client.users_info(user=user_id)
-        except SlackClientError as exc:
+        except SLACK_FAILURES as exc:
             logger.warning("users.info for %s failed: %s", user_id, _describe(exc))
             return None
         profile = (answer.get("user") or {}).get("profile") or {}
         return profile.get("email") or None
 
 
-def _describe(exc: SlackClientError) -> str:
+def _describe(exc: BaseException) -> str:
     if isinstance(exc, SlackApiError):
         return f"Slack answered {exc.response.get('error', 'an error')}"
     return f"Slack could not be reached ({type(exc).__name__})"

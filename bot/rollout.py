@@ -238,6 +238,10 @@ async def _status(services: Services, request: ApprovalRequest) -> str:
 
 async def _finish(services: Services, request_id: int, ending: Ending) -> None:
     to_state = ApprovalState.SUCCEEDED if ending.succeeded else ApprovalState.FAILED
+    if ending.succeeded:
+        # Before the request stops counting as an undeploy in flight (which keeps the poller
+        # from calling the deployment gone), and safe to repeat if we die right after.
+        await _update_watch(services, await _load(services, request_id))
     async with services.sessions() as session:
         won = await move(
             session,
@@ -249,8 +253,6 @@ async def _finish(services: Services, request_id: int, ending: Ending) -> None:
     if not won:
         return  # another worker finished it and said so
     request = await _load(services, request_id)
-    if ending.succeeded:
-        await _update_watch(services, request)
     outcome = "ok" if ending.succeeded else "error"
     await _audit(services, request, to_state.value, outcome, ending.outcome, ending.wallaroo_error)
     await refresh_message(services, request_id)

@@ -183,9 +183,10 @@ async def decide(
         )
     if not won:
         return Outcome(await _too_late(services, request_id), target=target, outcome="refused")
+    if verdict.approve:
+        start_rollout(services, request_id)  # before anything else that could fail
     await refresh_message(services, request_id)
     if verdict.approve:
-        start_rollout(services, request_id)
         verb = "Deploying" if request.action == "deploy" else "Undeploying"
         message = (
             f"Approved request #{request_id}. {verb} *{escape(request.pipeline_name)}*; "

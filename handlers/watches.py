@@ -42,9 +42,12 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
         target = f"assay {assay_id}"
         async with sessions() as session:
             if cmd.action == "unsubscribe":
-                await close_episode(session, assay_subject(assay_id), "No longer subscribed")
+                # Removed first: a poll committing meanwhile then finds nothing to follow, and
+                # the close below catches whatever it committed before.
                 if not await remove_subscription(session, assay_id):
                     raise CommandProblem(f"Assay {assay_id} has no subscription.")
+                await close_episode(session, assay_subject(assay_id), "No longer subscribed")
+                await session.commit()
                 return Outcome(ok_reply(f"No more alerts for *{escape(assay.name)}*."), target)
             channel = channel_of(ctx, cmd)
             row = AssaySubscription(
@@ -65,9 +68,10 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
     name, target = listing.pipeline.name, f"pipeline {listing.pipeline.name}"
     async with sessions() as session:
         if cmd.action == "unwatch":
-            await close_episode(session, pipeline_subject(listing.pipeline.id), "No longer watched")
             if not await remove_watch(session, listing.pipeline.id):
                 raise CommandProblem(f"*{escape(name)}* is not watched.")
+            await close_episode(session, pipeline_subject(listing.pipeline.id), "No longer watched")
+            await session.commit()
             return Outcome(ok_reply(f"Stopped watching *{escape(name)}*."), target)
         channel = channel_of(ctx, cmd)
         row = DeploymentWatch(

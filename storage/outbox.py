@@ -10,7 +10,7 @@ episode's thread), `upload` (a file, a chart, into the episode's thread).
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import LargeBinary, Text, update
@@ -93,20 +93,38 @@ async def mark(session: AsyncSession, message_id: int, **values: Any) -> None:
     await session.commit()
 
 
-async def claim(session: AsyncSession, message_id: int, seen_attempts: int) -> bool:
-    """Count an attempt, if nobody else has started one since the row was read: the one
-    sender (of any process) that wins this compare-and-set may send. Commits."""
+async def claim(
+    session: AsyncSession, message_id: int, seen_attempts: int, hold_seconds: float
+) -> bool:
+    """Count an attempt and hold the row for `hold_seconds`, if it is still pending, due, and
+    nobody has started an attempt since it was read: the one sender (of any process) that wins
+    this compare-and-set may send, and nobody else picks the row up while it does. Commits."""
+    now = utc_now()
     result = await session.exec(
         update(OutboxMessage)
         .where(
             col(OutboxMessage.id) == message_id,
             col(OutboxMessage.state) == PENDING,
             col(OutboxMessage.attempts) == seen_attempts,
+            col(OutboxMessage.next_attempt_at) <= now,
         )
-        .values(attempts=seen_attempts + 1)
+        .values(attempts=seen_attempts + 1, next_attempt_at=now + timedelta(seconds=hold_seconds))
     )
     await session.commit()
     return result.rowcount == 1
+
+
+async def retry_later(
+    session: AsyncSession, message_id: int, error: str, at: datetime, give_up: bool
+) -> None:
+    """After a failed attempt: try again at `at`, or stop (FAILED). Only a still-pending row
+    changes (an edit superseded meanwhile stays superseded). Commits."""
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.state) == PENDING)
+        .values(error=error, next_attempt_at=at, state=FAILED if give_up else PENDING)
+    )
+    await session.commit()
 
 
 async def settle_episode_rows(session: AsyncSession, episode_id: int, **values: Any) -> None:

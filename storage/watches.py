@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.alerts import AssayCursor
 from storage.utc import UTCDateTime, utc_now
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -63,11 +64,28 @@ async def add_subscription(
 
 
 async def remove_subscription(session: AsyncSession, assay_id: int) -> bool:
+    """Also forgets the assay's cursor: a poll in flight then fails its cursor
+    compare-and-set and leaves no episode behind, and a later subscription starts afresh."""
     result = await session.exec(
         delete(AssaySubscription).where(AssaySubscription.assay_id == assay_id)
     )
+    await session.exec(delete(AssayCursor).where(AssayCursor.assay_id == assay_id))
     await session.commit()
     return result.rowcount > 0
+
+
+async def is_watched(session: AsyncSession, pipeline_id: int) -> bool:
+    found = await session.exec(
+        select(DeploymentWatch.id).where(DeploymentWatch.pipeline_id == pipeline_id)
+    )
+    return found.first() is not None
+
+
+async def is_subscribed(session: AsyncSession, assay_id: int) -> bool:
+    found = await session.exec(
+        select(AssaySubscription.id).where(AssaySubscription.assay_id == assay_id)
+    )
+    return found.first() is not None
 
 
 async def list_subscriptions(session: AsyncSession) -> list[AssaySubscription]:

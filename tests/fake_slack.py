@@ -35,6 +35,7 @@ class FakeSlack:
     calls: list[SlackCall] = field(default_factory=list)
     rate_limited: dict[str, int] = field(default_factory=dict)  # method -> 429s still to send
     emails: dict[str, str] = field(default_factory=dict)  # user id -> what users.info answers
+    known_channels: list[str] = field(default_factory=list)  # more #names conversations.list shows
     posted_ts: list[str] = field(default_factory=list)  # what chat.postMessage answered, in order
     # Socket Mode: envelopes to push to the connected app, and the acks it sent back.
     socket_outbox: queue.Queue = field(default_factory=queue.Queue)
@@ -54,6 +55,13 @@ class FakeSlack:
                     return found
                 self._changed.wait(timeout=0.05)
 
+    def _channels(self) -> list[dict[str, str]]:
+        """Every channel the bot has posted to by #name, as conversations.list shows it."""
+        names = {str(b.get("channel")) for b in self.api_calls("chat.postMessage")} | set(
+            self.known_channels
+        )
+        return [{"id": channel_id(n), "name": n[1:]} for n in sorted(names) if n.startswith("#")]
+
     def _history(self, method: str, query: dict[str, Any]) -> list[dict[str, Any]]:
         """Messages the bot posted in a channel (or one thread), newest first, as Slack lists
         them with include_all_metadata."""
@@ -61,7 +69,8 @@ class FakeSlack:
         found = [
             {"ts": b["_ts"], "text": b.get("text"), "metadata": b.get("metadata")}
             for b in self.api_calls("chat.postMessage")
-            if b.get("channel") == query.get("channel") and b.get("thread_ts") == thread
+            if channel_id(str(b.get("channel"))) == query.get("channel")
+            and b.get("thread_ts") == thread
         ]
         return list(reversed(found))
 
@@ -159,9 +168,13 @@ class FakeSlack:
                 return JSONResponse({"ok": True, "files": files})
             if method == "files.info":
                 return JSONResponse({"ok": True, "file": {"id": body.get("file")}})
-            if method in ("conversations.history", "conversations.replies"):
-                return JSONResponse({"ok": True, "messages": self._history(method, body)})
             channel = str(body.get("channel") or body.get("channel_id") or "")
+            if method == "conversations.list":
+                return JSONResponse({"ok": True, "channels": self._channels()})
+            if method in ("conversations.history", "conversations.replies"):
+                if channel.startswith("#"):
+                    return JSONResponse({"ok": False, "error": "channel_not_found"})
+                return JSONResponse({"ok": True, "messages": self._history(method, body)})
             if method == "chat.postMessage":
                 ts = f"{1700000000 + next(self._posted)}.000100"
                 self.posted_ts.append(ts)

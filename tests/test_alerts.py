@@ -25,7 +25,7 @@ from emulator.server import serve_in_thread
 from handlers.blocks import Reply
 from storage.alerts import AlertEpisode, get_episode, open_episodes
 from storage.outbox import enqueue, pending_messages
-from storage.watches import AssaySubscription
+from storage.watches import AssaySubscription, add_subscription
 from tests.conftest import Emulator
 from tests.fake_slack import FakeSlack
 from tests.test_slack_http import Bot, running_bot, wait_until
@@ -425,6 +425,8 @@ async def test_two_polls_of_the_same_results_apply_them_once(
     )
     settings = drift.bot_settings(tmp_path, database_url=database_url)
     async with open_services(settings, chat=ConsoleChat(io.StringIO())) as services:
+        async with services.sessions() as session:
+            await add_subscription(session, subscription)
         assert await check_assay(services, subscription, None, None) == 1  # the latest, Ok
         async with services.sessions() as session:
             ((cursor, episode),) = (await poll_state(session, [subscription])).values()
@@ -454,3 +456,38 @@ def test_app_home_says_so_when_wallaroo_does_not_answer(drift: Emulator, tmp_pat
         finally:
             drift.http.delete(f"{drift.url}/emulator/faults")
         assert "Wallaroo did not answer" in json.dumps(published.body["view"])
+
+
+async def test_a_lost_post_to_a_channel_name_is_found_by_the_channel_id(
+    drift: Emulator, tmp_path: Path
+) -> None:
+    slack = FakeSlack(known_channels=["#general"])
+    with serve_in_thread(slack.app()) as slack_url:
+        settings = drift.bot_settings(
+            tmp_path,
+            slack_bot_token="xoxb-t",
+            slack_api_url=f"{slack_url}/api/",
+            chatops_channel_pacing_seconds=0,
+        )
+        async with open_services(settings) as services:
+            async with services.sessions() as session:
+                episode = AlertEpisode(
+                    kind="assay", subject="assay:8", title="a", channel="#ml-alerts",
+                    severity="Alert",
+                )  # fmt: skip
+                session.add(episode)
+                await session.flush()
+                await enqueue_for_episode(session, episode, "post", Reply(text="opening"))
+                await session.commit()
+                (row,) = await pending_messages(session)
+                await services.chat.post(
+                    "#ml-alerts", Reply(text="opening"), key=f"outbox-{row.id}"
+                )
+                row.attempts = 1  # sent by a process that died before recording it
+                session.add(row)
+                await enqueue_for_episode(session, episode, "update", Reply(text="edit"))
+                await session.commit()
+            assert await OutboxSender(services).deliver_due() == 2
+    assert [b["text"] for b in slack.api_calls("chat.postMessage")] == ["opening"]
+    (edit,) = slack.api_calls("chat.update")
+    assert edit["channel"] == "CMLALERTS" and edit["ts"] == slack.posted_ts[0]

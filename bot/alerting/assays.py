@@ -12,6 +12,7 @@ import asyncio
 import json
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.alerting.charts import drift_chart, window_start
@@ -29,7 +30,7 @@ from storage.alerts import (
 )
 from storage.outbox import enqueue
 from storage.utc import utc_now
-from storage.watches import AssaySubscription
+from storage.watches import AssaySubscription, is_subscribed
 
 BREACHES = ("Warning", "Alert")
 MOVED_BINS_SHOWN = 3
@@ -83,8 +84,15 @@ async def check_assay(
         shown = [r for r in history if window_start(r) <= window_start(breach)] or [breach]
         chart = await asyncio.to_thread(drift_chart, shown, breach.name)
     async with services.sessions() as session:
-        for result in fresh:
-            await apply_result(session, subscription, result, chart)
+        if not await is_subscribed(session, assay_id):
+            return 0  # unsubscribed while we asked Wallaroo
+        try:
+            for result in fresh:
+                await apply_result(session, subscription, result, chart)
+        except IntegrityError:
+            # Another poller opened the episode first (a lease hand-over): theirs stands.
+            await session.rollback()
+            return 0
         latest = fresh[-1]
         newest = latest.window_start or latest.window_summary.start
         if not await advance_cursor(session, assay_id, cursor, newest):

@@ -20,8 +20,9 @@ from bot.wallaroo import ListedDeployment, WallarooNotFound
 from handlers.alert_messages import recovery_note, render_episode, thread_note
 from handlers.mrkdwn import escape
 from storage.alerts import CLOSED, AlertEpisode, DeploymentHealth, get_health, open_episode
+from storage.approvals import pipelines_being_undeployed
 from storage.utc import utc_now
-from storage.watches import DeploymentWatch
+from storage.watches import DeploymentWatch, is_watched
 
 GONE = "Gone"
 
@@ -57,7 +58,12 @@ async def observe(
 async def apply_observation(
     session: AsyncSession, services: Services, watch: DeploymentWatch, seen: Observation
 ) -> None:
-    """Stage what one observation changes (the caller commits)."""
+    """Stage what one observation changes (the caller commits). Nothing, if the watch is gone
+    or an approved undeploy is under way by now (the poll read those before asking Wallaroo)."""
+    if not await is_watched(session, watch.pipeline_id):
+        return
+    if watch.pipeline_id in await pipelines_being_undeployed(session):
+        return
     now = utc_now()
     health = await get_health(session, watch.pipeline_id)
     if health is None:

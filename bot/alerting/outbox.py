@@ -23,7 +23,7 @@ from bot.chat import ChatError, Posted
 from bot.services import Services
 from handlers.alert_messages import render_episode
 from handlers.blocks import Reply
-from storage.alerts import AlertEpisode, get_episode
+from storage.alerts import CLOSED, AlertEpisode, get_episode
 from storage.outbox import (
     FAILED,
     SENT,
@@ -32,6 +32,7 @@ from storage.outbox import (
     enqueue,
     mark,
     pending_messages,
+    retry_later,
     settle_episode_rows,
 )
 from storage.utc import utc_now
@@ -39,6 +40,10 @@ from storage.utc import utc_now
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+# How long a claimed row is left alone by other senders: longer than one Slack call may take
+# (bot.chat gives the client a 10 s timeout). If its sender died, the next one waits this
+# long, then looks for the post in the channel before sending it again.
+CLAIM_SECONDS = 15.0
 MAX_BACKOFF_SECONDS = 300.0
 IDLE_WAKE_SECONDS = 1.0
 
@@ -91,19 +96,22 @@ class OutboxSender:
         """The channel's rows in order. An episode's rows keep their order (a row waits for
         the ones before it); other episodes and notices in the channel go on meanwhile."""
         sent = 0
-        waiting: set[int] = set()  # episodes with an earlier row not out yet
+        # Order is kept per episode, and among the notices (no episode) of the channel: a row
+        # waits while an earlier one of its kind is not out.
+        waiting: set[int | None] = set()
         for row in rows:
-            if row.episode_id is not None and row.episode_id in waiting:
+            if row.episode_id in waiting:
                 continue
+            if not self.may_send():
+                break  # this replica lost the lease mid-pass
             target = await self._target(row)
             if row.next_attempt_at > utc_now() or target is None:
-                if row.episode_id is not None:
-                    waiting.add(row.episode_id)
+                waiting.add(row.episode_id)
                 continue
             await self._pace(row.channel)
             if await self._send(row, *target):
                 sent += 1
-            elif row.episode_id is not None:
+            else:
                 waiting.add(row.episode_id)
         return sent
 
@@ -129,7 +137,7 @@ class OutboxSender:
         # The claim counts the attempt before the call: a process that dies mid-call leaves
         # attempts > 0 behind, and whoever delivers the row next looks before posting again.
         async with self.services.sessions() as session:
-            if not await claim(session, row.id or 0, row.attempts):
+            if not await claim(session, row.id or 0, row.attempts, CLAIM_SECONDS):
                 return False  # another sender (or replica) has it
         try:
             if row.kind in ("post", "thread"):
@@ -143,6 +151,10 @@ class OutboxSender:
                 await self.services.chat.upload(channel, content, name, title, thread_ts)
         except ChatError as exc:
             await self._failed(row, str(exc))
+            return False
+        except Exception as exc:  # a bug or the database: back off like any failure, and say so
+            logger.exception("sending outbox message %s failed", row.id)
+            await self._failed(row, f"{type(exc).__name__}: {exc}")
             return False
         async with self.services.sessions() as session:
             await mark(session, row.id or 0, state=SENT, sent_at=utc_now())
@@ -186,17 +198,23 @@ class OutboxSender:
         given_up = attempts >= MAX_ATTEMPTS
         logger.warning("outbox message %s (%s) failed: %s", row.id, row.kind, error)
         async with self.services.sessions() as session:
-            await mark(
-                session,
-                row.id or 0,
-                error=error,
-                state=FAILED if given_up else row.state,
-                next_attempt_at=utc_now() + timedelta(seconds=backoff),
-            )
+            at = utc_now() + timedelta(seconds=backoff)
+            await retry_later(session, row.id or 0, error, at, given_up)
             if given_up and row.kind == "post" and row.episode_id is not None:
-                # Without its opening message an episode's edits and replies cannot go out.
+                # Without its opening message an episode's edits and replies cannot go out,
+                # and an open episode nobody saw would swallow the next breach: close it.
                 await settle_episode_rows(session, row.episode_id, state=FAILED, error=error)
+                await close_unposted(session, row.episode_id)
                 await session.commit()
+
+
+async def close_unposted(session: AsyncSession, episode_id: int) -> None:
+    """Close an episode whose opening message Slack never took (the caller commits); the next
+    breach then opens a new one, with a new message, instead of editing nothing."""
+    episode = await get_episode(session, episode_id)
+    if episode is not None and episode.state != CLOSED:
+        episode.state, episode.closed_at = CLOSED, utc_now()
+        session.add(episode)
 
 
 async def enqueue_for_episode(
