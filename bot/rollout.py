@@ -14,11 +14,12 @@ import logging
 import time
 from dataclasses import dataclass
 
-from bot.alerting.episodes import close_episode, pipeline_subject
+from bot.alerting.episodes import close_episode
 from bot.chat import ChatError
 from bot.services import Services
 from bot.wallaroo import PipelineListing, WallarooError, WallarooNotFound, WallarooUnreachable
 from handlers.approval_messages import render_outcome, render_request
+from storage.alerts import pipeline_subject
 from storage.approvals import (
     ApprovalRequest,
     ApprovalState,
@@ -125,7 +126,9 @@ async def _reconcile(services: Services, request: ApprovalRequest) -> Ending | N
     problem: WallarooError | None = None
     while True:
         try:
-            listing = await _listing(services, request)
+            listing = await services.wallaroo.find_listed_pipeline(
+                request.workspace_id, request.pipeline_id
+            )
         except WallarooError as exc:
             problem = exc
         else:
@@ -294,13 +297,6 @@ async def refresh_message(services: Services, request_id: int) -> None:
         await services.chat.update(request.channel, request.message_ts, render_request(request))
     except ChatError as exc:
         logger.warning("could not update the message of request %s: %s", request_id, exc)
-
-
-async def _listing(services: Services, request: ApprovalRequest) -> PipelineListing | None:
-    for listing in await services.wallaroo.list_pipelines(request.workspace_id):
-        if listing.pipeline.id == request.pipeline_id:
-            return listing
-    return None
 
 
 async def _load(services: Services, request_id: int) -> ApprovalRequest:

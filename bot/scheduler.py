@@ -24,16 +24,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.alerting.assays import check_assay
 from bot.alerting.assays import poll_state as assay_poll_state
-from bot.alerting.assays import subject_of as assay_subject
 from bot.alerting.deployments import apply_observation, has_news, observe
-from bot.alerting.deployments import subject_of as deployment_subject
 from bot.alerting.outage import OutageTracker, is_outage
 from bot.alerting.outbox import OutboxSender, enqueue_for_episode
 from bot.logs import new_request_id
 from bot.services import Services
 from bot.wallaroo import ListedDeployment, WallarooError
 from handlers.alert_messages import reminder_note
-from storage.alerts import all_health, open_episodes
+from storage.alerts import all_health, assay_subject, open_episodes, pipeline_subject
 from storage.approvals import pipelines_being_undeployed
 from storage.leases import give_up_lease, hold_lease
 from storage.utc import utc_now
@@ -206,7 +204,7 @@ class Poller:
         now = utc_now()
         every = self.services.settings.chatops_alert_reminder_seconds
         async with self.services.sessions() as session:
-            followed = {deployment_subject(w.pipeline_id) for w in await list_watches(session)}
+            followed = {pipeline_subject(w.pipeline_id) for w in await list_watches(session)}
             followed |= {assay_subject(s.assay_id) for s in await list_subscriptions(session)}
             for episode in await open_episodes(session):
                 if episode.acknowledged_by or episode.is_snoozed(now) or not episode.message_ts:
@@ -256,7 +254,7 @@ class Poller:
                 return  # an approved undeploy is under way
             seen = await observe(services, deployments.get(watch.pipeline_id), limit)
             health = healths.get(watch.pipeline_id)
-            episode = episodes.get(deployment_subject(watch.pipeline_id))
+            episode = episodes.get(pipeline_subject(watch.pipeline_id))
             if not has_news(services, health, episode, seen):
                 return
             async with services.sessions() as session:

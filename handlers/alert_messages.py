@@ -22,13 +22,6 @@ SNOOZE_4H_ACTION = "alert_snooze_4h"
 SNOOZE_24H_ACTION = "alert_snooze_24h"
 RUN_ASSAY_ACTION = "alert_run_assay"
 DISABLE_ASSAY_ACTION = "alert_disable_assay"
-ALERT_ACTIONS = (
-    ACK_ACTION,
-    SNOOZE_4H_ACTION,
-    SNOOZE_24H_ACTION,
-    RUN_ASSAY_ACTION,
-    DISABLE_ASSAY_ACTION,
-)
 
 
 def details_of(episode: AlertEpisode) -> dict[str, Any]:

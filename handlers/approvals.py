@@ -12,7 +12,7 @@ from datetime import timedelta
 from bot.chat import ChatError
 from bot.rollout import refresh_message, start_rollout
 from bot.services import Services
-from bot.wallaroo import PipelineListing, WallarooClient, WallarooError
+from bot.wallaroo import WallarooClient, WallarooError
 from handlers.approval_messages import describe_change, render_request
 from handlers.blocks import Reply, error_reply, list_reply, ok_reply
 from handlers.context import Actor, CommandProblem, Context, Outcome, record_click
@@ -263,7 +263,7 @@ async def _too_late(services: Services, request_id: int) -> Reply:
 
 async def _stale_because(client: WallarooClient, request: ApprovalRequest) -> str | None:
     """Why the pipeline no longer matches the request, or None if it still does."""
-    listing = await _current_listing(client, request)
+    listing = await client.find_listed_pipeline(request.workspace_id, request.pipeline_id)
     if listing is None:
         return f"pipeline {request.pipeline_name} no longer exists"
     pipeline = listing.pipeline
@@ -278,15 +278,6 @@ async def _stale_because(client: WallarooClient, request: ApprovalRequest) -> st
         if current != request.deployment_id:
             now_deployed = f"deployment {current}" if current else "nothing"
             return f"deployment {request.deployment_id} was replaced by {now_deployed}"
-    return None
-
-
-async def _current_listing(
-    client: WallarooClient, request: ApprovalRequest
-) -> PipelineListing | None:
-    for listing in await client.list_pipelines(request.workspace_id):
-        if listing.pipeline.id == request.pipeline_id:
-            return listing
     return None
 
 

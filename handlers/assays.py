@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.alerting.episodes import assay_subject, close_episode
+from bot.alerting.episodes import close_episode
 from bot.wallaroo import Assay, AssayConfig, AssayResult, WallarooClient
 from handlers.blocks import list_reply, ok_reply, status_emoji
 from handlers.context import CommandProblem, Context, Outcome, page_of
 from handlers.grammar import Command
 from handlers.lookup import find_pipeline, find_workspace
 from handlers.mrkdwn import escape
+from storage.alerts import assay_subject
 
 RESULTS_SHOWN = 10
 

@@ -3,13 +3,14 @@ unsubscribe assay ID: where the scheduler's alerts will go."""
 
 from __future__ import annotations
 
-from bot.alerting.episodes import assay_subject, close_episode, pipeline_subject
+from bot.alerting.episodes import close_episode
 from handlers.assays import find_assay
 from handlers.blocks import ok_reply
 from handlers.context import CommandProblem, Context, Outcome
 from handlers.grammar import ChannelRef, Command
 from handlers.lookup import find_pipeline, find_workspace
 from handlers.mrkdwn import channel_mention, escape
+from storage.alerts import assay_subject, pipeline_subject
 from storage.watches import (
     AssaySubscription,
     DeploymentWatch,

@@ -20,6 +20,14 @@ from storage.utc import UTCDateTime, utc_now
 OPEN, CLOSED = "open", "closed"
 
 
+def assay_subject(assay_id: int) -> str:
+    return f"assay:{assay_id}"
+
+
+def pipeline_subject(pipeline_id: int) -> str:
+    return f"pipeline:{pipeline_id}"
+
+
 class AlertEpisode(SQLModel, table=True):
     __tablename__ = "alert_episodes"
     __table_args__ = (

@@ -8,7 +8,8 @@ import io
 import json
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -18,7 +19,7 @@ import pytest
 from bot.alerting.assays import apply_result, check_assay, poll_state
 from bot.alerting.outbox import OutboxSender, enqueue_for_episode
 from bot.chat import ConsoleChat
-from bot.services import open_services
+from bot.services import Services, open_services
 from emulator.inference_logs import LogColumns
 from emulator.seed import DAY_MS, FEATURES, PIPELINE
 from emulator.server import serve_in_thread
@@ -326,41 +327,53 @@ async def test_escalation_from_warning_to_alert_is_announced_once(
     assert "Alert (4 breaching result(s), latest score 0.3000, worst 0.3000)" in updates[0]
 
 
+@asynccontextmanager
+async def services_on(
+    emulator: Emulator, tmp_path: Path, slack: FakeSlack
+) -> AsyncIterator[Services]:
+    """The bot's services (no HTTP app, no poller) with Slack calls going to `slack`."""
+    with serve_in_thread(slack.app()) as slack_url:
+        settings = emulator.bot_settings(
+            tmp_path,
+            slack_bot_token="xoxb-t",
+            slack_api_url=f"{slack_url}/api/",
+            chatops_channel_pacing_seconds=0,
+        )
+        async with open_services(settings) as services:
+            yield services
+
+
 async def test_a_post_whose_answer_was_lost_is_found_not_posted_again(
     drift: Emulator, tmp_path: Path
 ) -> None:
     slack = FakeSlack()
-    with serve_in_thread(slack.app()) as slack_url:
-        settings = drift.bot_settings(
-            tmp_path, slack_bot_token="xoxb-t", slack_api_url=f"{slack_url}/api/"
-        )
-        async with open_services(settings) as services:
-            sender = OutboxSender(services)
-            async with services.sessions() as session:
-                episode = AlertEpisode(
-                    kind="assay", subject="assay:9", title="a", channel=ALERTS, severity="Alert"
-                )
-                session.add(episode)
-                await session.flush()
-                lost = await enqueue(
-                    session, channel=ALERTS, kind="post", episode_id=episode.id,
-                    message={"text": "lost answer", "blocks": []},
-                )  # fmt: skip
-                never = await enqueue(
-                    session, channel="COTHER", kind="post",
-                    message={"text": "never sent", "blocks": []},
-                )  # fmt: skip
-                await session.commit()
-                # A replica sent both rows' first attempt and died: one reached Slack
-                # (its answer was lost), the other never left.
-                await services.chat.post(ALERTS, Reply(text="lost answer"), key=f"outbox-{lost.id}")
-                for row in (lost, never):
-                    row.attempts = 1
-                    session.add(row)
-                await session.commit()
-            assert await sender.deliver_due() == 2
-            async with services.sessions() as session:
-                found = await get_episode(session, episode.id or 0)
+    async with services_on(drift, tmp_path, slack) as services:
+        sender = OutboxSender(services)
+        async with services.sessions() as session:
+            episode = AlertEpisode(
+                kind="assay", subject="assay:9", title="a", channel=ALERTS, severity="Alert"
+            )
+            session.add(episode)
+            await session.flush()
+            lost = await enqueue(
+                session, channel=ALERTS, kind="post", episode_id=episode.id,
+                message={"text": "lost answer", "blocks": []},
+            )  # fmt: skip
+            never = await enqueue(
+                session, channel="COTHER", kind="post",
+                message={"text": "never sent", "blocks": []},
+            )  # fmt: skip
+            await session.commit()
+            # A replica sent both rows' first attempt and died: one reached Slack
+            # (its answer was lost), the other never left.
+            await services.chat.post(ALERTS, Reply(text="lost answer"), key=f"outbox-{lost.id}")
+            for row in (lost, never):
+                row.attempts = 1
+                session.add(row)
+            await session.commit()
+        assert await sender.deliver_due() == 2
+        async with services.sessions() as session:
+            found = await get_episode(session, episode.id or 0)
     texts = [b["text"] for b in slack.api_calls("chat.postMessage")]
     assert texts.count("lost answer") == 1 and texts.count("never sent") == 1
     assert found is not None and found.message_ts == slack.posted_ts[0]
@@ -370,25 +383,18 @@ async def test_alerts_to_a_channel_name_are_edited_and_threaded_by_the_channel_i
     drift: Emulator, tmp_path: Path
 ) -> None:
     slack = FakeSlack()
-    with serve_in_thread(slack.app()) as slack_url:
-        settings = drift.bot_settings(
-            tmp_path,
-            slack_bot_token="xoxb-t",
-            slack_api_url=f"{slack_url}/api/",
-            chatops_channel_pacing_seconds=0,
-        )
-        async with open_services(settings) as services:
-            async with services.sessions() as session:
-                episode = AlertEpisode(
-                    kind="assay", subject="assay:7", title="a", channel="#ml-alerts",
-                    severity="Warning",
-                )  # fmt: skip
-                session.add(episode)
-                await session.flush()
-                for kind in ("post", "update", "thread"):
-                    await enqueue_for_episode(session, episode, kind, Reply(text=kind))
-                await session.commit()
-            assert await OutboxSender(services).deliver_due() == 3
+    async with services_on(drift, tmp_path, slack) as services:
+        async with services.sessions() as session:
+            episode = AlertEpisode(
+                kind="assay", subject="assay:7", title="a", channel="#ml-alerts",
+                severity="Warning",
+            )  # fmt: skip
+            session.add(episode)
+            await session.flush()
+            for kind in ("post", "update", "thread"):
+                await enqueue_for_episode(session, episode, kind, Reply(text=kind))
+            await session.commit()
+        assert await OutboxSender(services).deliver_due() == 3
     (edit,) = slack.api_calls("chat.update")
     (reply,) = [b for b in slack.api_calls("chat.postMessage") if b.get("thread_ts")]
     assert edit["channel"] == reply["channel"] == "CMLALERTS"
@@ -462,32 +468,23 @@ async def test_a_lost_post_to_a_channel_name_is_found_by_the_channel_id(
     drift: Emulator, tmp_path: Path
 ) -> None:
     slack = FakeSlack(known_channels=["#general"])
-    with serve_in_thread(slack.app()) as slack_url:
-        settings = drift.bot_settings(
-            tmp_path,
-            slack_bot_token="xoxb-t",
-            slack_api_url=f"{slack_url}/api/",
-            chatops_channel_pacing_seconds=0,
-        )
-        async with open_services(settings) as services:
-            async with services.sessions() as session:
-                episode = AlertEpisode(
-                    kind="assay", subject="assay:8", title="a", channel="#ml-alerts",
-                    severity="Alert",
-                )  # fmt: skip
-                session.add(episode)
-                await session.flush()
-                await enqueue_for_episode(session, episode, "post", Reply(text="opening"))
-                await session.commit()
-                (row,) = await pending_messages(session)
-                await services.chat.post(
-                    "#ml-alerts", Reply(text="opening"), key=f"outbox-{row.id}"
-                )
-                row.attempts = 1  # sent by a process that died before recording it
-                session.add(row)
-                await enqueue_for_episode(session, episode, "update", Reply(text="edit"))
-                await session.commit()
-            assert await OutboxSender(services).deliver_due() == 2
+    async with services_on(drift, tmp_path, slack) as services:
+        async with services.sessions() as session:
+            episode = AlertEpisode(
+                kind="assay", subject="assay:8", title="a", channel="#ml-alerts",
+                severity="Alert",
+            )  # fmt: skip
+            session.add(episode)
+            await session.flush()
+            await enqueue_for_episode(session, episode, "post", Reply(text="opening"))
+            await session.commit()
+            (row,) = await pending_messages(session)
+            await services.chat.post("#ml-alerts", Reply(text="opening"), key=f"outbox-{row.id}")
+            row.attempts = 1  # sent by a process that died before recording it
+            session.add(row)
+            await enqueue_for_episode(session, episode, "update", Reply(text="edit"))
+            await session.commit()
+        assert await OutboxSender(services).deliver_due() == 2
     assert [b["text"] for b in slack.api_calls("chat.postMessage")] == ["opening"]
     (edit,) = slack.api_calls("chat.update")
     assert edit["channel"] == "CMLALERTS" and edit["ts"] == slack.posted_ts[0]

@@ -12,12 +12,20 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 from storage.audit import AuditLog
 from storage.database import has_table, make_engine, session_factory
 from storage.migrate import BASELINE, current_revision, head_revision, upgrade_database
 from storage.roles import Role, grant_role, list_grants
+
+
+async def make_pre_migration_database(engine: AsyncEngine) -> None:
+    """What the previous version left: its tables, made by create_all, no alembic_version."""
+    await upgrade_database(engine, BASELINE)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP TABLE alembic_version"))
 
 
 async def test_an_empty_database_gets_exactly_the_models_schema(database_url: str) -> None:
@@ -44,10 +52,7 @@ async def test_a_database_from_before_migrations_is_upgraded_with_its_rows(
 ) -> None:
     engine = make_engine(database_url)
     try:
-        # What the previous version left: its tables, made by create_all, no alembic_version.
-        await upgrade_database(engine, BASELINE)
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP TABLE alembic_version"))
+        await make_pre_migration_database(engine)
         sessions = session_factory(engine)
         async with sessions() as session:
             await grant_role(session, "U1", Role.APPROVER, "U0")
@@ -112,9 +117,8 @@ async def test_a_database_with_some_newer_tables_but_no_version_is_upgraded(
 
     engine = make_engine(database_url)
     try:
-        await upgrade_database(engine, BASELINE)
+        await make_pre_migration_database(engine)
         async with engine.begin() as connection:
-            await connection.execute(text("DROP TABLE alembic_version"))
             await connection.run_sync(
                 lambda sync: ApprovalRequest.__table__.create(sync)  # type: ignore[attr-defined]
             )

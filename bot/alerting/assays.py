@@ -25,6 +25,7 @@ from storage.alerts import (
     AlertEpisode,
     advance_cursor,
     all_cursors,
+    assay_subject,
     open_episode,
     open_episodes,
 )
@@ -36,10 +37,6 @@ BREACHES = ("Warning", "Alert")
 MOVED_BINS_SHOWN = 3
 
 
-def subject_of(assay_id: int) -> str:
-    return f"assay:{assay_id}"
-
-
 async def poll_state(
     session: AsyncSession, subscriptions: list[AssaySubscription]
 ) -> dict[int, tuple[str | None, AlertEpisode | None]]:
@@ -47,7 +44,7 @@ async def poll_state(
     cursors = {c.assay_id: c.last_window_start for c in await all_cursors(session)}
     episodes = {e.subject: e for e in await open_episodes(session)}
     return {
-        s.assay_id: (cursors.get(s.assay_id), episodes.get(subject_of(s.assay_id)))
+        s.assay_id: (cursors.get(s.assay_id), episodes.get(assay_subject(s.assay_id)))
         for s in subscriptions
     }
 
@@ -109,7 +106,7 @@ async def apply_result(
 ) -> None:
     """Stage what one result changes (the caller commits)."""
     now = utc_now()
-    subject = subject_of(subscription.assay_id)
+    subject = assay_subject(subscription.assay_id)
     episode = await open_episode(session, subject)
     detail = json.dumps(_detail(result))
     if result.status in BREACHES:

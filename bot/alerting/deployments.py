@@ -19,7 +19,14 @@ from bot.services import Services
 from bot.wallaroo import ListedDeployment, WallarooNotFound
 from handlers.alert_messages import recovery_note, render_episode, thread_note
 from handlers.mrkdwn import escape
-from storage.alerts import CLOSED, AlertEpisode, DeploymentHealth, get_health, open_episode
+from storage.alerts import (
+    CLOSED,
+    AlertEpisode,
+    DeploymentHealth,
+    get_health,
+    open_episode,
+    pipeline_subject,
+)
 from storage.approvals import pipelines_being_undeployed
 from storage.utc import utc_now
 from storage.watches import DeploymentWatch, is_watched
@@ -31,10 +38,6 @@ GONE = "Gone"
 class Observation:
     status: str  # Running, Starting, Error, Gone
     details: str = ""
-
-
-def subject_of(pipeline_id: int) -> str:
-    return f"pipeline:{pipeline_id}"
 
 
 async def observe(
@@ -77,7 +80,7 @@ async def apply_observation(
     session.add(health)
 
     trouble = _trouble(services, health, seen, now)
-    subject = subject_of(watch.pipeline_id)
+    subject = pipeline_subject(watch.pipeline_id)
     episode = await open_episode(session, subject)
     detail = json.dumps(
         {

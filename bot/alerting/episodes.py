@@ -15,14 +15,6 @@ from storage.alerts import CLOSED, open_episode
 from storage.utc import utc_now
 
 
-def assay_subject(assay_id: int) -> str:
-    return f"assay:{assay_id}"
-
-
-def pipeline_subject(pipeline_id: int) -> str:
-    return f"pipeline:{pipeline_id}"
-
-
 async def close_episode(session: AsyncSession, subject: str, reason: str) -> bool:
     """Stage the close of `subject`'s open episode, if any (the caller commits)."""
     episode = await open_episode(session, subject)

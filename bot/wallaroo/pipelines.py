@@ -29,6 +29,15 @@ class PipelineCalls(ApiCaller):
         )
         return found.pipelines
 
+    async def find_listed_pipeline(
+        self, workspace_id: int, pipeline_id: int
+    ) -> PipelineListing | None:
+        """Pipeline `pipeline_id` as its workspace's listing shows it now; None if gone."""
+        for listing in await self.list_pipelines(workspace_id):
+            if listing.pipeline.id == pipeline_id:
+                return listing
+        return None
+
     async def create_pipeline(
         self, workspace_id: int, name: str, definition: dict[str, Any] | None = None
     ) -> PipelineCreated:
