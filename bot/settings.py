@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_WALLAROO_URL = "http://127.0.0.1:8080"
+TOKEN_PATH = "/auth/realms/master/protocol/openid-connect/token"
+_V1_SUFFIX = "/v1/api"
 
 
 class Settings(BaseSettings):
@@ -16,10 +20,15 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
 
-    wallaroo_api_url: str = "http://127.0.0.1:8080/v1/api"
-    wallaroo_token_url: str = (
-        "http://127.0.0.1:8080/auth/realms/master/protocol/openid-connect/token"
-    )
+    # The instance's base URL (https://wallaroo.example.com) is all a user needs to give: the
+    # MLOps API, assays v2 and the token endpoint all live on that host since 2023. The two
+    # URL settings below stay accepted as overrides (a 2022 install's separate Keycloak host).
+    wallaroo_url: str = DEFAULT_WALLAROO_URL
+    wallaroo_api_url: str = ""  # default: WALLAROO_URL + /v1/api
+    wallaroo_token_url: str = ""  # default: WALLAROO_URL + TOKEN_PATH
+    # Which assays the instance runs: v2 (the default on installs since 2024.4), v1, or "auto":
+    # ask v2/api/assays/get once and use v2 if it answers.
+    wallaroo_assays: Literal["auto", "v1", "v2"] = "auto"
     wallaroo_client_id: str = "api-client"
     wallaroo_client_secret: SecretStr = SecretStr("")
     wallaroo_username: str | None = None
@@ -54,15 +63,43 @@ class Settings(BaseSettings):
     # This process's name in the poller lease (default: host, pid and a random suffix).
     chatops_replica_id: str | None = None
 
+    @field_validator("wallaroo_url")
+    @classmethod
+    def _base_url_is_a_host(cls, value: str) -> str:
+        value = value.rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(
+                "WALLAROO_URL must start with https:// (or http://), e.g. "
+                "https://wallaroo.example.com"
+            )
+        if value.endswith(_V1_SUFFIX):
+            # A common slip: the API URL pasted where the base URL goes.
+            value = value[: -len(_V1_SUFFIX)]
+        return value
+
     @field_validator("wallaroo_api_url")
     @classmethod
     def _api_url_ends_in_v1_api(cls, value: str) -> str:
         value = value.rstrip("/")
-        if not value.endswith("/v1/api"):
+        if value and not value.endswith(_V1_SUFFIX):
             raise ValueError(
-                "WALLAROO_API_URL must end in /v1/api, e.g. https://api.example.com/v1/api"
+                "WALLAROO_API_URL must end in /v1/api, e.g. https://wallaroo.example.com/v1/api "
+                "(or set only WALLAROO_URL=https://wallaroo.example.com)"
             )
         return value
+
+    @model_validator(mode="after")
+    def _derive_urls(self) -> Settings:
+        if not self.wallaroo_api_url:
+            self.wallaroo_api_url = self.wallaroo_url + _V1_SUFFIX
+        if not self.wallaroo_token_url:
+            self.wallaroo_token_url = self.wallaroo_url + TOKEN_PATH
+        return self
+
+    @property
+    def wallaroo_v2_api_url(self) -> str:
+        """Where assays v2 live: beside the v1 API, on the same host."""
+        return self.wallaroo_api_url[: -len(_V1_SUFFIX)] + "/v2/api"
 
     @property
     def admin_user_ids(self) -> frozenset[str]:

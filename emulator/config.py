@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 DEFAULT_ADMIN_EMAIL = "admin@wallaroo.example"
 DEFAULT_ADMIN_PASSWORD = "admin"
 DEFAULT_CLIENT_ID = "api-client"
 DEFAULT_CLIENT_SECRET = "emulator-secret"
+
+# Which Wallaroo the emulator answers as: "current" is today's (2024.4-2026.x shapes, assays v2;
+# shared/reference/wallaroo-api-current.md), "seed" the 2022 tutorial's.
+ApiMode = Literal["current", "seed"]
+API_MODES: tuple[ApiMode, ...] = ("current", "seed")
 
 
 @dataclass(frozen=True)
@@ -33,3 +39,4 @@ class EmulatorConfig:
     instance_name: str = "Wallaroo Emulator"
     # Seed the drift demo (emulator/seed.py) at start-up.
     seed_demo: bool = False
+    api: ApiMode = "current"

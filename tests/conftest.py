@@ -118,7 +118,8 @@ def start_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callabl
         def start(**overrides: Any) -> Emulator:
             model_dir = tmp_path_factory.mktemp("models")
             config = replace(
-                EmulatorConfig(model_dir=model_dir, deployment_startup_seconds=5.0), **overrides
+                EmulatorConfig(model_dir=model_dir, deployment_startup_seconds=5.0, api="seed"),
+                **overrides,
             )
             state = build_state(config)
             app = create_app_for_state(state)
@@ -129,14 +130,36 @@ def start_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callabl
         yield start
 
 
+@pytest.fixture
+def api_mode() -> str:
+    """Which Wallaroo the `emulator` fixture answers as. The tutorial's ("seed") unless a module
+    overrides this fixture: end-to-end modules parametrize it over both modes (`both_api_modes`),
+    tests of today's shapes pin "current"."""
+    return "seed"
+
+
+# A module that runs against both generations of the API says `api_mode = both_api_modes`.
+both_api_modes = pytest.fixture(params=["current", "seed"])(lambda request: request.param)
+
+
 @pytest.fixture(scope="session")
-def shared_emulator(start_emulator: Callable[..., Emulator]) -> Emulator:
-    return start_emulator()
+def shared_emulators(start_emulator: Callable[..., Emulator]) -> dict[str, Emulator]:
+    """One long-lived emulator per API mode, started on first use."""
+    return {}
+
+
+@pytest.fixture
+def shared_emulator(
+    shared_emulators: dict[str, Emulator], start_emulator: Callable[..., Emulator], api_mode: str
+) -> Emulator:
+    if api_mode not in shared_emulators:
+        shared_emulators[api_mode] = start_emulator(api=api_mode)
+    return shared_emulators[api_mode]
 
 
 @pytest.fixture
 def emulator(shared_emulator: Emulator) -> Emulator:
-    """The session's emulator, emptied before each test."""
+    """The session's emulator for `api_mode`, emptied before each test."""
     shared_emulator.control("reset")
     return shared_emulator
 
