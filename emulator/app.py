@@ -11,9 +11,13 @@ from emulator.identity import BearerAuthMiddleware
 from emulator.identity import router as token_router
 from emulator.routes import (
     assays,
+    assays_current,
+    assays_v2,
     control,
     inference,
+    logs,
     models,
+    pipeline_listing,
     pipelines,
     status,
     users,
@@ -43,8 +47,12 @@ def create_app_for_state(state: EmulatorState) -> FastAPI:
         workspaces.router,
         models.router,
         pipelines.router,
+        pipeline_listing.router,
+        logs.router,
         inference.router,
         assays.router,
+        assays_current.router,
+        assays_v2.router,
         control.router,
     ):
         app.include_router(router)

@@ -103,9 +103,46 @@ CREATE TABLE IF NOT EXISTS assay_results (
     result TEXT NOT NULL,
     UNIQUE (assay_id, window_start_ms)
 );
+-- Assays v2 (emulator/assays/v2_store.py): the schedule body as `get` lists it (its baseline
+-- as the computed Summary), and per iopath the summary and bin shares windows are scored against.
+CREATE TABLE IF NOT EXISTS assays_v2 (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    workspace_id INTEGER NOT NULL REFERENCES workspaces(id),
+    pipeline_id INTEGER NOT NULL REFERENCES pipelines(id),
+    pipeline_name TEXT NOT NULL,
+    active INTEGER NOT NULL,
+    config TEXT NOT NULL,
+    baselines TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    last_run TEXT,
+    width_ms INTEGER NOT NULL,
+    -- start of the next window a scheduled run will score (epoch ms)
+    next_window_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS assay_v2_results (
+    id INTEGER PRIMARY KEY,
+    assay_id TEXT NOT NULL REFERENCES assays_v2(id),
+    window_start_ms INTEGER NOT NULL,
+    window_end_ms INTEGER NOT NULL,
+    result TEXT NOT NULL,
+    UNIQUE (assay_id, window_start_ms)
+);
+-- How an upload in today's shape asked to convert its file (`metadata.conversion`); no foreign
+-- key, so clear() may empty it in any order.
+CREATE TABLE IF NOT EXISTS model_conversions (
+    model_version_id INTEGER PRIMARY KEY,
+    framework TEXT NOT NULL,
+    python_version TEXT,
+    requirements TEXT NOT NULL
+);
 """
 
 TABLES = (
+    "assay_v2_results",
+    "assays_v2",
+    "model_conversions",
     "assay_results",
     "assays",
     "deployments",

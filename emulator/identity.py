@@ -19,7 +19,8 @@ from emulator.tokens import REALM_PATH, TokenSubject
 
 router = APIRouter()
 
-API_PREFIX = "/v1/api/"
+# Assays v2 live under /v2/api/ and need the same token.
+API_PREFIXES = ("/v1/api/", "/v2/api/")
 PUBLIC_PATHS = frozenset({"/v1/api/docs", "/v1/api/docs/oauth2-redirect"})
 
 
@@ -46,7 +47,7 @@ def authenticate(state: EmulatorState, authorization: str) -> CurrentUser:
 
 
 class BearerAuthMiddleware:
-    """Every call under /v1/api/ needs a valid bearer token, checked here once for all routes.
+    """Every call under /v1/api/ and /v2/api/ needs a valid bearer token, checked here once.
 
     A middleware rather than a FastAPI dependency: no route can forget it, and solving
     dependencies on every request cost the emulator a third of its throughput.
@@ -57,7 +58,7 @@ class BearerAuthMiddleware:
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(API_PREFIX):
+        if scope["type"] == "http" and scope["path"].startswith(API_PREFIXES):
             if scope["path"] in PUBLIC_PATHS:
                 await self.app(scope, receive, send)
                 return

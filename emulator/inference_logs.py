@@ -30,6 +30,9 @@ class LogColumns:
 @dataclass
 class PipelineLog:
     models: list[tuple[str, str]] = field(default_factory=list)
+    # Per (model name, model version): the pipeline version UUID and engine pod that last logged
+    # it through inference, for today's record metadata (bulk loads name neither).
+    origins: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     _chunks: list[LogColumns] = field(default_factory=list)
     _merged: LogColumns | None = None
 

@@ -30,6 +30,11 @@ class ModelRunner:
             self._sessions[sha] = session
         return session
 
+    def names(self, sha: str, path: Path) -> tuple[str, list[str]]:
+        """The model's (first) input name and its output names, which today's records use."""
+        session = self.session(sha, path)
+        return session.get_inputs()[0].name, [o.name for o in session.get_outputs()]
+
     def run(self, sha: str, path: Path, tensor: np.ndarray) -> list[np.ndarray]:
         """The model's outputs for a 2-D float input, each as rows x values."""
         session = self.session(sha, path)

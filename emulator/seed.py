@@ -2,7 +2,8 @@
 
 Workspace `housepricedrift`, model `housepricemodel` (a real ONNX regression made here),
 pipeline `housepricepipe` deployed, 45 days of inference logs, and the active assay
-`example assay` (warning 0.05, alert 0.1) with the first day as its baseline.
+`example assay` (warning 0.05, alert 0.1) with the first day as its baseline; in the "current"
+API mode also its assays v2 twin, which scores the same windows exactly alike.
 
 The logs run from 30 days before today's midnight (UTC, on the emulator's clock) to 15 days after
 it, and feature 0 drifts from today's midnight on: the 29 daily windows already complete score
@@ -88,7 +89,15 @@ async def _seed(app: FastAPI, state: EmulatorState) -> dict[str, Any]:
         assay = await api.call(
             "assays/create", demo_assay(workspace_id, pipeline["pipeline_pk_id"], first_day)
         )
+        ids: dict[str, Any] = {}
+        if state.config.api == "current":
+            ids["assay_v2_id"] = await api.call(
+                "assays/schedule",
+                demo_assay_v2(workspace_id, pipeline["pipeline_pk_id"], first_day),
+                version=2,
+            )
     return {
+        **ids,
         "workspace_id": workspace_id,
         "model_id": model_id,
         "pipeline_id": pipeline["pipeline_pk_id"],
@@ -109,6 +118,44 @@ def demo_assay(workspace_id: int, pipeline_id: int, first_day_ms: int) -> dict[s
         baseline_start_ms=first_day_ms,
         baseline_end_ms=first_day_ms + DAY_MS,
     )
+
+
+def demo_assay_v2(workspace_id: int, pipeline_id: int, first_day_ms: int) -> dict[str, Any]:
+    """The v2 twin of demo_assay: the same baseline day, daily windows from the day after it
+    (the first run ends the first window), input feature 0, PSI on 5 quantile bins."""
+    return {
+        "name": ASSAY,
+        "baseline": {"Static": [format_time_z(first_day_ms), format_time_z(first_day_ms + DAY_MS)]},
+        "scheduling": {
+            "first_run": format_time_z(first_day_ms + 2 * DAY_MS),
+            "run_frequency": {"SimpleRunFrequency": {"quantity": 1, "unit": "Day"}},
+        },
+        "summarizer": {
+            "UnivariateContinuous": {
+                "aggregation": "Density",
+                "bin_mode": {"Quantile": 5},
+                "metric": "PSI",
+                "bin_weights": None,
+            }
+        },
+        "targeting": {
+            "data_origin": {
+                "pipeline_id": pipeline_id,
+                "pipeline_name": PIPELINE,
+                "workspace_id": workspace_id,
+                "workspace_name": WORKSPACE,
+                "model_id": MODEL,
+            },
+            "iopath": [
+                {
+                    "field": "in.tensor",
+                    "indexes": [0],
+                    "thresholds": {"alert": 0.1, "warning": 0.05},
+                }
+            ],
+        },
+        "window": {"width": {"seconds": DAY_MS // 1000}},
+    }
 
 
 def assay_request(
@@ -169,8 +216,8 @@ class _Api:
         self.http = http
         self.headers = {"Authorization": f"Bearer {token}"}
 
-    async def call(self, path: str, body: dict[str, Any]) -> Any:
-        response = await self.http.post(f"/v1/api/{path}", json=body, headers=self.headers)
+    async def call(self, path: str, body: dict[str, Any], version: int = 1) -> Any:
+        response = await self.http.post(f"/v{version}/api/{path}", json=body, headers=self.headers)
         if response.status_code != 200:
             raise RuntimeError(f"seeding {path} failed: {response.text}")
         return response.json()

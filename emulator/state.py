@@ -14,6 +14,7 @@ from fastapi import Request
 from emulator.clock import Clock, iso
 from emulator.config import EmulatorConfig
 from emulator.db import Database
+from emulator.errors import ApiError
 from emulator.faults import FaultInjector
 from emulator.inference_logs import InferenceLogStore
 from emulator.model_runner import ModelRunner
@@ -48,6 +49,11 @@ class EmulatorState:
     logs: InferenceLogStore
     models: ModelRunner
 
+    @property
+    def current_api(self) -> bool:
+        """Whether this instance answers in today's shapes (else the 2022 tutorial's)."""
+        return self.config.api == "current"
+
     def reset(self) -> None:
         self.db.clear(keep_user_ids=[self.admin_user_id, self.service_account_id])
         for stored in self.model_dir.glob("*.model"):
@@ -63,6 +69,23 @@ class EmulatorState:
 
 async def get_state(request: Request) -> EmulatorState:
     return request.app.state.emulator
+
+
+def unknown_path() -> ApiError:
+    """What any server answers for a path it does not serve (Starlette's 404, as `{msg, code}`)."""
+    return ApiError(404, "Not Found")
+
+
+async def current_api_only(request: Request) -> None:
+    """A dependency for calls today's Wallaroo has and the 2022 tutorial's does not."""
+    if not request.app.state.emulator.current_api:
+        raise unknown_path()
+
+
+async def seed_api_only(request: Request) -> None:
+    """A dependency for calls that are gone from today's Wallaroo (e.g. pipelines/copy)."""
+    if request.app.state.emulator.current_api:
+        raise unknown_path()
 
 
 def build_state(config: EmulatorConfig) -> EmulatorState:

@@ -38,12 +38,17 @@ class AssayIdentity:
     iopath: str
 
 
-def select_series(logs: InferenceLogStore, pipeline: str, model: str, plan: AssayPlan) -> Series:
+def select_series(
+    logs: InferenceLogStore, pipeline: str, model: str | None, iopath: tuple[str, int, int]
+) -> Series:
+    """The iopath's values of `model`'s records (of every record when model is None)."""
     if not logs.has(pipeline):
         return Series(np.empty(0, np.int64), np.empty(0))
     log = logs.pipeline(pipeline)
     cols = log.columns()
-    column = _iopath_column(cols, plan.iopath)
+    column = _iopath_column(cols, iopath)
+    if model is None:
+        return Series(cols.times, column)
     codes = [code for code, (name, _) in enumerate(log.models) if name == model]
     rows = np.isin(cols.model_codes, codes)
     return Series(cols.times[rows], column[rows])
@@ -66,14 +71,16 @@ def _iopath_column(cols: LogColumns, iopath: tuple[str, int, int]) -> np.ndarray
     return cols.outputs[index][:, element]
 
 
-def _between(series: Series, start_ms: int, end_ms: int) -> np.ndarray:
+def values_between(series: Series, start_ms: int, end_ms: int) -> np.ndarray:
     lo, hi = np.searchsorted(series.times, [start_ms, end_ms], side="left")
     return series.values[lo:hi]
 
 
 def run_baseline(logs: InferenceLogStore, pipeline: str, plan: AssayPlan) -> Baseline:
-    series = select_series(logs, pipeline, plan.baseline_model, plan)
-    values = _between(series, plan.baseline_start_ms, plan.baseline_end_ms)
+    if plan.static_baseline is not None:
+        return plan.static_baseline
+    series = select_series(logs, pipeline, plan.baseline_model, plan.iopath)
+    values = values_between(series, plan.baseline_start_ms, plan.baseline_end_ms)
     return compute_baseline(values, plan.summarizer, plan.baseline_start_ms, plan.baseline_end_ms)
 
 
@@ -88,7 +95,7 @@ def run_windows(
     """Score every complete window from first_start_ms whose end is at or before stop_ms."""
     if plan.run_until_ms is not None:
         stop_ms = min(stop_ms, plan.run_until_ms)
-    series = select_series(logs, pipeline, plan.window_model, plan)
+    series = select_series(logs, pipeline, plan.window_model, plan.iopath)
     if len(series.times):
         # Windows stop at the end of the data too: the last one holds the last record.
         stop_ms = min(stop_ms, int(series.times[-1]) + plan.width_ms)
@@ -161,7 +168,7 @@ def baseline_record(
     """run_interactive_baseline's answer: the baseline against itself, status BaselineRun."""
     window_names = edge_names(baseline.edges, plan.summarizer, baseline=False)
     window_summary = {**baseline.summary, "edge_names": window_names}
-    bins = len(baseline.counts)
+    bins = len(baseline.shares)
     return {
         **_record_head(who, plan, baseline, window_summary, created_ms, started),
         "score": 0.0,

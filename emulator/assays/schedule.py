@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING
 
 from emulator.assays.config import AssayConfigError
-from emulator.assays.plan import AssayPlan, AssayRequest, plan_assay
+from emulator.assays.plan import AssayPlan, StoredAssayRequest, plan_assay
 from emulator.assays.runs import AssayIdentity, result_record, run_baseline, run_windows
 from emulator.clock import iso
 
@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from emulator.state import EmulatorState
 
 
-def stored_plan(row: sqlite3.Row) -> tuple[AssayRequest, AssayPlan]:
-    request = AssayRequest.model_validate_json(row["config"])
+def stored_plan(row: sqlite3.Row) -> tuple[StoredAssayRequest, AssayPlan]:
+    request = StoredAssayRequest.model_validate_json(row["config"])
     return request, plan_assay(request)
 
 

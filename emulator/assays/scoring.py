@@ -16,7 +16,8 @@ import numpy as np
 EMPTY_BIN_SHARE = 0.005
 
 
-def _shares(counts: Sequence[int] | np.ndarray) -> list[float]:
+def shares(counts: Sequence[int] | np.ndarray) -> list[float]:
+    """Each bin's share of the sample (all 0.0 for an empty one)."""
     ints = [int(c) for c in counts]
     total = sum(ints)
     return [c / total if total else 0.0 for c in ints]
@@ -36,7 +37,7 @@ def aggregate(
     """A summary's `aggregated_values`."""
     if aggregation == "Edges":
         return [None if math.isinf(e) else float(e) for e in edges]
-    density = _shares(counts)
+    density = shares(counts)
     if aggregation == "Density":
         return list(density)
     if aggregation == "Cumulative":
@@ -48,8 +49,8 @@ def aggregate(
     raise ValueError(f"unknown aggregation {aggregation!r}")
 
 
-def _psi_term(baseline_count: int, window_count: int, b: float, w: float) -> float:
-    if baseline_count == 0 and window_count == 0:
+def _psi_term(b: float, w: float) -> float:
+    if b == 0.0 and w == 0.0:
         return 0.0
     b = b or EMPTY_BIN_SHARE
     w = w or EMPTY_BIN_SHARE
@@ -63,13 +64,24 @@ def score(
     bin_weights: Sequence[float] | None = None,
 ) -> tuple[float, list[float], int | None]:
     """(score, per-bin scores, index): index is the worst bin for MaxDiff, else None."""
-    b_counts = [int(c) for c in baseline_counts]
-    w_counts = [int(c) for c in window_counts]
-    b_shares, w_shares = _shares(b_counts), _shares(w_counts)
-    if len(b_counts) != len(w_counts):
+    if len(baseline_counts) != len(window_counts):
+        raise ValueError("baseline and window have different numbers of bins")
+    return score_shares(shares(baseline_counts), shares(window_counts), metric, bin_weights)
+
+
+def score_shares(
+    baseline_shares: Sequence[float],
+    window_shares: Sequence[float],
+    metric: str,
+    bin_weights: Sequence[float] | None = None,
+) -> tuple[float, list[float], int | None]:
+    """`score` from each bin's share of its sample: a summary baseline (assays v2, or a v1
+    static one) carries shares, not counts. An empty bin is a share of exactly 0.0 either way."""
+    b_shares, w_shares = [float(b) for b in baseline_shares], [float(w) for w in window_shares]
+    if len(b_shares) != len(w_shares):
         raise ValueError("baseline and window have different numbers of bins")
     if metric == "PSI":
-        scores = list(map(_psi_term, b_counts, w_counts, b_shares, w_shares))
+        scores = list(map(_psi_term, b_shares, w_shares))
     elif metric in ("MaxDiff", "SumDiff"):
         scores = [abs(w - b) for b, w in zip(b_shares, w_shares, strict=True)]
     else:

@@ -9,7 +9,7 @@ import numpy as np
 
 from emulator.assays.binning import baseline_edges, bin_counts, bin_indices, edge_names
 from emulator.assays.config import AssayConfigError, Summarizer, format_time_z
-from emulator.assays.scoring import aggregate, assay_status, score
+from emulator.assays.scoring import aggregate, assay_status, score_shares, shares
 
 
 def summary(
@@ -44,8 +44,10 @@ def summary(
 class Baseline:
     values_count: int
     edges: np.ndarray
-    counts: np.ndarray
+    # None for a baseline given as a summary (v1 static, v2 Summary): it carries shares only.
+    counts: np.ndarray | None
     summary: dict[str, Any]
+    shares: list[float]
 
 
 @dataclass
@@ -71,7 +73,7 @@ def compute_baseline(values: np.ndarray, s: Summarizer, start_ms: int, end_ms: i
     counts = bin_counts(x, edges, s)
     names = edge_names(edges, s, baseline=True)
     baseline_summary = summary(x, counts, edges, names, s, start_ms, end_ms)
-    return Baseline(int(x.size), edges, counts, baseline_summary)
+    return Baseline(int(x.size), edges, counts, baseline_summary, shares(counts))
 
 
 def _window_counts(
@@ -114,7 +116,9 @@ def score_windows(
         window_summary = summary(
             x[first[i] : stop[i]], counts[i], edges, names, s, start_ms, end_ms
         )
-        total, scores, index = score(baseline.counts, counts[i], s.metric, s.bin_weights)
+        total, scores, index = score_shares(
+            baseline.shares, shares(counts[i]), s.metric, s.bin_weights
+        )
         status = assay_status(total, warning_threshold, alert_threshold)
         results.append(WindowScore(start_ms, end_ms, window_summary, total, scores, index, status))
     return results

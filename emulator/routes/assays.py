@@ -1,19 +1,22 @@
-"""assays/create, list, set_active, run_interactive_baseline, get_baseline, run_interactive,
-get_results."""
+"""v1 assays: create, list, set_active, get_baseline, run_interactive; the tutorial's
+run_interactive_baseline and get_results in "seed" mode, today's get_assay_results, summarize and
+get_assay_by_id in "current" mode (whose shapes are in emulator/assays/current_v1.py)."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 import time
+from typing import TypeVar
 
 import numpy as np
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, StrictBool, StrictInt, StrictStr, ValidationError
 
-from emulator.access import pipeline_for, workspace_for
+from emulator.access import membership, pipeline_for, workspace_for
+from emulator.assays import current_v1
 from emulator.assays.config import AssayConfigError, parse_time_ms
-from emulator.assays.plan import AssayPlan, AssayRequest, plan_assay
+from emulator.assays.plan import AssayPlan, AssayRequest, StoredAssayRequest, plan_assay
 from emulator.assays.runs import (
     AssayIdentity,
     baseline_record,
@@ -23,18 +26,33 @@ from emulator.assays.runs import (
 )
 from emulator.assays.schedule import catch_up, catch_up_pipeline, skip_inactive_period, stored_plan
 from emulator.clock import iso
-from emulator.errors import bad_request, not_found
+from emulator.errors import bad_request, describe_errors, not_found
 from emulator.identity import CurrentUser, context
 from emulator.log_records import render_records
 from emulator.state import EmulatorState
 
 router = APIRouter(prefix="/v1/api/assays")
 
+# The schema FastAPI would show for the tutorial's body, kept in the OpenAPI doc now that the
+# routes parse it themselves (to take today's shape too).
+_REQUEST_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": AssayRequest.model_json_schema()}},
+    }
+}
+
 DEFAULT_BASELINE_LIMIT = 1000
 
 
 class PipelineId(BaseModel):
     pipeline_id: StrictInt
+
+
+class ListAssays(BaseModel):
+    pipeline_id: StrictInt | None = None
+    workspace_id: StrictInt | None = None
+    workspace_name: StrictStr | None = None
 
 
 class SetActive(BaseModel):
@@ -49,6 +67,7 @@ class GetBaseline(BaseModel):
     end: StrictStr | None = None
     model_name: StrictStr | None = None
     limit: StrictInt | None = None
+    locations: list[StrictStr] | None = None  # required by today's Wallaroo
 
 
 class GetResults(BaseModel):
@@ -69,6 +88,52 @@ def time_filter(body: GetBaseline | GetResults) -> tuple[int | None, int | None]
     except AssayConfigError as exc:
         raise bad_request(str(exc)) from exc
     return start, end
+
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+async def parse_body(request: Request, model: type[Body]) -> Body:
+    """A body parsed in one pydantic pass, with FastAPI's 400 messages."""
+    raw = await request.body()
+    if not raw:
+        raise bad_request("body is required")
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise bad_request(describe_errors(exc.errors())) from exc
+
+
+def is_current(state: EmulatorState) -> bool:
+    return state.config.api == "current"
+
+
+def seed_only(state: EmulatorState) -> None:
+    if is_current(state):
+        # As a server without the route answers: clients tell "no such call" by it.
+        raise not_found("Not Found")
+
+
+async def assay_request(request: Request) -> AssayRequest:
+    """The body of create / run_interactive / run_interactive_baseline: the tutorial's shape,
+    or in "current" mode also today's (normalized into the tutorial's)."""
+    state, _ = context(request)
+    raw = await request.body()
+    try:
+        if not raw:
+            raise bad_request("body is required")
+        if not is_current(state):
+            return AssayRequest.model_validate_json(raw)
+        body = json.loads(raw)
+        if current_v1.is_tutorial_body(body) or not isinstance(body, dict):
+            return StoredAssayRequest.model_validate(body)
+        return StoredAssayRequest.model_validate(current_v1.normalize(body))
+    except json.JSONDecodeError as exc:
+        raise bad_request("the body is not valid JSON") from exc
+    except ValidationError as exc:
+        raise bad_request(describe_errors(exc.errors())) from exc
+    except AssayConfigError as exc:
+        raise bad_request(str(exc)) from exc
 
 
 def checked_plan(state: EmulatorState, caller: CurrentUser, body: AssayRequest) -> AssayPlan:
@@ -99,6 +164,13 @@ def identity(body: AssayRequest) -> AssayIdentity:
     return AssayIdentity(body.id, body.name, body.pipeline_id, body.pipeline_name, body.iopath)
 
 
+def _tutorial_baseline(request: AssayRequest) -> dict:
+    fixed = request.baseline.Fixed
+    if fixed is None:  # made in "current" mode from a static summary
+        return {"static": getattr(request.baseline, "static", None)}
+    return {"Fixed": fixed.model_dump()}
+
+
 def render_assay(row: sqlite3.Row) -> dict:
     request, plan = stored_plan(row)
     return {
@@ -114,7 +186,7 @@ def render_assay(row: sqlite3.Row) -> dict:
         "next_run": iso((row["next_window_ms"] + plan.width_ms) / 1000),
         "run_until": request.run_until,
         "updated_at": row["updated_at"],
-        "baseline": request.baseline.model_dump(),
+        "baseline": _tutorial_baseline(request),
         "window": request.window.model_dump(),
         "summarizer": request.summarizer,
         # Not in the tutorial's listing; newer servers send it, and a re-run needs it.
@@ -122,8 +194,9 @@ def render_assay(row: sqlite3.Row) -> dict:
     }
 
 
-@router.post("/create")
-async def create_assay(body: AssayRequest, request: Request) -> dict:
+@router.post("/create", openapi_extra=_REQUEST_BODY)
+async def create_assay(request: Request) -> dict:
+    body = await assay_request(request)
     state, caller = context(request)
     plan = checked_plan(state, caller, body)
     assay_id = state.db.insert(
@@ -145,14 +218,53 @@ async def create_assay(body: AssayRequest, request: Request) -> dict:
 
 
 @router.post("/list")
-async def list_assays(body: PipelineId, request: Request) -> list[dict]:
+async def list_assays(request: Request) -> list[dict]:
     state, caller = context(request)
+    if is_current(state):
+        body = await parse_body(request, ListAssays)
+        rows = listed_assays(state, caller, body)
+        return [
+            current_v1.render_listed(row, *stored_plan(row), workspace_name(state, row))
+            for row in rows
+        ]
+    body = await parse_body(request, PipelineId)
     pipeline_for(state.db, caller, body.pipeline_id)
     catch_up_pipeline(state, body.pipeline_id)
     rows = state.db.all(
         "SELECT * FROM assays WHERE pipeline_id = ? ORDER BY id DESC", (body.pipeline_id,)
     )
     return [render_assay(row) for row in rows]
+
+
+def listed_assays(state: EmulatorState, caller: CurrentUser, body: ListAssays) -> list[sqlite3.Row]:
+    """Today's listing: by pipeline, by workspace (id or name), or every visible one."""
+    if body.pipeline_id is not None:
+        pipeline_for(state.db, caller, body.pipeline_id)
+        sql, params = "SELECT * FROM assays WHERE pipeline_id = ?", [body.pipeline_id]
+    else:
+        sql, params = "SELECT * FROM assays WHERE 1 = 1", []
+    workspace_id = body.workspace_id
+    if workspace_id is None and body.workspace_name is not None:
+        named = state.db.one("SELECT id FROM workspaces WHERE name = ?", (body.workspace_name,))
+        if named is None:
+            raise not_found(f"workspace {body.workspace_name!r} not found")
+        workspace_id = named["id"]
+    if workspace_id is not None:
+        workspace_for(state.db, caller, workspace_id)
+        sql += " AND workspace_id = ?"
+        params.append(workspace_id)
+    rows = state.db.all(sql + " ORDER BY id DESC", params)
+    visible = [
+        r for r in rows if caller.is_admin or membership(state.db, r["workspace_id"], caller.id)
+    ]
+    for row in visible:
+        catch_up(state, row)
+    return [state.db.one("SELECT * FROM assays WHERE id = ?", (r["id"],)) for r in visible]
+
+
+def workspace_name(state: EmulatorState, row: sqlite3.Row) -> str:
+    found = state.db.one("SELECT name FROM workspaces WHERE id = ?", (row["workspace_id"],))
+    return found["name"] if found else ""
 
 
 @router.post("/set_active")
@@ -172,9 +284,11 @@ async def set_active(body: SetActive, request: Request) -> dict:
     return {"id": body.id, "active": body.active}
 
 
-@router.post("/run_interactive_baseline")
-async def run_interactive_baseline(body: AssayRequest, request: Request) -> dict:
+@router.post("/run_interactive_baseline", openapi_extra=_REQUEST_BODY)
+async def run_interactive_baseline(request: Request) -> dict:
     state, caller = context(request)
+    seed_only(state)  # today's SDK calls assays/summarize instead
+    body = await assay_request(request)
     plan = checked_plan(state, caller, body)
     started = time.perf_counter()
     try:
@@ -184,8 +298,9 @@ async def run_interactive_baseline(body: AssayRequest, request: Request) -> dict
     return baseline_record(identity(body), plan, baseline, state.clock.now_ms(), started)
 
 
-@router.post("/run_interactive")
-async def run_interactive(body: AssayRequest, request: Request) -> list[dict]:
+@router.post("/run_interactive", openapi_extra=_REQUEST_BODY)
+async def run_interactive(request: Request) -> list[dict]:
+    body = await assay_request(request)
     state, caller = context(request)
     plan = checked_plan(state, caller, body)
     started = time.perf_counter()
@@ -198,12 +313,20 @@ async def run_interactive(body: AssayRequest, request: Request) -> list[dict]:
     except AssayConfigError as exc:
         raise bad_request(str(exc)) from exc
     who = identity(body)
-    return [result_record(who, plan, baseline, w, now_ms, started) for w in windows]
+    results = [result_record(who, plan, baseline, w, now_ms, started) for w in windows]
+    if not is_current(state):
+        return results
+    workspace = workspace_for(state.db, caller, body.workspace_id)
+    return [
+        current_v1.render_result(r, None, body.workspace_id, workspace["name"]) for r in results
+    ]
 
 
 @router.post("/get_baseline")
 async def get_baseline(body: GetBaseline, request: Request) -> list[dict]:
     state, caller = context(request)
+    if is_current(state) and body.locations is None:
+        raise bad_request("locations is required (a list of edge locations; [] for all)")
     workspace_for(state.db, caller, body.workspace_id)
     exists = state.db.one(
         "SELECT 1 FROM pipelines WHERE workspace_id = ? AND name = ?",
@@ -229,6 +352,7 @@ async def get_baseline(body: GetBaseline, request: Request) -> list[dict]:
 @router.post("/get_results")
 async def get_results(body: GetResults, request: Request) -> list[dict]:
     state, caller = context(request)
+    seed_only(state)  # today's path is get_assay_results (routes/assays_current.py)
     row = assay_row(state, caller, body.assay_id)
     if body.pipeline_id is not None and body.pipeline_id != row["pipeline_id"]:
         raise not_found(f"assay {body.assay_id} is not on pipeline {body.pipeline_id}")

@@ -1,31 +1,42 @@
-"""models/upload, upload_stream, list, get_by_id, list_versions, get_config_by_id, get."""
+"""models/upload, upload_and_convert, upload_stream, list, get_by_id, list_versions,
+get_config_by_id, get."""
 
 from __future__ import annotations
 
-import sqlite3
-import uuid
-from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, StrictInt, StrictStr
 
-from emulator.access import membership, model_for, require_valid_name, workspace_for
-from emulator.clock import iso
-from emulator.db import Database
-from emulator.errors import bad_request, not_found
+from emulator.access import membership, model_for, workspace_for
+from emulator.errors import not_found
 from emulator.identity import CurrentUser, context
-from emulator.model_files import StoredFile, store_stream
-from emulator.state import EmulatorState
+from emulator.lookups import workspace_named
+from emulator.model_files import store_stream
+from emulator.model_shapes import (
+    OWNER_ID,
+    WORKSPACE_COLUMNS,
+    render_listing_item,
+    render_model,
+    versions_of,
+)
+from emulator.model_uploads import check_upload, parse_upload, record_upload, store_file
+from emulator.routes.bodies import parse_body
+from emulator.state import EmulatorState, current_api_only
 
 router = APIRouter(prefix="/v1/api/models")
-
-CHUNK_BYTES = 1 << 20
-VISIBILITIES = ("public", "private")
 
 
 class WorkspaceId(BaseModel):
     workspace_id: StrictInt
+
+
+class ListModels(BaseModel):
+    """Today's body: either of the two, or neither for every workspace the caller is in."""
+
+    workspace_id: StrictInt | None = None
+    workspace_name: StrictStr | None = None
 
 
 class ModelId(BaseModel):
@@ -41,108 +52,27 @@ class ListVersions(BaseModel):
     models_pk_id: StrictInt
 
 
-def render_model(row: sqlite3.Row) -> dict:
-    # Real instances answer owner_id '""' here; the tutorial shows it so.
-    return {
-        "id": row["id"],
-        "name": row["name"],
-        "owner_id": '""',
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-    }
-
-
-def render_version(row: sqlite3.Row, model_name: str) -> dict:
-    return {
-        "sha": row["sha"],
-        "models_pk_id": row["models_pk_id"],
-        "model_version": row["model_version"],
-        "owner_id": '""',
-        "model_id": model_name,
-        "id": row["id"],
-        "file_name": row["file_name"],
-        "image_path": None,
-    }
-
-
-def versions_of(db: Database, model: sqlite3.Row) -> list[dict]:
-    rows = db.all("SELECT * FROM model_versions WHERE models_pk_id = ? ORDER BY id", (model["id"],))
-    return [render_version(r, model["name"]) for r in rows]
-
-
-def _check_upload(
-    state: EmulatorState, caller: CurrentUser, workspace_id: int, name: str, visibility: str | None
-) -> str:
-    workspace_for(state.db, caller, workspace_id)
-    require_valid_name("name", name)
-    visibility = visibility or "private"
-    if visibility not in VISIBILITIES:
-        raise bad_request(f"visibility must be 'public' or 'private', not {visibility!r}")
-    return visibility
-
-
-def _record_upload(
-    state: EmulatorState,
-    caller: CurrentUser,
-    workspace_id: int,
-    name: str,
-    visibility: str,
-    file_name: str,
-    stored: StoredFile,
-) -> dict:
-    """Add the file as a new version of the named model (creating the model if new)."""
-    db, now = state.db, iso(state.clock.now())
-    try:
-        with db.transaction():
-            model = db.one(
-                "SELECT id FROM models WHERE workspace_id = ? AND name = ?", (workspace_id, name)
-            )
-            if model is None:
-                model_pk = db.insert(
-                    "INSERT INTO models (workspace_id, name, owner_id, visibility, created_at,"
-                    " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (workspace_id, name, caller.id, visibility, now, now),
-                )
-            else:
-                model_pk = model["id"]
-                db.execute("UPDATE models SET updated_at = ? WHERE id = ?", (now, model_pk))
-            db.execute(
-                "INSERT INTO model_versions (models_pk_id, model_version, sha, file_name,"
-                " file_path, size_bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    model_pk,
-                    str(uuid.uuid4()),
-                    stored.sha256,
-                    file_name,
-                    str(stored.path),
-                    stored.size,
-                    now,
-                ),
-            )
-    except BaseException:
-        stored.path.unlink(missing_ok=True)
-        raise
-    return {"insert_models": {"returning": [{"models": [{"id": model_pk}]}]}}
+async def _upload_multipart(request: Request) -> dict:
+    state, caller = context(request)
+    async with request.form() as form:
+        target, file = await parse_upload(state, caller, form)
+        stored = await store_file(state, file)
+        file_name = file.filename or f"{target.name}.onnx"
+        return record_upload(state, caller, target, file_name, stored)
 
 
 @router.post("/upload")
-async def upload(
-    request: Request,
-    name: Annotated[str, Form()],
-    workspace_id: Annotated[int, Form()],
-    file: Annotated[UploadFile, File()],
-    visibility: Annotated[str | None, Form()] = None,
-) -> dict:
-    state, caller = context(request)
-    visibility = _check_upload(state, caller, workspace_id, name, visibility)
+async def upload(request: Request) -> dict:
+    """The tutorial's form fields (name, visibility, workspace_id) or today's `metadata` JSON
+    part, each with a `file` part."""
+    return await _upload_multipart(request)
 
-    async def chunks() -> AsyncIterator[bytes]:
-        while chunk := await file.read(CHUNK_BYTES):
-            yield chunk
 
-    stored = await store_stream(state.model_dir, chunks())
-    file_name = file.filename or f"{name}.onnx"
-    return _record_upload(state, caller, workspace_id, name, visibility, file_name, stored)
+@router.post("/upload_and_convert", dependencies=[Depends(current_api_only)])
+async def upload_and_convert(request: Request) -> JSONResponse:
+    """Today's upload for frameworks Wallaroo converts: accepted (202) and, here, converted at
+    once."""
+    return JSONResponse(await _upload_multipart(request), status_code=202)
 
 
 @router.post("/upload_stream")
@@ -154,19 +84,42 @@ async def upload_stream(
     visibility: Annotated[str | None, Query()] = None,
 ) -> dict:
     state, caller = context(request)
-    visibility = _check_upload(state, caller, workspace_id, name, visibility)
+    target = check_upload(state, caller, workspace_id, name, visibility)
     stored = await store_stream(state.model_dir, request.stream())
-    return _record_upload(state, caller, workspace_id, name, visibility, filename, stored)
+    return record_upload(state, caller, target, filename, stored)
 
 
 @router.post("/list")
-async def list_models(body: WorkspaceId, request: Request) -> dict:
+async def list_models(request: Request) -> dict:
     state, caller = context(request)
+    if state.current_api:
+        return _list_models_today(state, caller, await parse_body(request, ListModels))
+    body = await parse_body(request, WorkspaceId)
     workspace_for(state.db, caller, body.workspace_id)
     rows = state.db.all(
         "SELECT * FROM models WHERE workspace_id = ? ORDER BY id DESC", (body.workspace_id,)
     )
     return {"models": [render_model(r) for r in rows]}
+
+
+def _list_models_today(state: EmulatorState, caller: CurrentUser, body: ListModels) -> dict:
+    db = state.db
+    sql = (
+        f"SELECT m.*, {WORKSPACE_COLUMNS} FROM models m JOIN workspaces w ON w.id = m.workspace_id"
+    )
+    if body.workspace_id is not None:
+        workspace_for(db, caller, body.workspace_id)
+        rows = db.all(sql + " WHERE m.workspace_id = ? ORDER BY m.id DESC", (body.workspace_id,))
+    elif body.workspace_name is not None:
+        workspace = workspace_named(db, caller, body.workspace_name)
+        rows = db.all(sql + " WHERE m.workspace_id = ? ORDER BY m.id DESC", (workspace["id"],))
+    else:
+        rows = [
+            r
+            for r in db.all(sql + " ORDER BY m.id DESC")
+            if caller.is_admin or membership(db, r["workspace_id"], caller.id) is not None
+        ]
+    return {"models": [render_listing_item(db, r) for r in rows]}
 
 
 @router.post("/get_by_id")
@@ -175,7 +128,7 @@ async def get_by_id(body: ModelId, request: Request) -> dict:
     model = model_for(state.db, caller, body.id)
     return {
         "id": model["id"],
-        "owner_id": '""',
+        "owner_id": OWNER_ID,
         "workspace_id": model["workspace_id"],
         "name": model["name"],
         "updated_at": model["updated_at"],
@@ -193,7 +146,7 @@ async def list_versions(body: ListVersions, request: Request) -> list[dict]:
     )
     if model is not None:
         workspace_for(db, caller, model["workspace_id"])
-        return versions_of(db, model)
+        return versions_of(db, model, with_status=state.current_api)
     # The tutorial passes models_pk_id 0 and still gets the versions: match by name then.
     found = [
         m
@@ -202,7 +155,7 @@ async def list_versions(body: ListVersions, request: Request) -> list[dict]:
     ]
     if not found:
         raise not_found(f"model {body.model_id!r} not found")
-    return [v for m in found for v in versions_of(db, m)]
+    return [v for m in found for v in versions_of(db, m, with_status=state.current_api)]
 
 
 @router.post("/get_config_by_id")
@@ -217,4 +170,10 @@ async def get_config_by_id(body: ModelConfigQuery, request: Request) -> dict:
 async def get_model(body: ModelId, request: Request) -> dict:
     state, caller = context(request)
     model = model_for(state.db, caller, body.id)
-    return {**render_model(model), "models": versions_of(state.db, model)}
+    answer = {**render_model(model), "models": versions_of(state.db, model)}
+    if state.current_api:
+        workspace = state.db.one(
+            "SELECT name FROM workspaces WHERE id = ?", (model["workspace_id"],)
+        )
+        answer["workspace"] = {"id": model["workspace_id"], "name": workspace["name"]}
+    return answer

@@ -1,4 +1,4 @@
-"""pipelines/create, copy, deploy, undeploy."""
+"""pipelines/create, copy (the tutorial's; gone from today's API), deploy, undeploy."""
 
 from __future__ import annotations
 
@@ -7,16 +7,15 @@ import sqlite3
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, StrictInt, StrictStr
 
-from emulator.access import membership, pipeline_for, require_valid_name, workspace_for
+from emulator.access import pipeline_for, require_valid_name, workspace_for
 from emulator.clock import iso
-from emulator.db import Database
 from emulator.deployments import models_in_definition, resolve_models
 from emulator.errors import bad_request, not_found
 from emulator.identity import CurrentUser, context
-from emulator.state import EmulatorState
+from emulator.state import EmulatorState, seed_api_only
 
 router = APIRouter(prefix="/v1/api/pipelines")
 
@@ -45,7 +44,9 @@ class ModelRef(BaseModel):
 class DeployPipeline(BaseModel):
     deploy_id: StrictStr
     pipeline_id: StrictInt
-    pipeline_version_pk_id: StrictInt
+    # The tutorial names the version by its integer pk; today's body may name its UUID instead.
+    pipeline_version_pk_id: StrictInt | None = None
+    pipeline_version: StrictStr | None = None
     engine_config: dict[str, Any] | StrictStr | None = None
     model_configs: list[StrictInt] | None = None
     model_ids: list[StrictInt] | None = None
@@ -160,7 +161,7 @@ def _start_deployment(
     )
 
 
-@router.post("/copy")
+@router.post("/copy", dependencies=[Depends(seed_api_only)])
 async def copy_pipeline(body: CopyPipeline, request: Request) -> dict:
     state, caller = context(request)
     db = state.db
@@ -208,21 +209,51 @@ async def copy_pipeline(body: CopyPipeline, request: Request) -> dict:
     }
 
 
+def _version_to_deploy(state: EmulatorState, body: DeployPipeline) -> sqlite3.Row:
+    """The pipeline version the body names: by pk (both modes) or, today, by UUID."""
+    by_uuid = body.pipeline_version if state.current_api else None
+    version = None
+    if body.pipeline_version_pk_id is not None:
+        version = state.db.one(
+            "SELECT * FROM pipeline_versions WHERE id = ? AND pipeline_id = ?",
+            (body.pipeline_version_pk_id, body.pipeline_id),
+        )
+        if version is None:
+            raise not_found(
+                f"pipeline version {body.pipeline_version_pk_id} not found"
+                f" for pipeline {body.pipeline_id}"
+            )
+    if by_uuid is not None:
+        try:
+            uuid.UUID(by_uuid)
+        except ValueError as exc:
+            raise bad_request(f"pipeline_version {by_uuid!r} is not a UUID") from exc
+        named = state.db.one(
+            "SELECT * FROM pipeline_versions WHERE version = ? AND pipeline_id = ?",
+            (by_uuid, body.pipeline_id),
+        )
+        if named is None:
+            raise not_found(f"pipeline_version {by_uuid} not found for pipeline {body.pipeline_id}")
+        if version is not None and version["id"] != named["id"]:
+            raise bad_request("pipeline_version and pipeline_version_pk_id name different versions")
+        version = named
+    assert version is not None
+    return version
+
+
 @router.post("/deploy")
 async def deploy_pipeline(body: DeployPipeline, request: Request) -> dict:
     state, caller = context(request)
     db = state.db
+    if body.pipeline_version_pk_id is None:
+        # Checked first, as a missing field is when the body model requires it.
+        if not state.current_api:
+            raise bad_request("pipeline_version_pk_id is required")
+        if body.pipeline_version is None:
+            raise bad_request("pipeline_version (a UUID) or pipeline_version_pk_id is required")
     require_valid_name("deploy_id", body.deploy_id)
     pipeline = pipeline_for(db, caller, body.pipeline_id)
-    version = db.one(
-        "SELECT * FROM pipeline_versions WHERE id = ? AND pipeline_id = ?",
-        (body.pipeline_version_pk_id, body.pipeline_id),
-    )
-    if version is None:
-        raise not_found(
-            f"pipeline version {body.pipeline_version_pk_id} not found"
-            f" for pipeline {body.pipeline_id}"
-        )
+    version = _version_to_deploy(state, body)
     refs = [m.model_dump() for m in body.models or []]
     with db.transaction():
         deployment_id = _start_deployment(
@@ -252,68 +283,3 @@ async def undeploy_pipeline(body: UndeployPipeline, request: Request) -> dict:
         )
     db.execute("UPDATE deployments SET active = 0 WHERE id = ?", (body.deployment_id,))
     return {}
-
-
-class ListPipelines(BaseModel):
-    workspace_id: StrictInt | None = None
-
-
-@router.post("/list_pipelines")
-async def list_pipelines(body: ListPipelines, request: Request) -> dict:
-    """Not in the tutorial; the shape is the one Wallaroo's SDK reads."""
-    state, caller = context(request)
-    db = state.db
-    sql = (
-        "SELECT p.*, w.name AS workspace_name, w.archived, w.created_by,"
-        " w.created_at AS workspace_created_at FROM pipelines p"
-        " JOIN workspaces w ON w.id = p.workspace_id"
-    )
-    if body.workspace_id is not None:
-        workspace_for(db, caller, body.workspace_id)
-        rows = db.all(sql + " WHERE p.workspace_id = ? ORDER BY p.id", (body.workspace_id,))
-    else:
-        rows = db.all(sql + " ORDER BY p.id")
-        if not caller.is_admin:
-            rows = [r for r in rows if membership(db, r["workspace_id"], caller.id)]
-    return {"pipelines": [render_listing(db, r) for r in rows]}
-
-
-def render_listing(db: Database, row: sqlite3.Row) -> dict:
-    """A pipeline as the SDK's listing shows it: its versions newest first and its live
-    deployment, which is what a client needs to deploy, undeploy or follow it."""
-    versions = db.all(
-        "SELECT id, version, created_at FROM pipeline_versions WHERE pipeline_id = ?"
-        " ORDER BY id DESC",
-        (row["id"],),
-    )
-    deployment = db.one(
-        "SELECT id, deploy_id, pipeline_version_id FROM deployments"
-        " WHERE pipeline_id = ? AND active = 1",
-        (row["id"],),
-    )
-    return {
-        "pipeline": {
-            "id": row["id"],
-            "name": row["name"],
-            "created_at": row["created_at"],
-            "updated_at": row["updated_at"],
-            "pipeline_versions": [dict(v) for v in versions],
-            "deployment": None
-            if deployment is None
-            else {
-                "id": deployment["id"],
-                "deploy_id": deployment["deploy_id"],
-                "deployed": True,
-                "pipeline_version_id": deployment["pipeline_version_id"],
-            },
-        },
-        "workspace": {
-            "id": row["workspace_id"],
-            "name": row["workspace_name"],
-            "archived": bool(row["archived"]),
-            "created_by": row["created_by"],
-            "group_id": str(row["workspace_id"]),
-            "created_at": row["workspace_created_at"],
-        },
-        "plateau_topic": f"pipeline-{row['id']}-inference",
-    }

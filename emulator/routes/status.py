@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, StrictInt, StrictStr, ValidationError
 
 from emulator.access import workspace_for
-from emulator.deployments import render_status
+from emulator.deployments import render_status, render_status_today
 from emulator.errors import bad_request, describe_errors, not_found
 from emulator.identity import context
 
@@ -45,8 +45,9 @@ async def get_deployment(request: Request) -> JSONResponse:
     if not deploy_id or not number.isdigit():
         raise not_found(f"deployment {body.name!r} not found: expected <deploy_id>-<id>")
     row = state.db.one(
-        "SELECT d.*, p.name AS pipeline_name, p.workspace_id FROM deployments d"
-        " JOIN pipelines p ON p.id = d.pipeline_id"
+        "SELECT d.*, p.name AS pipeline_name, p.workspace_id, v.version AS pipeline_version"
+        " FROM deployments d JOIN pipelines p ON p.id = d.pipeline_id"
+        " JOIN pipeline_versions v ON v.id = d.pipeline_version_id"
         " WHERE d.id = ? AND d.deploy_id = ? AND d.active = 1",
         (int(number), deploy_id),
     )
@@ -54,13 +55,15 @@ async def get_deployment(request: Request) -> JSONResponse:
         raise not_found(f"deployment {body.name} not found")
     workspace_for(state.db, caller, row["workspace_id"])
     config = state.config
-    status = render_status(
-        row,
-        row["pipeline_name"],
+    timing = (
         state.clock,
         config.deployment_startup_seconds,
         config.deployment_startup_error_seconds,
     )
+    if state.current_api:
+        status = render_status_today(row, row["pipeline_name"], row["pipeline_version"], *timing)
+    else:
+        status = render_status(row, row["pipeline_name"], *timing)
     return JSONResponse(status)
 
 

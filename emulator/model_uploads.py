@@ -1,0 +1,197 @@
+"""Model uploads: the two multipart shapes (the tutorial's form fields, today's `metadata` JSON
+part), their checks, and recording a stored file as a new version of its model."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from pydantic import BaseModel, StrictInt, StrictStr, ValidationError
+from starlette.datastructures import FormData, UploadFile
+
+from emulator.access import require_valid_name, workspace_for
+from emulator.clock import iso
+from emulator.errors import bad_request, describe_errors
+from emulator.identity import CurrentUser
+from emulator.model_files import StoredFile, store_stream
+from emulator.state import EmulatorState
+
+CHUNK_BYTES = 1 << 20
+VISIBILITIES = ("public", "private")
+# The `framework` values today's spec accepts (its Framework enum).
+FRAMEWORKS = frozenset(
+    {"custom", "keras", "mlflow", "onnx", "python", "pytorch", "sglang", "sklearn"}
+    | {"tensorflow", "vllm", "xgboost"}
+    | {
+        f"hugging-face-{task}"
+        for task in (
+            "automatic-speech-recognition",
+            "feature-extraction",
+            "image-classification",
+            "image-segmentation",
+            "image-to-text",
+            "object-detection",
+            "question-answering",
+            "sentiment-analysis",
+            "stable-diffusion-text-2-img",
+            "summarization",
+            "text-classification",
+            "text-generation",
+            "translation",
+            "zero-shot-classification",
+            "zero-shot-image-classification",
+            "zero-shot-object-detection",
+        )
+    }
+)
+
+
+class Conversion(BaseModel):
+    framework: StrictStr
+    requirements: list[StrictStr]
+    python_version: StrictStr | None = None
+
+
+class UploadMetadata(BaseModel):
+    """Today's `metadata` part; the spec requires all four fields."""
+
+    name: StrictStr
+    visibility: StrictStr
+    workspace_id: StrictInt
+    conversion: Conversion
+
+
+class FormFields(BaseModel):
+    """The tutorial's form fields (strings on the wire, so workspace_id is parsed leniently)."""
+
+    name: str
+    workspace_id: int
+    visibility: str | None = None
+
+
+@dataclass(frozen=True)
+class UploadTarget:
+    """Which model a file becomes a new version of, and how it was asked to be converted."""
+
+    workspace_id: int
+    name: str
+    visibility: str
+    conversion: Conversion | None = None
+
+
+async def parse_upload(
+    state: EmulatorState, caller: CurrentUser, form: FormData
+) -> tuple[UploadTarget, UploadFile]:
+    """Either multipart shape, checked: 400 naming the field, 404/403 for the workspace."""
+    file = form.get("file")
+    problems: list[str] = [] if isinstance(file, UploadFile) else ["file is required"]
+    # The 2022 server knows only the form fields: a seed upload's `metadata` part is ignored.
+    metadata = form.get("metadata") if state.current_api else None
+    conversion: Conversion | None = None
+    try:
+        if metadata is not None:
+            raw = await metadata.read() if isinstance(metadata, UploadFile) else metadata
+            fields = UploadMetadata.model_validate_json(raw)
+            conversion = fields.conversion
+            name, workspace_id, visibility = fields.name, fields.workspace_id, fields.visibility
+        else:
+            values = {k: v for k, v in form.items() if isinstance(v, str)}
+            tutorial = FormFields.model_validate(values)
+            name, workspace_id = tutorial.name, tutorial.workspace_id
+            visibility = tutorial.visibility or "private"
+    except ValidationError as exc:
+        where = ("metadata",) if metadata is not None else ()
+        errors = [{**e, "loc": (*where, *e.get("loc", ()))} for e in exc.errors()]
+        raise bad_request("; ".join([describe_errors(errors), *problems])) from exc
+    if problems:
+        raise bad_request("; ".join(problems))
+    target = check_upload(state, caller, workspace_id, name, visibility, conversion)
+    if conversion is not None and conversion.framework not in FRAMEWORKS:
+        raise bad_request(
+            f"metadata.conversion.framework {conversion.framework!r} is not a known framework"
+            " (e.g. onnx, tensorflow, pytorch, sklearn, python)"
+        )
+    assert isinstance(file, UploadFile)
+    return target, file
+
+
+async def store_file(state: EmulatorState, file: UploadFile) -> StoredFile:
+    async def chunks() -> AsyncIterator[bytes]:
+        while chunk := await file.read(CHUNK_BYTES):
+            yield chunk
+
+    return await store_stream(state.model_dir, chunks())
+
+
+def check_upload(
+    state: EmulatorState,
+    caller: CurrentUser,
+    workspace_id: int,
+    name: str,
+    visibility: str | None,
+    conversion: Conversion | None = None,
+) -> UploadTarget:
+    """The checks every upload gets, in the order the tutorial's server makes them."""
+    workspace_for(state.db, caller, workspace_id)
+    require_valid_name("name", name)
+    visibility = visibility or "private"
+    if visibility not in VISIBILITIES:
+        raise bad_request(f"visibility must be 'public' or 'private', not {visibility!r}")
+    return UploadTarget(workspace_id, name, visibility, conversion)
+
+
+def record_upload(
+    state: EmulatorState,
+    caller: CurrentUser,
+    target: UploadTarget,
+    file_name: str,
+    stored: StoredFile,
+) -> dict:
+    """Add the file as a new version of the target model (creating the model if new); all or
+    nothing, and a refused write removes the stored file."""
+    workspace_id, name, visibility = target.workspace_id, target.name, target.visibility
+    db, now = state.db, iso(state.clock.now())
+    try:
+        with db.transaction():
+            model = db.one(
+                "SELECT id FROM models WHERE workspace_id = ? AND name = ?", (workspace_id, name)
+            )
+            if model is None:
+                model_pk = db.insert(
+                    "INSERT INTO models (workspace_id, name, owner_id, visibility, created_at,"
+                    " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (workspace_id, name, caller.id, visibility, now, now),
+                )
+            else:
+                model_pk = model["id"]
+                db.execute("UPDATE models SET updated_at = ? WHERE id = ?", (now, model_pk))
+            version_pk = db.insert(
+                "INSERT INTO model_versions (models_pk_id, model_version, sha, file_name,"
+                " file_path, size_bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    model_pk,
+                    str(uuid.uuid4()),
+                    stored.sha256,
+                    file_name,
+                    str(stored.path),
+                    stored.size,
+                    now,
+                ),
+            )
+            if target.conversion is not None:
+                conversion = target.conversion
+                db.execute(
+                    "INSERT INTO model_conversions VALUES (?, ?, ?, ?)",
+                    (
+                        version_pk,
+                        conversion.framework,
+                        conversion.python_version,
+                        json.dumps(conversion.requirements),
+                    ),
+                )
+    except BaseException:
+        stored.path.unlink(missing_ok=True)
+        raise
+    return {"insert_models": {"returning": [{"models": [{"id": model_pk}]}]}}
