@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from bot.settings import Settings
 from emulator.config import (
+    API_MODES,
     DEFAULT_ADMIN_EMAIL,
     DEFAULT_ADMIN_PASSWORD,
     DEFAULT_CLIENT_ID,
@@ -53,15 +54,18 @@ def _emulator_parser(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="load the drift demo: workspace housepricedrift, pipeline housepricepipe, an assay",
     )
+    parser.add_argument(
+        "--api",
+        choices=API_MODES,
+        default="current",
+        help="answer as today's Wallaroo (current, assays v2) or as the 2022 tutorial (seed)",
+    )
     parser.set_defaults(run=_run_emulator)
 
 
-def _run_emulator(args: argparse.Namespace) -> int:
-    # Imported here: the bot's own processes never load the emulator's server stack.
-    from emulator.app import create_app
-    from emulator.server import serve_forever
-
-    config = EmulatorConfig(
+def emulator_config(args: argparse.Namespace) -> EmulatorConfig:
+    """The `emulator` command's flags as the emulator's config."""
+    return EmulatorConfig(
         admin_email=args.admin_email,
         admin_password=args.admin_password,
         client_id=args.client_id,
@@ -72,12 +76,22 @@ def _run_emulator(args: argparse.Namespace) -> int:
         access_token_seconds=args.token_seconds,
         control_api_everywhere=False,
         seed_demo=args.seed_demo,
+        api=args.api,
     )
+
+
+def _run_emulator(args: argparse.Namespace) -> int:
+    # Imported here: the bot's own processes never load the emulator's server stack.
+    from emulator.app import create_app
+    from emulator.server import serve_forever
+
+    config = emulator_config(args)
     base = f"http://{args.host}:{args.port}"
     print(f"Wallaroo emulator on {base}")
     print(f"  WALLAROO_API_URL={base}/v1/api")
     print(f"  WALLAROO_TOKEN_URL={base}/auth/realms/master/protocol/openid-connect/token")
     print(f"  admin: {args.admin_email}   client: {args.client_id} (secret as configured)")
+    print(f"  api: {args.api}")
     if args.seed_demo:
         print("  demo: workspace housepricedrift, pipeline housepricepipe, assay 'example assay'")
     serve_forever(create_app(config), args.host, args.port)

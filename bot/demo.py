@@ -20,8 +20,6 @@ from bot.services import open_services
 from bot.settings import Settings
 from handlers.context import Actor
 
-TOKEN_PATH = "/auth/realms/master/protocol/openid-connect/token"
-
 
 def run_demo(user_id: str) -> int:
     # The emulator is imported only here and in the `emulator` command: the bot never needs it.
@@ -30,13 +28,13 @@ def run_demo(user_id: str) -> int:
     from emulator.server import serve_in_thread
 
     with tempfile.TemporaryDirectory(prefix="wallaroo-chatops-demo-") as tmp:
-        config = EmulatorConfig(seed_demo=True, model_dir=Path(tmp) / "models")
+        # Today's Wallaroo (2024.4-2026 shapes, assays v2), as the teams using the bot run it.
+        config = EmulatorConfig(seed_demo=True, model_dir=Path(tmp) / "models", api="current")
         if sys.stdin.isatty():
             print("Starting the Wallaroo emulator with the drift demo…", flush=True)
         with serve_in_thread(create_app(config)) as url:
             settings = Settings(
-                wallaroo_api_url=f"{url}/v1/api",
-                wallaroo_token_url=url + TOKEN_PATH,
+                wallaroo_url=url,
                 wallaroo_client_id=config.client_id,
                 wallaroo_client_secret=config.client_secret,
                 wallaroo_username=None,

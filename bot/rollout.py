@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 from bot.alerting.episodes import close_episode
 from bot.chat import ChatError
+from bot.reconcile import look_for_effect
 from bot.services import Services
-from bot.wallaroo import PipelineListing, WallarooError, WallarooNotFound, WallarooUnreachable
+from bot.wallaroo import WallarooError, WallarooNotFound, WallarooUnreachable
 from handlers.approval_messages import render_outcome, render_request
 from storage.alerts import pipeline_subject
 from storage.approvals import (
@@ -97,10 +98,19 @@ async def carry_out(services: Services, request_id: int) -> None:
 async def _send(services: Services, request: ApprovalRequest) -> Ending | None:
     """Send the one call. None: Wallaroo took it, go and follow. An Ending: it is over."""
     client = services.wallaroo
+    unversioned = request.pipeline_version_id is None and request.pipeline_version is None
+    if request.action == "deploy" and unversioned:
+        return Ending(False, "The request names no pipeline version, so nothing was sent.")
     try:
         if request.action == "deploy":
+            # The integer pk is stored only where the instance lists versions the tutorial's
+            # way (or by a request made before UUIDs were stored); otherwise, the UUID.
+            by_pk = request.pipeline_version_id is not None
             deployment_id = await client.deploy_pipeline(
-                request.pipeline_id, request.pipeline_version_id or 0, request.deploy_id
+                request.pipeline_id,
+                request.pipeline_version_id,
+                request.deploy_id,
+                pipeline_version=None if by_pk else request.pipeline_version,
             )
         else:
             await client.undeploy_pipeline(request.pipeline_id, request.deployment_id or 0)
@@ -119,31 +129,13 @@ async def _send(services: Services, request: ApprovalRequest) -> Ending | None:
 
 
 async def _reconcile(services: Services, request: ApprovalRequest) -> Ending | None:
-    """The call's fate is unknown (the process died, or the answer was lost): look, never
-    resend. A slow Wallaroo may still be working on it, so keep looking until the call is
-    CALL_GRACE_SECONDS old before concluding that it did not arrive."""
-    sent = (request.call_sent_at or utc_now()).timestamp()
-    problem: WallarooError | None = None
-    while True:
-        try:
-            listing = await services.wallaroo.find_listed_pipeline(
-                request.workspace_id, request.pipeline_id
-            )
-        except WallarooError as exc:
-            problem = exc
-        else:
-            problem = None
-            if _arrived(request, listing):
-                deployment = listing.pipeline.live_deployment if listing else None
-                if request.action == "deploy":
-                    assert deployment is not None
-                    await _following(services, request, deployment.id)
-                else:
-                    await _following(services, request, request.deployment_id)
-                return None
-        if time.time() >= sent + CALL_GRACE_SECONDS:
-            break
-        await asyncio.sleep(services.settings.chatops_deploy_poll_seconds)
+    """The call's fate is unknown (the process died, or the answer was lost): look at
+    Wallaroo's state (bot.reconcile), never resend."""
+    effect = await look_for_effect(services, request, CALL_GRACE_SECONDS)
+    if effect.arrived:
+        await _following(services, request, effect.deployment_id)
+        return None
+    problem = effect.problem
     if problem is not None:
         return Ending(
             False,
@@ -162,16 +154,6 @@ async def _reconcile(services: Services, request: ApprovalRequest) -> Ending | N
         "The call's answer was lost and the deployment is still there, so it was not sent "
         "again. Ask for a new undeploy.",
     )
-
-
-def _arrived(request: ApprovalRequest, listing: PipelineListing | None) -> bool:
-    """Whether Wallaroo's listing shows the call's effect."""
-    deployment = listing.pipeline.live_deployment if listing else None
-    if request.action == "deploy":
-        return (
-            deployment is not None and deployment.pipeline_version_id == request.pipeline_version_id
-        )
-    return deployment is None or deployment.id != request.deployment_id
 
 
 async def _following(

@@ -37,12 +37,21 @@ _STATE_LINES = {
 }
 
 
+def short_version(version: str | None) -> str:
+    """A version UUID as people read it: its first 8 characters (`none` for no version)."""
+    return version[:8] if version else "none"
+
+
 def describe_change(request: ApprovalRequest) -> str:
     """One line, mrkdwn: what approving would do."""
     pipeline = f"*{escape(request.pipeline_name)}*"
     workspace = f"*{escape(request.workspace_name)}*"
     if request.action == "deploy":
-        version = f" (version {request.pipeline_version_id})" if request.pipeline_version_id else ""
+        version = ""
+        if request.pipeline_version:
+            version = f" (version {code(short_version(request.pipeline_version))})"
+        elif request.pipeline_version_id:
+            version = f" (version {request.pipeline_version_id})"
         return f"Deploy pipeline {pipeline}{version} in workspace {workspace}"
     return f"Undeploy pipeline {pipeline} (deployment {request.deployment_id}) in {workspace}"
 

@@ -13,7 +13,7 @@ from bot.chat import ChatError
 from bot.rollout import refresh_message, start_rollout
 from bot.services import Services
 from bot.wallaroo import WallarooClient, WallarooError
-from handlers.approval_messages import describe_change, render_request
+from handlers.approval_messages import describe_change, render_request, short_version
 from handlers.blocks import Reply, error_reply, list_reply, ok_reply
 from handlers.context import Actor, CommandProblem, Context, Outcome, record_click
 from handlers.grammar import Command
@@ -61,24 +61,22 @@ async def request_change(ctx: Context, cmd: Command) -> Outcome:
     workspace = await find_workspace(client, cmd.args["workspace"])
     listing = await find_pipeline(client, workspace, cmd.args["pipeline"])
     pipeline = listing.pipeline
+    version = await client.latest_pipeline_version(workspace.id, listing)
+    live = await client.live_deployment(workspace.id, listing)
     if cmd.action == "deploy":
-        version = pipeline.latest_version
         if version is None:
             raise CommandProblem(
                 f"Wallaroo lists no version of *{escape(pipeline.name)}*, so there is nothing "
                 "to deploy."
             )
-        version_id, deployment_id = version.id, None
-        live = pipeline.live_deployment
+        deployment_id = None
         deploy_id = live.deploy_id if live else pipeline.name
     else:
-        live = pipeline.live_deployment
         if live is None:
             raise CommandProblem(
                 f"*{escape(pipeline.name)}* is not deployed; there is nothing to undeploy.",
                 f"`/wallaroo status {escape(workspace.name)} {escape(pipeline.name)}` shows it.",
             )
-        version_id = pipeline.latest_version.id if pipeline.latest_version else None
         deployment_id = live.id
         deploy_id = live.deploy_id
     settings = ctx.services.settings
@@ -90,7 +88,8 @@ async def request_change(ctx: Context, cmd: Command) -> Outcome:
         workspace_name=workspace.name,
         pipeline_id=pipeline.id,
         pipeline_name=pipeline.name,
-        pipeline_version_id=version_id,
+        pipeline_version=version.version if version else None,
+        pipeline_version_id=version.id if version else None,  # the tutorial-era pk, if any
         deploy_id=deploy_id,
         deployment_id=deployment_id,
         requester_id=ctx.actor.user_id,
@@ -266,15 +265,26 @@ async def _stale_because(client: WallarooClient, request: ApprovalRequest) -> st
     listing = await client.find_listed_pipeline(request.workspace_id, request.pipeline_id)
     if listing is None:
         return f"pipeline {request.pipeline_name} no longer exists"
-    pipeline = listing.pipeline
-    latest = pipeline.latest_version.id if pipeline.latest_version else None
-    if latest != request.pipeline_version_id:
-        return (
-            f"{request.pipeline_name} is at version {latest} now, "
-            f"not {request.pipeline_version_id} as when it was requested"
-        )
+    latest = await client.latest_pipeline_version(request.workspace_id, listing)
+    if request.pipeline_version is not None:
+        # Today's Wallaroo knows versions by UUID; so does every request made since.
+        now_at = latest.version if latest else None
+        if now_at != request.pipeline_version:
+            return (
+                f"{request.pipeline_name} is at version {short_version(now_at)} now, "
+                f"not {short_version(request.pipeline_version)} as when it was requested"
+            )
+    else:
+        # A request stored before UUIDs were: its integer pk is what it knows.
+        now_pk = latest.id if latest else None
+        if now_pk != request.pipeline_version_id:
+            return (
+                f"{request.pipeline_name} is at version {now_pk} now, "
+                f"not {request.pipeline_version_id} as when it was requested"
+            )
     if request.action == "undeploy":
-        current = pipeline.live_deployment.id if pipeline.live_deployment else None
+        live = await client.live_deployment(request.workspace_id, listing)
+        current = live.id if live else None
         if current != request.deployment_id:
             now_deployed = f"deployment {current}" if current else "nothing"
             return f"deployment {request.deployment_id} was replaced by {now_deployed}"

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from bot.wallaroo import DeploymentStatus, WallarooNotFound
 from handlers.approvals import request_change
 from handlers.blocks import Reply, context, fields, header, ok_reply, status_emoji
-from handlers.context import CommandProblem, Context, Outcome
+from handlers.context import Context, Outcome
 from handlers.grammar import Command
 from handlers.lookup import find_pipeline, find_workspace
 from handlers.mrkdwn import escape
-
-
-def deployment_from_url(url: str) -> tuple[str, int]:
-    """The external URL ends in /infer/{deploy_id}-{deployment id}/{pipeline}: the one
-    place the MLOps API tells which deployment serves a pipeline."""
-    parts = urlsplit(url).path.rstrip("/").split("/")
-    deploy_id, _, number = parts[-2].rpartition("-")
-    if not deploy_id or not number.isdigit():
-        raise CommandProblem(f"Wallaroo answered an inference URL I cannot read: {escape(url)}")
-    return deploy_id, int(number)
 
 
 def render_status(pipeline: str, status: DeploymentStatus) -> Reply:
@@ -32,6 +20,9 @@ def render_status(pipeline: str, status: DeploymentStatus) -> Reply:
         pairs.append((f"Engine {escape(engine.name)}", f"{escape(engine.status)} {escape(detail)}"))
     models = (status.engines[0].model_statuses or {}).get("models", []) if status.engines else []
     blocks = [header(f"{pipeline}: {status.status}"), *fields(pairs)]
+    if status.running_versions:
+        versions = ", ".join(f"`{escape(v[:8])}`" for v in sorted(status.running_versions))
+        blocks.append(context(f"Pipeline version: {versions}"))
     if models:
         names = ", ".join(f"{escape(m.get('name'))} ({escape(m.get('status'))})" for m in models)
         blocks.append(context(f"Models: {names}"))
@@ -46,12 +37,19 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
     listing = await find_pipeline(client, workspace, cmd.args["pipeline"])
     name = listing.pipeline.name
     target = f"pipeline {name}"
-    try:
-        url = await client.get_pipeline_external_url(workspace.id, name)
-    except WallarooNotFound:
-        return Outcome(ok_reply(f"*{escape(name)}* is not deployed."), target=target)
+    not_deployed = Outcome(ok_reply(f"*{escape(name)}* is not deployed."), target=target)
     if cmd.action == "url":
+        try:
+            url = await client.get_pipeline_external_url(workspace.id, name)
+        except WallarooNotFound:
+            return not_deployed
         return Outcome(ok_reply(f"Inference URL of *{escape(name)}*: {escape(url)}"), target)
-    deploy_id, deployment_id = deployment_from_url(url)
-    status = await client.get_deployment_status(deploy_id, deployment_id)
+    # From the listing where it says, else from the inference URL: whichever Wallaroo gives.
+    live = await client.live_deployment(workspace.id, listing)
+    if live is None:
+        return not_deployed
+    try:
+        status = await client.get_deployment_status(live.deploy_id, live.id)
+    except WallarooNotFound:
+        return not_deployed  # undeployed between the two calls
     return Outcome(render_status(name, status), target=target)

@@ -22,12 +22,19 @@ async def find_model(client: WallarooClient, workspace: Workspace, ref: str | in
     )
 
 
+def model_row(model: Model) -> str:
+    # Today's Wallaroo may leave out both times; say what is known.
+    when = model.updated_at or model.created_at
+    updated = f"  ·  updated {when[:16]}" if when else ""
+    return f"*{escape(model.name)}*  ·  id {model.id}{updated}"
+
+
 async def run(ctx: Context, cmd: Command) -> Outcome:
     client = ctx.services.wallaroo
     workspace = await find_workspace(client, cmd.args["workspace"])
     if cmd.action == "list":
         models = await client.list_models(workspace.id)
-        rows = [f"*{escape(m.name)}*  ·  id {m.id}  ·  updated {m.updated_at[:16]}" for m in models]
+        rows = [model_row(m) for m in models]
         return Outcome(
             list_reply(
                 f"Models in {workspace.name}",
@@ -41,7 +48,16 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
     model = await find_model(client, workspace, cmd.args["model"])
     details = await client.get_model(model.id)
     rows = [
-        f"`{escape(v.model_version)}`  ·  {escape(v.file_name)}  ·  sha `{v.sha[:12]}`"
+        "  ·  ".join(
+            part
+            for part in (
+                f"`{escape(v.model_version)}`",
+                escape(v.file_name) if v.file_name else "",
+                f"sha `{v.sha[:12]}`",
+                escape(v.status) if v.status else "",
+            )
+            if part
+        )
         for v in reversed(details.models)
     ]
     return Outcome(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.wallaroo import WallarooNotFound
 from handlers.blocks import list_reply, ok_reply
 from handlers.context import CommandProblem, Context, Outcome, page_of
 from handlers.grammar import Command
@@ -18,8 +19,8 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
     if cmd.action == "list":
         pipelines = await client.list_pipelines(workspace.id)
         rows = [
-            f"*{escape(p.pipeline.name)}*  ·  id {p.pipeline.id}  ·  "
-            f"updated {p.pipeline.updated_at[:16]}"
+            f"*{escape(p.pipeline.name)}*  ·  id {p.pipeline.id}"
+            + (f"  ·  updated {p.pipeline.updated_at[:16]}" if p.pipeline.updated_at else "")
             for p in pipelines
         ]
         return Outcome(
@@ -59,7 +60,17 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
     new_name = str(cmd.args["new_name"])
     if new_name in {p.pipeline.name for p in pipelines}:
         raise CommandProblem(f"A pipeline named *{escape(new_name)}* already exists here.")
-    copied = await client.copy_pipeline(workspace.id, source.pipeline.id, new_name)
+    try:
+        copied = await client.copy_pipeline(workspace.id, source.pipeline.id, new_name)
+    except WallarooNotFound as exc:
+        # The source was just listed, so a 404 here means the call itself is gone: today's
+        # Wallaroo has no pipelines/copy (it left the API after the 2022 tutorial).
+        raise CommandProblem(
+            f"This Wallaroo has no pipeline copy (pipelines/copy answered: {escape(exc.msg)}).",
+            f"Create *{escape(new_name)}* with the same models instead: "
+            f"`/wallaroo pipeline create {escape(workspace.name)} {escape(new_name)} MODEL ...` "
+            f"(`/wallaroo models {escape(workspace.name)}` lists them).",
+        ) from None
     return Outcome(
         ok_reply(
             f"Copied *{escape(source.pipeline.name)}* to *{escape(new_name)}* "

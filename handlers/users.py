@@ -43,8 +43,15 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
         # Invites are not idempotent: look before writing.
         if any(u.email == email for u in (await client.query_users()).values()):
             raise CommandProblem(f"{escape(email)} is already a Wallaroo user.")
-        await client.invite_user(email)
-        return Outcome(ok_reply(f"Invited {escape(email)} to Wallaroo."), target=target)
+        invited = await client.invite_user(email)
+        message = f"Invited {escape(email)} to Wallaroo."
+        if invited.password_issued:
+            # Wallaroo made up a first password; the bot dropped it rather than post it.
+            message += (
+                " Wallaroo set a temporary password, which I do not show here: they can use"
+                " “Forgot password” on the login page, or an admin can set one."
+            )
+        return Outcome(ok_reply(message), target=target)
 
     user = await user_by_email(client, email)
     if cmd.action == "activate":

@@ -55,7 +55,9 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
         for member in members:
             user = users.get(member.user_id)
             who = (user.email or user.username) if user else member.user_id
-            rows.append(f"{escape(who)}  ·  {member.user_type.lower()}")
+            # Today's answers may not say which kind of member someone is.
+            kind = member.user_type.lower() if member.user_type else "member"
+            rows.append(f"{escape(who)}  ·  {escape(kind)}")
         return Outcome(
             list_reply(
                 f"Members of {workspace.name}",

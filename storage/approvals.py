@@ -63,7 +63,10 @@ class ApprovalRequest(SQLModel, table=True):
     workspace_name: str
     pipeline_id: int
     pipeline_name: str
-    # The version the request was made for: the one deployed, and the staleness check.
+    # The version the request was made for: the one deployed, and the staleness check. Today's
+    # Wallaroo knows a version by its UUID; the tutorial's deploys by the integer pk, kept for
+    # instances that answer the old way (and for rows made before the UUID was stored).
+    pipeline_version: str | None = None
     pipeline_version_id: int | None = None
     deploy_id: str
     # Undeploy: the deployment to remove. Deploy: filled in when Wallaroo answers.

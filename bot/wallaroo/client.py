@@ -49,9 +49,11 @@ class WallarooClient(PipelineCalls, AssayCalls):
             return {}  # the API would answer every user for an empty list
         body = {} if user_ids is None else {"user_ids": list(user_ids)}
         found = await self._call("users/query", body, read_only=True, parse=expect(UsersEnvelope))
-        return found.users
+        # Today's Wallaroo may answer null for a user it cannot describe: leave those out.
+        return {user_id: user for user_id, user in found.users.items() if user is not None}
 
     async def invite_user(self, email: str, password: str | None = None) -> InvitedUser:
+        """Invite `email`. Whatever password goes in or comes back is never logged or kept."""
         body = {"email": email} if password is None else {"email": email, "password": password}
         return await self._call(
             "users/invite", body, read_only=False, parse=expect(InvitedUser), secrets=(password,)

@@ -1,8 +1,9 @@
-"""Typed views of Wallaroo's responses, in the tutorial's shapes and field names.
+"""Typed views of Wallaroo's responses: the 2022 tutorial's shapes and today's (2024.4-2026).
 
 Field names are the API's own (`createdTimestamp`, `model_id`), so what a handler reads matches
 what the documentation shows. Every model keeps unknown fields (`extra="allow"`): newer servers
-add fields, and dropping them would hide information from whoever renders the object.
+add fields, and dropping them would hide information from whoever renders the object. Fields
+today's spec leaves unset are optional here; pipelines and deployments are in pipeline_models.
 """
 
 from __future__ import annotations
@@ -10,7 +11,16 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, ValidationError
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    RootModel,
+    ValidationError,
+    model_validator,
+)
 
 from bot.wallaroo.errors import WallarooBadResponse
 
@@ -34,7 +44,7 @@ class User(WallarooModel):
     username: str
     email: str | None = None  # service accounts and the built-in admin have none
     enabled: bool = True
-    createdTimestamp: int  # epoch milliseconds
+    createdTimestamp: int | None = None  # epoch milliseconds
     emailVerified: bool = False
     access: dict[str, bool] = Field(default_factory=dict)
     notBefore: int = 0
@@ -43,8 +53,20 @@ class User(WallarooModel):
 
 
 class InvitedUser(WallarooModel):
-    user_id: str
+    """The tutorial answers `{user_id, sent_email}`, today's Wallaroo `{id, password}`. The
+    password Wallaroo made up is dropped on arrival: it must never reach a reply or a log."""
+
+    user_id: str = Field(validation_alias=AliasChoices("user_id", "id"))
     sent_email: bool = False
+    password_issued: bool = False  # Wallaroo answered with a password the bot did not keep
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_password(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "password" in data:
+            data = {k: v for k, v in data.items() if k != "password"}
+            data["password_issued"] = True
+        return data
 
 
 class Workspace(WallarooModel):
@@ -59,19 +81,32 @@ class Workspace(WallarooModel):
 
 class WorkspaceUser(WallarooModel):
     user_id: str
-    user_type: str  # "OWNER" or "COLLABORATOR"
+    user_type: str | None = None  # "OWNER" or "COLLABORATOR"; today's answers may omit it
 
 
 class Model(WallarooModel):
     id: int
     name: str
     owner_id: str
-    created_at: str
-    updated_at: str
+    workspace_id: int | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class ListedModel(Model):
+    """A models/list item: the tutorial's flat model, or today's
+    `{model: {...}, model_versions: [...], workspace: {...}}`, read as one flat view."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unnest(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("model"), dict):
+            rest = {k: v for k, v in data.items() if k != "model"}
+            return {**rest, **data["model"]}
+        return data
 
 
 class ModelDetails(Model):
-    workspace_id: int
     # `model_config` is pydantic's own attribute name, hence the alias.
     config: ModelConfigValue = Field(default=None, alias="model_config")
 
@@ -83,102 +118,13 @@ class ModelVersion(WallarooModel):
     owner_id: str
     model_id: str  # the model's NAME, not its int id
     id: int
-    file_name: str
+    file_name: str | None = None
     image_path: str | None = None
+    status: str | None = None  # today's list_versions adds it
 
 
 class ModelWithVersions(Model):
     models: list[ModelVersion] = Field(default_factory=list)
-
-
-class PipelineCreated(WallarooModel):
-    pipeline_pk_id: int
-    pipeline_variant_pk_id: int
-    pipeline_variant_version: str
-
-
-class PipelineCopied(WallarooModel):
-    pipeline_pk_id: int
-    pipeline_variant_pk_id: int
-    pipeline_version: str | None = None
-    deployment: Any | None = None
-
-
-class ListedPipelineVersion(WallarooModel):
-    id: int  # what pipelines/deploy calls pipeline_version_pk_id
-    version: str  # a UUID
-    created_at: str | None = None
-
-
-class ListedDeployment(WallarooModel):
-    id: int
-    deploy_id: str
-    deployed: bool = True
-    pipeline_version_id: int | None = None
-
-
-class ListedPipeline(WallarooModel):
-    id: int
-    name: str
-    created_at: str
-    updated_at: str
-    # Newest first. Optional: a server that leaves them out still lists, but cannot be
-    # deployed through the bot.
-    pipeline_versions: list[ListedPipelineVersion] = []
-    deployment: ListedDeployment | None = None
-
-    @property
-    def latest_version(self) -> ListedPipelineVersion | None:
-        return self.pipeline_versions[0] if self.pipeline_versions else None
-
-    @property
-    def live_deployment(self) -> ListedDeployment | None:
-        """The deployment serving the pipeline now (a listed one may say `deployed: false`)."""
-        return self.deployment if self.deployment is not None and self.deployment.deployed else None
-
-
-class ListedWorkspace(WallarooModel):
-    id: int
-    name: str
-    archived: bool = False
-    created_by: str | None = None
-    created_at: str | None = None
-
-
-class PipelineListing(WallarooModel):
-    pipeline: ListedPipeline
-    workspace: ListedWorkspace
-    plateau_topic: str | None = None
-
-
-class PipelineListings(WallarooModel):
-    pipelines: list[PipelineListing]
-
-
-class EngineStatus(WallarooModel):
-    ip: str | None = None
-    name: str
-    status: str  # Pending, Running, Succeeded, Failed, Unknown
-    reason: str | None = None
-    details: list[str] = Field(default_factory=list)
-    pipeline_statuses: dict[str, Any] | None = None
-    model_statuses: dict[str, Any] | None = None
-
-
-class EngineLbStatus(WallarooModel):
-    ip: str | None = None
-    name: str
-    status: str
-    reason: str | None = None
-    details: list[str] = Field(default_factory=list)
-
-
-class DeploymentStatus(WallarooModel):
-    status: str  # Starting, Running, Error
-    details: list[str] = Field(default_factory=list)
-    engines: list[EngineStatus] = Field(default_factory=list)
-    engine_lbs: list[EngineLbStatus] = Field(default_factory=list)
-    sidekicks: list[Any] = Field(default_factory=list)
 
 
 class Features(WallarooModel):
@@ -207,7 +153,7 @@ class Token(WallarooModel):
 
 
 class UsersEnvelope(WallarooModel):
-    users: dict[str, User]
+    users: dict[str, User | None]  # today's answers may hold null for a user
 
 
 class WorkspacesEnvelope(WallarooModel):
@@ -252,19 +198,11 @@ class ModelVersionList(RootModel[list[ModelVersion]]):
 
 
 class ModelsEnvelope(WallarooModel):
-    models: list[Model]
+    models: list[ListedModel]
 
 
 class ModelConfigEnvelope(WallarooModel):
     config: ModelConfigValue = Field(default=None, alias="model_config")
-
-
-class DeploymentCreated(WallarooModel):
-    id: int
-
-
-class ExternalUrl(WallarooModel):
-    url: str
 
 
 T = TypeVar("T", bound=BaseModel)

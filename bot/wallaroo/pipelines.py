@@ -1,22 +1,50 @@
-"""Pipelines and deployments: create, copy, list, deploy, undeploy, status, external URL."""
+"""Pipelines and deployments: create, copy, list, versions, deploy, undeploy, status, URL.
+
+Two generations answer here. Today's Wallaroo lists versions with
+pipelines/list_pipeline_versions and deploys by version UUID; the tutorial-era emulator
+answers that call 404, lists versions inside list_pipelines and deploys by the version's
+integer pk. The client asks the new way first and remembers the answer.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.wallaroo.calls import ApiCaller, expect, ignore_body
-from bot.wallaroo.models import (
+from bot.wallaroo.errors import WallarooBadResponse, WallarooNotFound
+from bot.wallaroo.pipeline_models import (
     DeploymentCreated,
     DeploymentStatus,
     ExternalUrl,
+    ListedDeployment,
+    ListedPipelineVersion,
     PipelineCopied,
     PipelineCreated,
     PipelineListing,
     PipelineListings,
+    PipelineVersionListings,
 )
+
+EXTERNAL_URL_CALL = "admin/get_pipeline_external_url"
+VERSIONS_CALL = "pipelines/list_pipeline_versions"
+
+
+def deployment_from_url(url: str) -> ListedDeployment:
+    """The external URL ends in /infer/{deploy_id}-{deployment id}/{pipeline}: where the
+    MLOps API tells which deployment serves a pipeline when the listing does not."""
+    parts = urlsplit(url).path.rstrip("/").split("/")
+    deploy_id, _, number = parts[-2].rpartition("-") if len(parts) >= 2 else ("", "", "")
+    if not deploy_id or not number.isdigit():
+        raise WallarooBadResponse(f"an inference URL I cannot read: {url}", path=EXTERNAL_URL_CALL)
+    return ListedDeployment(id=int(number), deploy_id=deploy_id, deployed=True)
 
 
 class PipelineCalls(ApiCaller):
+    # Whether pipelines/list_pipeline_versions exists here: None until the first answer.
+    _lists_versions: bool | None = None
+
     async def list_pipelines(self, workspace_id: int | None = None) -> list[PipelineListing]:
         """Pipelines with their workspace; all the caller may see when workspace_id is None.
 
@@ -38,6 +66,65 @@ class PipelineCalls(ApiCaller):
                 return listing
         return None
 
+    # Versions
+
+    async def list_pipeline_versions(
+        self, workspace_id: int, listing: PipelineListing
+    ) -> list[ListedPipelineVersion]:
+        """The pipeline's versions, newest first. Today's instances answer
+        list_pipeline_versions; a tutorial-era one answers 404 and lists them in `listing`."""
+        if self._lists_versions is not False:
+            body = {"pipeline_id": listing.pipeline.name, "workspace_id": workspace_id}
+            try:
+                found = await self._call(
+                    VERSIONS_CALL, body, read_only=True, parse=expect(PipelineVersionListings)
+                )
+            except WallarooNotFound:
+                if not listing.lists_versions:
+                    raise  # neither way answers: say so rather than guess
+                self._lists_versions = False
+            else:
+                self._lists_versions = True
+                return found.newest_first()
+        return list(listing.pipeline.pipeline_versions)
+
+    async def latest_pipeline_version(
+        self, workspace_id: int, listing: PipelineListing
+    ) -> ListedPipelineVersion | None:
+        versions = await self.list_pipeline_versions(workspace_id, listing)
+        return versions[0] if versions else None
+
+    # Live deployments
+
+    async def live_deployment(
+        self, workspace_id: int, listing: PipelineListing
+    ) -> ListedDeployment | None:
+        """The deployment serving the pipeline now, or None: from the listing when it says
+        readably, else from the external inference URL (404: not deployed)."""
+        listed = listing.listed_deployment
+        if listed is None or isinstance(listed, ListedDeployment):
+            return listed
+        try:
+            url = await self.get_pipeline_external_url(workspace_id, listing.pipeline.name)
+        except WallarooNotFound:
+            return None
+        return deployment_from_url(url)
+
+    async def live_deployments(
+        self, workspace_id: int, pipeline_ids: set[int] | None = None
+    ) -> dict[int, ListedDeployment | None]:
+        """The live deployment of each listed pipeline (of those in `pipeline_ids`, if given).
+        A pipeline missing from the answer is missing from the workspace's listing."""
+        listings = [
+            listing
+            for listing in await self.list_pipelines(workspace_id)
+            if pipeline_ids is None or listing.pipeline.id in pipeline_ids
+        ]
+        found = await asyncio.gather(*(self.live_deployment(workspace_id, x) for x in listings))
+        return {listing.pipeline.id: live for listing, live in zip(listings, found, strict=True)}
+
+    # Writes
+
     async def create_pipeline(
         self, workspace_id: int, name: str, definition: dict[str, Any] | None = None
     ) -> PipelineCreated:
@@ -57,6 +144,7 @@ class PipelineCalls(ApiCaller):
         engine_config: dict[str, Any] | None = None,
         pipeline_version: str | None = None,
     ) -> PipelineCopied:
+        """The tutorial's copy. Absent from today's API: expect WallarooNotFound there."""
         body: dict[str, Any] = {
             "name": new_name,
             "workspace_id": workspace_id,
@@ -75,20 +163,27 @@ class PipelineCalls(ApiCaller):
     async def deploy_pipeline(
         self,
         pipeline_id: int,
-        pipeline_version_pk_id: int,
+        pipeline_version_pk_id: int | None,
         deploy_id: str,
         *,
+        pipeline_version: str | None = None,
         models: list[dict[str, Any]] | None = None,
         model_ids: list[int] | None = None,
         engine_config: dict[str, Any] | None = None,
     ) -> int:
-        """Deploy a pipeline version as `deploy_id`; answers the deployment's int id."""
-        body: dict[str, Any] = {
-            "deploy_id": deploy_id,
+        """Deploy a pipeline version as `deploy_id`; answers the deployment's int id. The
+        version is its UUID (`pipeline_version`, today's way) or its integer pk (the
+        tutorial's, for instances that list versions only that way): exactly one."""
+        if (pipeline_version is None) == (pipeline_version_pk_id is None):
+            raise ValueError("give exactly one of pipeline_version or pipeline_version_pk_id")
+        body: dict[str, Any] = {"deploy_id": deploy_id, "pipeline_id": pipeline_id}
+        optional = {
+            "pipeline_version": pipeline_version,
             "pipeline_version_pk_id": pipeline_version_pk_id,
-            "pipeline_id": pipeline_id,
+            "models": models,
+            "model_ids": model_ids,
+            "engine_config": engine_config,
         }
-        optional = {"models": models, "model_ids": model_ids, "engine_config": engine_config}
         body.update({key: value for key, value in optional.items() if value is not None})
         created = await self._call(
             "pipelines/deploy", body, read_only=False, parse=expect(DeploymentCreated)
@@ -99,8 +194,11 @@ class PipelineCalls(ApiCaller):
         body = {"pipeline_id": pipeline_id, "deployment_id": deployment_id}
         await self._call("pipelines/undeploy", body, read_only=False, parse=ignore_body)
 
+    # Status
+
     async def get_deployment_status(self, deploy_id: str, deployment_id: int) -> DeploymentStatus:
-        """Status of a deployment; WallarooNotFound once it has been undeployed."""
+        """Status of a deployment (flat or `info`-nested engines, read as one view);
+        WallarooNotFound once it has been undeployed."""
         return await self._call(
             "status/get_deployment",
             {"name": f"{deploy_id}-{deployment_id}"},
@@ -110,7 +208,7 @@ class PipelineCalls(ApiCaller):
 
     async def get_pipeline_external_url(self, workspace_id: int, pipeline_name: str) -> str:
         found = await self._call(
-            "admin/get_pipeline_external_url",
+            EXTERNAL_URL_CALL,
             {"workspace_id": workspace_id, "pipeline_name": pipeline_name},
             read_only=True,
             parse=expect(ExternalUrl),

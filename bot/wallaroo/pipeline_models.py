@@ -1,0 +1,249 @@
+"""Typed views of pipelines, their versions and deployments, in both generations' shapes.
+
+The tutorial-era emulator lists a pipeline with its versions and live deployment inside
+`pipeline`; today's Wallaroo lists `{pipeline, workspace, plateau_topic, deployment?,
+pipeline_version?}` and keeps the versions behind pipelines/list_pipeline_versions. A listed
+deployment is read defensively: its fields are barely documented, so one the bot cannot read
+is "unknown" (and asked about another way), never a failed listing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Final
+
+from pydantic import BeforeValidator, Field, ValidationError, model_validator
+
+from bot.wallaroo.models import WallarooModel
+
+
+def _int_or_none(value: Any) -> Any:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str_or_none(value: Any) -> Any:
+    return value if isinstance(value, str) else None
+
+
+LooseInt = Annotated[int | None, BeforeValidator(_int_or_none)]
+LooseStr = Annotated[str | None, BeforeValidator(_str_or_none)]
+
+
+class _Unknown:
+    """What a listing says about a deployment it does not describe readably."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Final = _Unknown()
+
+
+class ListedDeployment(WallarooModel):
+    id: int
+    deploy_id: str
+    deployed: bool | None = None  # None: the listing does not say
+    # Which version it serves, where the listing says: the pk (tutorial era) or the UUID.
+    pipeline_version_id: LooseInt = None
+    pipeline_version: LooseStr = None
+
+
+class ListedPipelineVersion(WallarooModel):
+    """A pipeline version as the bot deploys it: its UUID, and on tutorial-era instances
+    (whose listing carries `pipeline_versions`) the integer pk pipelines/deploy took then."""
+
+    version: str  # a UUID
+    id: int | None = None  # pipeline_version_pk_id; only the tutorial-era listing has it
+    created_at: str | None = None
+    # The live deployment list_pipeline_versions shows on this version, if it shows one.
+    deployment: ListedDeployment | None = None
+
+
+def read_deployment(raw: Any) -> ListedDeployment | _Unknown | None:
+    """A listed deployment object: live, not live (`deployed: false`), or UNKNOWN."""
+    if raw is None:
+        return None
+    try:
+        deployment = ListedDeployment.model_validate(raw)
+    except ValidationError:
+        return UNKNOWN
+    if deployment.deployed is None:
+        return UNKNOWN
+    return deployment if deployment.deployed else None
+
+
+class ListedPipeline(WallarooModel):
+    id: int
+    name: str
+    created_at: str | None = None
+    updated_at: str | None = None
+    # The tutorial-era emulator's extension, newest first; today's listing has neither.
+    pipeline_versions: list[ListedPipelineVersion] = []
+    deployment: Any = None
+
+    @property
+    def latest_version(self) -> ListedPipelineVersion | None:
+        """The newest of the tutorial-era `pipeline_versions` (None on today's listing)."""
+        return self.pipeline_versions[0] if self.pipeline_versions else None
+
+
+class ListedWorkspace(WallarooModel):
+    id: int
+    name: str
+    archived: bool = False
+    created_by: str | None = None
+    created_at: str | None = None
+
+
+class PipelineListing(WallarooModel):
+    pipeline: ListedPipeline
+    workspace: ListedWorkspace
+    plateau_topic: str | None = None
+    # Today's fields, kept raw and read through the properties below.
+    deployment: Any = None
+    pipeline_version: Any = None
+
+    @property
+    def listed_deployment(self) -> ListedDeployment | _Unknown | None:
+        """The live deployment as the listing shows it: one, None (not deployed), or UNKNOWN
+        when the listing does not say readably (ask admin/get_pipeline_external_url then)."""
+        if self.deployment is not None:
+            return read_deployment(self.deployment)
+        if "deployment" in self.pipeline.model_fields_set:
+            # The tutorial-era extension always names the deployment; null means none.
+            return read_deployment(self.pipeline.deployment)
+        return UNKNOWN
+
+    @property
+    def listed_version(self) -> str | None:
+        """Today's `pipeline_version.version` UUID, if the listing gives a readable one."""
+        if isinstance(self.pipeline_version, dict):
+            return _str_or_none(self.pipeline_version.get("version"))
+        return None
+
+    @property
+    def lists_versions(self) -> bool:
+        """Whether this is the tutorial-era emulator's listing, versions included."""
+        return "pipeline_versions" in self.pipeline.model_fields_set
+
+
+class PipelineListings(WallarooModel):
+    pipelines: list[PipelineListing]
+
+
+class _VersionOfPipeline(WallarooModel):
+    id: LooseStr = None  # the pipeline's NAME, not an int
+    version: str  # what the bot deploys by
+    created_at: LooseStr = None
+
+
+class _VersionListing(WallarooModel):
+    pipeline_version: _VersionOfPipeline
+    deployment: Any = None
+
+
+class PipelineVersionListings(WallarooModel):
+    """pipelines/list_pipeline_versions: items shaped as list_pipelines' ones."""
+
+    pipeline_versions: list[_VersionListing]
+
+    def newest_first(self) -> list[ListedPipelineVersion]:
+        versions = [
+            ListedPipelineVersion(
+                version=item.pipeline_version.version,
+                created_at=item.pipeline_version.created_at,
+                deployment=_live_or_none(read_deployment(item.deployment)),
+            )
+            for item in self.pipeline_versions
+        ]
+        # The order of the answer is not documented; creation times, where all are given, are.
+        stamps = [_instant(v.created_at) for v in versions]
+        if all(stamp is not None for stamp in stamps):
+            order = sorted(range(len(versions)), key=lambda i: stamps[i], reverse=True)
+            versions = [versions[i] for i in order]
+        return versions
+
+
+def _live_or_none(found: ListedDeployment | _Unknown | None) -> ListedDeployment | None:
+    return found if isinstance(found, ListedDeployment) else None
+
+
+def _instant(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _lift_info(data: Any) -> Any:
+    # The 2026 spec nests a pod's fields under `info` (2025 answers are flat): one view.
+    if isinstance(data, dict) and isinstance(data.get("info"), dict):
+        return {**data["info"], **{k: v for k, v in data.items() if k != "info"}}
+    return data
+
+
+class EngineStatus(WallarooModel):
+    ip: str | None = None
+    name: str
+    status: str  # Pending, Running, Succeeded, Failed, Unknown
+    reason: str | None = None
+    details: list[str] = Field(default_factory=list)
+    pipeline_statuses: dict[str, Any] | None = None
+    model_statuses: dict[str, Any] | None = None
+
+    _flatten = model_validator(mode="before")(_lift_info)
+
+
+class EngineLbStatus(WallarooModel):
+    ip: str | None = None
+    name: str
+    status: str
+    reason: str | None = None
+    details: list[str] = Field(default_factory=list)
+
+    _flatten = model_validator(mode="before")(_lift_info)
+
+
+class DeploymentStatus(WallarooModel):
+    status: str  # Starting, Running, Error
+    details: list[str] = Field(default_factory=list)
+    engines: list[EngineStatus] = Field(default_factory=list)
+    engine_lbs: list[EngineLbStatus] = Field(default_factory=list)
+    sidekicks: list[Any] = Field(default_factory=list)
+    helm: list[Any] = Field(default_factory=list)
+
+    @property
+    def running_versions(self) -> set[str]:
+        """Pipeline version UUIDs the engines report (2025 on; empty while starting)."""
+        found = set()
+        for engine in self.engines:
+            pipelines = (engine.pipeline_statuses or {}).get("pipelines")
+            for entry in pipelines if isinstance(pipelines, list) else []:
+                version = entry.get("version") if isinstance(entry, dict) else None
+                if isinstance(version, str):
+                    found.add(version)
+        return found
+
+
+class PipelineCopied(WallarooModel):
+    pipeline_pk_id: int
+    pipeline_variant_pk_id: int
+    pipeline_version: str | None = None
+    deployment: Any | None = None
+
+
+class PipelineCreated(WallarooModel):
+    pipeline_pk_id: int
+    pipeline_variant_pk_id: int
+    pipeline_variant_version: str
+
+
+class DeploymentCreated(WallarooModel):
+    id: int
+
+
+class ExternalUrl(WallarooModel):
+    url: str
