@@ -229,9 +229,9 @@ class Poller:
             by_workspace[watch.workspace_id].append(watch)
 
         async def deployments_in(workspace_id: int) -> dict[int, ListedDeployment | None]:
+            watched = {w.pipeline_id for w in by_workspace[workspace_id]}
             async with limit:
-                listings = await services.wallaroo.list_pipelines(workspace_id)
-            return {item.pipeline.id: item.pipeline.live_deployment for item in listings}
+                return await services.wallaroo.live_deployments(workspace_id, watched)
 
         listed = await asyncio.gather(
             *(deployments_in(ws) for ws in by_workspace), return_exceptions=True

@@ -29,3 +29,9 @@ class Clock:
 def iso(timestamp: float) -> str:
     """Wallaroo's ISO form: microseconds and an explicit +00:00."""
     return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="microseconds")
+
+
+def iso_z(timestamp: float) -> str:
+    """Assays v2's form (a separate service): microseconds and "Z", as in
+    "2025-03-19T16:37:12.229442Z"."""
+    return iso(timestamp).removesuffix("+00:00") + "Z"

@@ -147,23 +147,6 @@ def render_status(
     }
 
 
-def _pod_info(
-    name: str, ip: str | None, phase: str, health: str, reason: str | None, details: list[str]
-) -> dict[str, Any]:
-    app = name.rsplit("-", 2)[0]
-    return {
-        "name": name,
-        "ip": ip,
-        "status": phase,
-        "health": health,
-        "reason": reason,
-        "details": details,
-        "labels": {"app": app},
-        "required_cpu": None,
-        "required_memory": None,
-    }
-
-
 def render_status_today(
     deployment: sqlite3.Row,
     pipeline_name: str,
@@ -172,46 +155,16 @@ def render_status_today(
     startup_seconds: float,
     startup_error_seconds: float = 0.0,
 ) -> dict[str, Any]:
-    """The 2026 spec's status: each pod's fields nested under `info`, `helm: []`, and the
-    running pipeline's version UUID and models' version ids."""
-    dep_id = deployment["id"]
-    health = deployment_health(deployment, clock, startup_seconds, startup_error_seconds)
-    running = health.status == "Running"
-    engine: dict[str, Any] = {
-        "info": _pod_info(
-            pod_name("engine", dep_id),
-            _ip(dep_id, 2) if running else None,
-            health.engine_status,
-            health.status,
-            health.engine_reason,
-            health.engine_details,
-        ),
-        "pipeline_statuses": None,
-        "model_statuses": None,
-    }
-    if running:
-        engine["pipeline_statuses"] = {
-            "pipelines": [{"id": pipeline_name, "status": "Running", "version": pipeline_version}]
-        }
-        engine["model_statuses"] = {
-            "models": [
-                {
-                    "name": m["name"],
-                    "version": m["version"],
-                    "sha": m["sha"],
-                    "status": "Running",
-                    "model_version_id": m.get("model_version_id"),
-                }
-                for m in json.loads(deployment["models"])
-            ]
-        }
-    lb_name = pod_name("engine-lb", dep_id)
-    load_balancer = {"info": _pod_info(lb_name, _ip(dep_id, 3), "Running", "Running", None, [])}
-    return {
-        "status": health.status,
-        "details": [],
-        "engines": [engine],
-        "engine_lbs": [load_balancer],
-        "sidekicks": [],
-        "helm": [],
-    }
+    """Today's status as real instances answer it (2025-05 and 2026-01 answers recorded in
+    Wallaroo's tutorials): the tutorial's flat pods, plus the running pipeline's version UUID
+    and each model's `model_version_id`. (The 2026 spec's `info`-nested pods and `helm` list
+    appear in no recorded answer, and Wallaroo's own SDK reads an engine's `status` flat.)"""
+    status = render_status(deployment, pipeline_name, clock, startup_seconds, startup_error_seconds)
+    (engine,) = status["engines"]
+    if engine["pipeline_statuses"] is not None:
+        for pipeline in engine["pipeline_statuses"]["pipelines"]:
+            pipeline["version"] = pipeline_version
+        version_ids = [m.get("model_version_id") for m in json.loads(deployment["models"])]
+        for model, version_id in zip(engine["model_statuses"]["models"], version_ids, strict=True):
+            model["model_version_id"] = version_id
+    return status

@@ -64,8 +64,11 @@ class RecordContext:
 
     @property
     def last_model(self) -> str:
-        # A JSON string inside the record, as Wallaroo's SDK json.loads() it.
-        return json.dumps({"model_name": self.model_name, "model_sha": self.model_sha})
+        # A JSON string inside the record, as Wallaroo's SDK json.loads() it; compact, as real
+        # answers write it ('{"model_name":"logcontrol","model_sha":"e22a..."}').
+        return json.dumps(
+            {"model_name": self.model_name, "model_sha": self.model_sha}, separators=(",", ":")
+        )
 
 
 def render_record(

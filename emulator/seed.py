@@ -3,7 +3,8 @@
 Workspace `housepricedrift`, model `housepricemodel` (a real ONNX regression made here),
 pipeline `housepricepipe` deployed, 45 days of inference logs, and the active assay
 `example assay` (warning 0.05, alert 0.1) with the first day as its baseline; in the "current"
-API mode also its assays v2 twin, which scores the same windows exactly alike.
+API mode also its assays v2 twin, which scores the same windows on v2's five quantile bins (no
+outlier bins, as real v2 assays bin) and so alerts on the same days.
 
 The logs run from 30 days before today's midnight (UTC, on the emulator's clock) to 15 days after
 it, and feature 0 drifts from today's midnight on: the 29 daily windows already complete score

@@ -32,7 +32,7 @@ PARAMS = {
     "NAME": Param("name", "name", "NAME", "a name"),
     "NEW_NAME": Param("new_name", "name", "NEW_NAME", "a new name"),
     "EMAIL": Param("email", "email", "EMAIL", "an email"),
-    "ID": Param("id", "int", "ID", "an assay id"),
+    "ID": Param("id", "assay_id", "ID", "an assay id"),
     "REQUEST_ID": Param("request_id", "int", "REQUEST_ID", "a request id"),
     "N": Param("n", "int", "N", "a count"),
     "ROLE": Param("role", "role", "ROLE", "a role"),

@@ -202,6 +202,30 @@ def _read_int(raw: str, param: Param) -> int:
     return int(text)
 
 
+# A v2 assay id is a UUID; people may type its first characters, as with git hashes.
+_UUID_LAYOUT = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+_HEX = frozenset("0123456789abcdef")
+MIN_ASSAY_PREFIX = 6
+
+
+def _read_assay_id(raw: str, param: Param) -> int | str:
+    """A v1 assay id (a whole number) or a v2 one: a UUID or its first 6 or more characters
+    (lower-cased; whoever looks it up decides whether the prefix is unique)."""
+    text = unescape(raw).strip().lower()
+    if _is_number(text):
+        return _read_int(raw, param)
+    layout_fits = len(text) <= len(_UUID_LAYOUT) and all(
+        (ch == "-") if slot == "-" else (ch in _HEX)
+        for ch, slot in zip(text, _UUID_LAYOUT, strict=False)
+    )
+    if layout_fits and sum(ch in _HEX for ch in text) >= MIN_ASSAY_PREFIX:
+        return text
+    raise _Invalid(
+        f"{_shown(raw)} is not {param.noun}; use a v1 assay's number or a v2 assay's UUID "
+        f"(its first {MIN_ASSAY_PREFIX} characters or more will do)"
+    )
+
+
 def _read_choice(raw: str, param: Param) -> str:
     choices = ROLES if param.kind == "role" else WORKSPACE_ROLES
     if unescape(raw).lower() not in choices:
@@ -223,6 +247,7 @@ _SLACK_READERS = {
     "channel": (read_channel, "#ml-alerts"),
 }
 _READERS = {"ref": _read_ref, "name": _read_name, "int": _read_int, "role": _read_choice}
+_READERS["assay_id"] = _read_assay_id
 _READERS |= {"workspace_role": _read_choice} | dict.fromkeys(_SLACK_READERS, _read_slack)
 
 

@@ -4,7 +4,7 @@ unsubscribe assay ID: where the scheduler's alerts will go."""
 from __future__ import annotations
 
 from bot.alerting.episodes import close_episode
-from handlers.assays import find_assay
+from handlers.assay_lookup import find_assay
 from handlers.blocks import ok_reply
 from handlers.context import CommandProblem, Context, Outcome
 from handlers.grammar import ChannelRef, Command
@@ -38,26 +38,31 @@ def shown(channel: str) -> str:
 async def run(ctx: Context, cmd: Command) -> Outcome:
     client, sessions = ctx.services.wallaroo, ctx.services.sessions
     if cmd.action in ("subscribe", "unsubscribe"):
-        assay_id = int(cmd.args["id"])
-        assay, _ = await find_assay(client, assay_id)
-        target = f"assay {assay_id}"
+        ref = cmd.args["id"]
+        assert isinstance(ref, int | str)
+        assay = await find_assay(client, ref)
+        assay_id, shown_id, target = assay.id, assay.shown_id, assay.target
         async with sessions() as session:
             if cmd.action == "unsubscribe":
                 # Removed first: a poll committing meanwhile then finds nothing to follow, and
                 # the close below catches whatever it committed before.
                 if not await remove_subscription(session, assay_id):
-                    raise CommandProblem(f"Assay {assay_id} has no subscription.")
+                    raise CommandProblem(f"Assay {shown_id} has no subscription.")
                 await close_episode(session, assay_subject(assay_id), "No longer subscribed")
                 await session.commit()
                 return Outcome(ok_reply(f"No more alerts for *{escape(assay.name)}*."), target)
             channel = channel_of(ctx, cmd)
             row = AssaySubscription(
-                assay_id=assay_id, channel=channel, created_by=ctx.actor.user_id
+                assay_id=assay_id,
+                assay_name=assay.name,
+                pipeline_name=assay.pipeline_name,
+                channel=channel,
+                created_by=ctx.actor.user_id,
             )
             if await add_subscription(session, row) is None:
                 raise CommandProblem(
-                    f"Assay {assay_id} already has a subscription.",
-                    f"`/wallaroo unsubscribe assay {assay_id}` first.",
+                    f"Assay {shown_id} already has a subscription.",
+                    f"`/wallaroo unsubscribe assay {shown_id}` first.",
                 )
         return Outcome(
             ok_reply(f"Alerts for assay *{escape(assay.name)}* will go to {shown(channel)}."),

@@ -20,7 +20,7 @@ from storage.utc import UTCDateTime, utc_now
 OPEN, CLOSED = "open", "closed"
 
 
-def assay_subject(assay_id: int) -> str:
+def assay_subject(assay_id: str | int) -> str:
     return f"assay:{assay_id}"
 
 
@@ -69,7 +69,7 @@ class AssayCursor(SQLModel, table=True):
 
     __tablename__ = "assay_cursors"
 
-    assay_id: int = Field(primary_key=True)
+    assay_id: str = Field(primary_key=True)  # as in assay_subscriptions: "3" or a UUID
     last_window_start: str
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
@@ -109,8 +109,8 @@ async def get_episode(session: AsyncSession, episode_id: int) -> AlertEpisode | 
     return episode
 
 
-async def get_cursor(session: AsyncSession, assay_id: int) -> str | None:
-    cursor = await session.get(AssayCursor, assay_id)
+async def get_cursor(session: AsyncSession, assay_id: str) -> str | None:
+    cursor = await session.get(AssayCursor, str(assay_id))
     return cursor.last_window_start if cursor else None
 
 
@@ -123,11 +123,12 @@ async def all_health(session: AsyncSession) -> list[DeploymentHealth]:
 
 
 async def advance_cursor(
-    session: AsyncSession, assay_id: int, seen: str | None, window_start: str
+    session: AsyncSession, assay_id: str, seen: str | None, window_start: str
 ) -> bool:
     """Move the cursor from `seen` (what the caller read before handling the results) to
     `window_start`, in the caller's transaction. False, with the transaction rolled back, if
     someone moved it meanwhile: their handling of the same results stands, ours must not."""
+    assay_id = str(assay_id)
     if seen is None:
         session.add(AssayCursor(assay_id=assay_id, last_window_start=window_start))
         try:

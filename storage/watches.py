@@ -33,7 +33,11 @@ class AssaySubscription(SQLModel, table=True):
     __tablename__ = "assay_subscriptions"
 
     id: int | None = Field(default=None, primary_key=True)
-    assay_id: int = Field(unique=True)
+    # A v1 assay's number ("3") or a v2 assay's UUID, always as a string (migration 0004).
+    assay_id: str = Field(unique=True)
+    # As the assay was listed when subscribed: today's results name neither.
+    assay_name: str = ""
+    pipeline_name: str = ""
     channel: str
     created_by: str
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
@@ -63,9 +67,10 @@ async def add_subscription(
     return await _add_unique(session, subscription)
 
 
-async def remove_subscription(session: AsyncSession, assay_id: int) -> bool:
+async def remove_subscription(session: AsyncSession, assay_id: str) -> bool:
     """Also forgets the assay's cursor: a poll in flight then fails its cursor
     compare-and-set and leaves no episode behind, and a later subscription starts afresh."""
+    assay_id = str(assay_id)  # the column is text: PostgreSQL refuses to compare it with a number
     result = await session.exec(
         delete(AssaySubscription).where(AssaySubscription.assay_id == assay_id)
     )
@@ -81,9 +86,9 @@ async def is_watched(session: AsyncSession, pipeline_id: int) -> bool:
     return found.first() is not None
 
 
-async def is_subscribed(session: AsyncSession, assay_id: int) -> bool:
+async def is_subscribed(session: AsyncSession, assay_id: str) -> bool:
     found = await session.exec(
-        select(AssaySubscription.id).where(AssaySubscription.assay_id == assay_id)
+        select(AssaySubscription.id).where(AssaySubscription.assay_id == str(assay_id))
     )
     return found.first() is not None
 

@@ -82,6 +82,33 @@ class Emulator:
         }
         return Settings(**(values | overrides))
 
+    def new_demo_pipeline(self, name: str) -> dict[str, Any]:
+        """A new pipeline running the demo's model (what `pipelines/copy` did, which today's
+        Wallaroo no longer has): pipelines/create's answer."""
+        assert self.demo is not None
+        admin = self.admin()
+        versions = admin.ok(
+            "models/list_versions",
+            {"model_id": "housepricemodel", "models_pk_id": self.demo["model_id"]},
+        )
+        step = {"name": "housepricemodel", "version": versions[-1]["model_version"]}
+        step["sha"] = versions[-1]["sha"]
+        definition = {"id": name, "steps": [{"ModelInference": {"models": [step]}}]}
+        body = {"pipeline_id": name, "workspace_id": self.demo["workspace_id"]}
+        return admin.ok("pipelines/create", body | {"definition": definition})
+
+    def live_deployment(self, name: str) -> dict[str, Any] | None:
+        """Pipeline `name`'s deployment as the listing shows it (either API mode's shape), or
+        None when it has none or shows it undeployed."""
+        assert self.demo is not None
+        listed = self.admin().ok(
+            "pipelines/list_pipelines", {"workspace_id": self.demo["workspace_id"]}
+        )["pipelines"]
+        (item,) = [item for item in listed if item["pipeline"]["name"] == name]
+        # Today's items carry it beside the pipeline; the seed's extension inside it.
+        deployment = item.get("deployment") or item["pipeline"].get("deployment")
+        return deployment if deployment and deployment.get("deployed", True) else None
+
     def calls_to(self, path: str) -> int:
         """How many calls the emulator has received on `path` (e.g. /v1/api/pipelines/deploy)."""
         response = self.http.get(f"{self.url}/emulator/requests")
@@ -139,7 +166,9 @@ def api_mode() -> str:
 
 
 # A module that runs against both generations of the API says `api_mode = both_api_modes`.
-both_api_modes = pytest.fixture(params=["current", "seed"])(lambda request: request.param)
+both_api_modes = pytest.fixture(scope="module", params=["current", "seed"])(
+    lambda request: request.param
+)
 
 
 @pytest.fixture(scope="session")

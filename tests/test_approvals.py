@@ -31,7 +31,7 @@ from handlers.approval_messages import (
 )
 from storage.approvals import ApprovalRequest, ApprovalState, create_request, get_request
 from storage.utc import utc_now
-from tests.conftest import Emulator
+from tests.conftest import Emulator, both_api_modes
 from tests.fake_slack import FakeSlack
 from tests.test_slack_http import Bot, running_bot, wait_until
 
@@ -41,26 +41,21 @@ STARTUP_SECONDS = 60.0
 APPROVERS = [f"UAPP{i}" for i in range(20)]
 ROLES = {"chatops_admins": ",".join(["UADMIN", *APPROVERS])}
 
+# Every test here runs against today's Wallaroo and again against the 2022 tutorial's.
+api_mode = both_api_modes
+
 
 @pytest.fixture(scope="module")
-def drift(start_emulator: Callable[..., Emulator]) -> Emulator:
+def drift(start_emulator: Callable[..., Emulator], api_mode: str) -> Emulator:
     """The drift demo, with deployments that stay Starting until the test moves the clock."""
-    return start_emulator(seed_demo=True, deployment_startup_seconds=STARTUP_SECONDS)
+    return start_emulator(api=api_mode, seed_demo=True, deployment_startup_seconds=STARTUP_SECONDS)
 
 
 @pytest.fixture
 def pipeline(drift: Emulator) -> str:
-    """A fresh copy of the demo pipeline (same model), so tests do not share deployments."""
+    """A new pipeline with the demo's model, so tests do not share deployments."""
     name = f"p{uuid.uuid4().hex[:10]}"
-    assert drift.demo is not None
-    drift.admin().ok(
-        "pipelines/copy",
-        {
-            "name": name,
-            "workspace_id": drift.demo["workspace_id"],
-            "source_pipeline": drift.demo["pipeline_id"],
-        },
-    )
+    drift.new_demo_pipeline(name)
     return name
 
 
@@ -100,12 +95,7 @@ def thread_replies(slack: FakeSlack, count: int = 1, timeout: float = 15.0) -> l
 
 
 def deployment_of(drift: Emulator, name: str) -> dict | None:
-    assert drift.demo is not None
-    listed = drift.admin().ok(
-        "pipelines/list_pipelines", {"workspace_id": drift.demo["workspace_id"]}
-    )["pipelines"]
-    (found,) = [p["pipeline"] for p in listed if p["pipeline"]["name"] == name]
-    return found["deployment"]
+    return drift.live_deployment(name)
 
 
 def test_deploy_then_undeploy_approved_by_a_second_user(
@@ -394,20 +384,23 @@ def test_console_flow_with_two_users(drift: Emulator, tmp_path: Path, pipeline: 
 async def calling_request(services: Services, drift: Emulator, pipeline: str) -> ApprovalRequest:
     """A request as a process leaves it when it dies mid-call: claimed, call fate unknown."""
     assert drift.demo is not None
+    workspace_id = drift.demo["workspace_id"]
     listing = next(
-        p.pipeline
-        for p in await services.wallaroo.list_pipelines(drift.demo["workspace_id"])
+        p
+        for p in await services.wallaroo.list_pipelines(workspace_id)
         if p.pipeline.name == pipeline
     )
-    assert listing.latest_version is not None
+    version = await services.wallaroo.latest_pipeline_version(workspace_id, listing)
+    assert version is not None
     now = utc_now()
     request = ApprovalRequest(
         action="deploy",
         workspace_id=drift.demo["workspace_id"],
         workspace_name="housepricedrift",
-        pipeline_id=listing.id,
+        pipeline_id=listing.pipeline.id,
         pipeline_name=pipeline,
-        pipeline_version_id=listing.latest_version.id,
+        pipeline_version=version.version,
+        pipeline_version_id=version.id,  # the tutorial's pk, where the instance has one
         deploy_id=pipeline,
         requester_id="UOPS",
         channel="#console",
@@ -445,14 +438,12 @@ async def test_a_call_of_unknown_fate_that_arrived_is_followed_to_running(
     async with open_services(drift.bot_settings(tmp_path), chat=chat) as services:
         request = await calling_request(services, drift, pipeline)
         # The call did reach Wallaroo before the process died.
-        drift.admin().ok(
-            "pipelines/deploy",
-            {
-                "deploy_id": pipeline,
-                "pipeline_id": request.pipeline_id,
-                "pipeline_version_pk_id": request.pipeline_version_id,
-            },
-        )
+        body = {"deploy_id": pipeline, "pipeline_id": request.pipeline_id}
+        if request.pipeline_version_id is not None:
+            body["pipeline_version_pk_id"] = request.pipeline_version_id
+        else:
+            body["pipeline_version"] = request.pipeline_version
+        drift.admin().ok("pipelines/deploy", body)
         deploys = drift.calls_to(DEPLOY_CALLS)
         drift.control("clock", {"advance_seconds": STARTUP_SECONDS + 1})
         await carry_out(services, request.id or 0)
@@ -464,9 +455,10 @@ async def test_a_call_of_unknown_fate_that_arrived_is_followed_to_running(
 
 
 @pytest.fixture(scope="module")
-def flaky(start_emulator: Callable[..., Emulator]) -> Emulator:
+def flaky(start_emulator: Callable[..., Emulator], api_mode: str) -> Emulator:
     """Deployments that report Error for their first 30 s, then Starting, then Running."""
     return start_emulator(
+        api=api_mode,
         seed_demo=True,
         deployment_startup_seconds=STARTUP_SECONDS,
         deployment_startup_error_seconds=30.0,

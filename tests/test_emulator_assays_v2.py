@@ -1,6 +1,7 @@
 """Assays v2 on the emulator (`/v2/api/assays/*`, "current" API mode), over real HTTP with the
 demo data: scheduling, listing, results per completed window as the clock moves, and scores
-equal to the v1 demo assay's for the same windows."""
+equal to v1's for the same windows and bins. Shapes real instances answered (recorded in
+Wallaroo_Tutorials, 2025) are pinned in test_emulator_assays_v2_real.py."""
 
 from __future__ import annotations
 
@@ -85,7 +86,11 @@ def test_schedule_answers_a_uuid_and_get_lists_the_assay(fresh_demo: Emulator) -
     (summary,) = assay["baseline"]["Summary"].values()
     assert summary["name"] == KEY and summary["bins"]["edges"][-1] == "INFINITY"
     assert summary["statistics"]["count"] > 1000
-    assert assay["targeting"] == schedule_body(fresh_demo)["targeting"]
+    targeting = schedule_body(fresh_demo)["targeting"]
+    # What was not given comes back as null, as a real instance's `get` shows it.
+    targeting["data_origin"]["locations"] = None
+    assert assay["targeting"] == targeting
+    assert assay["scheduling"]["end"] is None
     assert api.ok("get/:id", {"id": assay_id}) == assay
 
     assert api.ok("set_active", {"assay_id": assay_id, "active": False}) is None
@@ -139,13 +144,21 @@ def test_result_shape(demo: Emulator) -> None:
     assert set(summary) == {
         "name", "bins", "aggregated_values", "aggregation", "statistics", "start", "end"
     }  # fmt: skip
-    assert summary["bins"]["mode"] == {"Quantile": 5} and len(summary["bins"]["labels"]) == 7
+    assert summary["bins"]["mode"] == {"Quantile": 5}
+    assert summary["bins"]["labels"] == ["< 20%", "20% - 40%", "40% - 60%", "60% - 80%", "> 80%"]
+    assert len(summary["bins"]["edges"]) == 5 and summary["bins"]["edges"][-1] == "INFINITY"
+    assert len(summary["aggregated_values"]) == len(result["scores"][KEY]["scores"]) == 5
     assert set(summary["statistics"]) == {"count", "min", "max", "mean", "median", "std"}
 
 
-def test_v2_scores_equal_the_v1_assays_for_the_same_windows(fresh_demo: Emulator) -> None:
+def test_v2_scores_equal_v1s_on_the_same_bins(fresh_demo: Emulator) -> None:
+    """{"QuantileWithExplicitOutliers": 5} bins as v1's Quantile 5 with its outlier bins, so it
+    scores every window exactly as the v1 demo assay does."""
     fresh_demo.control("clock", {"advance_seconds": 86400})
-    v2_results = v2(fresh_demo).ok("get_results", {"id": fresh_demo.demo["assay_v2_id"]})
+    body = schedule_body(fresh_demo, name="explicit outliers")
+    body |= univariate(bin_mode={"QuantileWithExplicitOutliers": 5})
+    api = v2(fresh_demo)
+    v2_results = api.ok("get_results", {"id": api.ok("schedule", body)})
     v1_results = v1(fresh_demo).ok("assays/get_assay_results", {"assay_id": 1, **EVER})
     assert len(v1_results) == len(v2_results) == 30
     for old, new in zip(v1_results, v2_results, strict=True):
@@ -155,7 +168,18 @@ def test_v2_scores_equal_the_v1_assays_for_the_same_windows(fresh_demo: Emulator
         assert new["scores"][KEY]["score"] == pytest.approx(old["score"], abs=1e-12)
         assert new["scores"][KEY]["scores"] == pytest.approx(old["scores"], abs=1e-12)
         assert new["status"] == old["status"]
+        assert new["summaries"][KEY]["bins"]["labels"] == old["baseline_summary"]["edge_names"]
     assert v1_results[-1]["status"] == v2_results[-1]["status"] == "Alert"
+
+
+def test_the_demos_v2_assay_alerts_on_the_same_days_as_v1s(fresh_demo: Emulator) -> None:
+    """The seeded twin bins as real v2 assays do ({"Quantile": 5}: five bins, no outlier bins),
+    so its scores differ from v1's, but not its verdicts."""
+    fresh_demo.control("clock", {"advance_seconds": 86400})
+    v2_results = v2(fresh_demo).ok("get_results", {"id": fresh_demo.demo["assay_v2_id"]})
+    v1_results = v1(fresh_demo).ok("assays/get_assay_results", {"assay_id": 1, **EVER})
+    assert [r["status"] for r in v2_results] == [r["status"] for r in v1_results]
+    assert [r["status"] for r in v2_results] == ["Ok"] * 29 + ["Alert"]
 
 
 def test_a_summary_baseline_scores_as_the_range_it_was_computed_from(demo: Emulator) -> None:

@@ -170,12 +170,13 @@ def test_pipelines_and_deployments(spec: Any, today: Emulator, admin: Api) -> No
         },
     )
     deployment_id = raw.json()["id"]
-    answered(
-        admin,
-        "misc/status_get_deployment",
-        "status/get_deployment",
-        {"name": f"contractpipe-{deployment_id}"},
-    )
+    # Not parsed by the generated client: its 2026 models demand pods nested under `info` and a
+    # `helm` list, which no recorded answer of a real instance has (2025-05 and 2026-01 answers
+    # in Wallaroo's tutorials are flat, and Wallaroo's SDK reads them flat). Checked against
+    # those answers' shape instead.
+    status = admin.ok("status/get_deployment", {"name": f"contractpipe-{deployment_id}"})
+    assert set(status) == {"status", "details", "engines", "engine_lbs", "sidekicks"}
+    assert all({"ip", "name", "status", "reason", "details"} <= set(e) for e in status["engines"])
     answered(
         admin,
         "admin/admin_get_pipeline_external_url",

@@ -152,9 +152,12 @@ def test_copy_is_gone_from_todays_api(admin: Api) -> None:
     assert len(admin.ok("pipelines/list_pipelines", {})["pipelines"]) == 1
 
 
-def test_status_nests_pod_fields_under_info(
+def test_status_is_flat_with_versions_as_real_instances_answer(
     emulator: Emulator, admin: Api, onnx_bytes: bytes
 ) -> None:
+    """Real answers (Wallaroo_Tutorials infer-api.ipynb, 2026-01; model-drift-detection, 2025-05)
+    keep each pod's fields flat and add the pipeline's version and the models' version ids; the
+    2026 spec's `info` nesting and `helm` list appear in none of them."""
     model_id = upload_model(admin, onnx_bytes)
     created = create_pipeline(admin, model_id)
     deployment = admin.ok(
@@ -167,16 +170,19 @@ def test_status_nests_pod_fields_under_info(
     )["id"]
     name = f"{PIPELINE}-{deployment}"
     starting = admin.ok("status/get_deployment", {"name": name})
-    assert starting["status"] == "Starting" and starting["helm"] == []
+    assert starting["status"] == "Starting" and "helm" not in starting
     (engine,) = starting["engines"]
-    assert engine["info"]["status"] == "Pending" and engine["info"]["health"] == "Starting"
-    assert "ip" not in engine and engine["pipeline_statuses"] is None
+    assert engine["status"] == "Pending" and engine["ip"] is None
+    assert "info" not in engine and engine["pipeline_statuses"] is None
 
     emulator.control("clock", {"advance_seconds": 10})
     running = admin.ok("status/get_deployment", {"name": name})
+    assert set(running) == {"status", "details", "engines", "engine_lbs", "sidekicks"}
     (engine,) = running["engines"]
-    assert engine["info"]["status"] == "Running" and engine["info"]["ip"]
-    assert engine["info"]["labels"] == {"app": "engine"}
+    assert set(engine) == {
+        "ip", "name", "status", "reason", "details", "pipeline_statuses", "model_statuses"
+    }  # fmt: skip
+    assert engine["status"] == "Running" and engine["ip"] and engine["reason"] is None
     (pipeline,) = engine["pipeline_statuses"]["pipelines"]
     assert pipeline == {
         "id": PIPELINE,
@@ -185,8 +191,10 @@ def test_status_nests_pod_fields_under_info(
     }
     (model,) = engine["model_statuses"]["models"]
     version_pk = admin.ok("models/get", {"id": model_id})["models"][0]["id"]
+    assert set(model) == {"name", "version", "sha", "status", "model_version_id"}
     assert model["model_version_id"] == version_pk and model["status"] == "Running"
-    assert running["engine_lbs"][0]["info"]["status"] == "Running"
+    (load_balancer,) = running["engine_lbs"]
+    assert set(load_balancer) == {"ip", "name", "status", "reason", "details"}
     assert running["sidekicks"] == []
 
 

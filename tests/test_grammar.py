@@ -128,6 +128,16 @@ HAPPY: list[tuple[str, str, str, dict[str, object]]] = [
     ("assay run 3", "assays", "run", {"id": 3, "page": 1}),
     ("assay baseline 3", "assays", "baseline", {"id": 3, "page": 1}),
     ("assay results 3 page 2", "assays", "results", {"id": 3, "page": 2}),
+    # v2 ids: a full UUID (any case), or a prefix of 6+ hex characters; kept as strings.
+    (
+        "assay run 3FA85F64-5717-4562-B3FC-2C963F66AFA6",
+        "assays",
+        "run",
+        {"id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "page": 1},
+    ),
+    ("assay results 3fa85f page 2", "assays", "results", {"id": "3fa85f", "page": 2}),
+    ("assay enable 3fa85f64-57", "assays", "enable", {"id": "3fa85f64-57"}),
+    ("subscribe assay abcdef", "watches", "subscribe", {"id": "abcdef", "channel": None}),
     ("watch housepricedrift housepricepipe", "watches", "watch", WS_P | {"channel": None}),
     (
         "watch housepricedrift housepricepipe <#C0123|ml-alerts>",
@@ -253,6 +263,9 @@ BAD = [
     ("assay create ws pipe colour=red", "/wallaroo assay create WS PIPELINE [key=value ...]"),
     ("assay create ws pipe alert=", "/wallaroo assay create WS PIPELINE [key=value ...]"),
     ("assay enable x", "/wallaroo assay enable ID"),
+    ("assay enable 3fa85", "/wallaroo assay enable ID"),  # a prefix needs 6 characters
+    ("assay enable 3fa85g", "/wallaroo assay enable ID"),  # not hex
+    ("assay enable 3fa85f645717", "/wallaroo assay enable ID"),  # the dash is missing
     ("assay disable 0", "/wallaroo assay disable ID"),
     ("assay run", "/wallaroo assay run ID"),
     ("assay baseline -1", "/wallaroo assay baseline ID"),

@@ -1,5 +1,6 @@
 """Polling subscribed assays: new results since each assay's cursor, turned into episodes.
 
+Both generations' results arrive as one view (`DriftResult`), so v1 and v2 alerts read the same.
 Per assay, one transaction stages the episode changes, the outbox messages announcing them
 and the moved cursor, so a result is handled exactly once even if the process dies mid-way:
 either all of it is committed (and the outbox will deliver it) or none (and the next poll
@@ -10,15 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.alerting.charts import drift_chart, window_start
+from bot.alerting.charts import drift_chart
 from bot.alerting.outbox import enqueue_for_episode
 from bot.services import Services
-from bot.wallaroo import AssayResult
+from bot.wallaroo import AssayResult, DriftResult
+from bot.wallaroo.drift import from_v1, parse_time
 from handlers.alert_messages import escalation_note, recovery_note, render_episode
 from storage.alerts import (
     CLOSED,
@@ -34,17 +35,17 @@ from storage.utc import utc_now
 from storage.watches import AssaySubscription, is_subscribed
 
 BREACHES = ("Warning", "Alert")
-MOVED_BINS_SHOWN = 3
 
 
 async def poll_state(
     session: AsyncSession, subscriptions: list[AssaySubscription]
-) -> dict[int, tuple[str | None, AlertEpisode | None]]:
+) -> dict[str, tuple[str | None, AlertEpisode | None]]:
     """Every subscribed assay's cursor and open episode, in two queries."""
     cursors = {c.assay_id: c.last_window_start for c in await all_cursors(session)}
     episodes = {e.subject: e for e in await open_episodes(session)}
+    # Keyed by the id as text, as stored, whatever type a caller's subscription object holds.
     return {
-        s.assay_id: (cursors.get(s.assay_id), episodes.get(assay_subject(s.assay_id)))
+        str(s.assay_id): (cursors.get(str(s.assay_id)), episodes.get(assay_subject(s.assay_id)))
         for s in subscriptions
     }
 
@@ -58,17 +59,10 @@ async def check_assay(
     """Handle the assay's results newer than `cursor` (its stored cursor, which the caller
     read with its open `episode` for all assays at once); returns how many were new."""
     client = services.wallaroo
-    assay_id = subscription.assay_id
-    results = await client.get_assay_results(assay_id, start=cursor)
-    seen = _parse(cursor) if cursor else None
-    fresh = sorted(
-        (
-            r
-            for r in results
-            if r.status != "BaselineRun" and (seen is None or window_start(r) > seen)
-        ),
-        key=window_start,
-    )
+    assay_id = str(subscription.assay_id)
+    results = await client.drift_results(assay_id, start=cursor, newer_than=cursor)
+    seen = parse_time(cursor) if cursor else None
+    fresh = [r for r in results if r.status != "BaselineRun" and (seen is None or r.started > seen)]
     if not fresh:
         return 0
     if seen is None:
@@ -76,10 +70,11 @@ async def check_assay(
         fresh = fresh[-1:]
     chart = None
     if episode is None and any(r.status in BREACHES for r in fresh):
-        history = await client.get_assay_results(assay_id)
+        history = await client.drift_results(assay_id)
         breach = next(r for r in fresh if r.status in BREACHES)
-        shown = [r for r in history if window_start(r) <= window_start(breach)] or [breach]
-        chart = await asyncio.to_thread(drift_chart, shown, breach.name)
+        shown = [r for r in history if r.started <= breach.started] or [breach]
+        title = title_of(subscription, breach)
+        chart = await asyncio.to_thread(drift_chart, shown, title)
     async with services.sessions() as session:
         if not await is_subscribed(session, assay_id):
             return 0  # unsubscribed while we asked Wallaroo
@@ -90,36 +85,43 @@ async def check_assay(
             # Another poller opened the episode first (a lease hand-over): theirs stands.
             await session.rollback()
             return 0
-        latest = fresh[-1]
-        newest = latest.window_start or latest.window_summary.start
+        newest = fresh[-1].window_start
         if not await advance_cursor(session, assay_id, cursor, newest):
             return 0  # another poll handled these results first
         await session.commit()
     return len(fresh)
 
 
+def title_of(subscription: AssaySubscription, result: DriftResult) -> str:
+    """The assay's name: as the result says (v1 tutorial, v2), else as subscribed."""
+    return result.assay_name or subscription.assay_name or f"assay {subscription.assay_id}"
+
+
 async def apply_result(
     session: AsyncSession,
     subscription: AssaySubscription,
-    result: AssayResult,
+    result: DriftResult | AssayResult,
     chart: bytes | None,
 ) -> None:
     """Stage what one result changes (the caller commits)."""
+    if isinstance(result, AssayResult):
+        result = from_v1(result, subscription.assay_id, "assays/get_assay_results")
     now = utc_now()
     subject = assay_subject(subscription.assay_id)
     episode = await open_episode(session, subject)
-    detail = json.dumps(_detail(result))
+    detail = json.dumps(_detail(subscription, result))
     if result.status in BREACHES:
+        title = title_of(subscription, result)
         if episode is None:
             episode = AlertEpisode(
                 kind="assay",
                 subject=subject,
-                title=result.name,
+                title=title,
                 channel=subscription.channel,
                 severity=result.status,
                 latest_score=result.score,
                 worst_score=result.score,
-                latest_window=result.window_summary.start,
+                latest_window=result.window_start,
                 detail=detail,
                 # Opened at Alert, there is no escalation to announce.
                 escalation_announced=result.status == "Alert",
@@ -133,7 +135,7 @@ async def apply_result(
                     channel=episode.channel,
                     kind="upload",
                     episode_id=episode.id,
-                    message={"text": f"Drift of {result.name}: scores and the latest window"},
+                    message={"text": f"Drift of {title}: scores and the latest window"},
                     file_content=chart,
                     filename=f"assay-{subscription.assay_id}-drift.png",
                 )
@@ -141,7 +143,7 @@ async def apply_result(
         episode.count += 1
         episode.latest_score = result.score
         episode.worst_score = max(episode.worst_score or 0.0, result.score)
-        episode.latest_window = result.window_summary.start
+        episode.latest_window = result.window_start
         episode.detail = detail
         if result.status == "Alert":
             episode.severity = "Alert"
@@ -161,27 +163,12 @@ async def apply_result(
         await enqueue_for_episode(session, episode, "update", render_episode(episode, now))
 
 
-def _detail(result: AssayResult) -> dict:
-    baseline = result.baseline_summary.aggregated_values
-    window = result.window_summary.aggregated_values
-    names = result.baseline_summary.edge_names
-    moved = sorted(
-        (
-            {"name": name, "baseline": b or 0.0, "window": w or 0.0}
-            for name, b, w in zip(names, baseline, window, strict=False)
-        ),
-        key=lambda b: abs(b["window"] - b["baseline"]),
-        reverse=True,
-    )[:MOVED_BINS_SHOWN]
+def _detail(subscription: AssaySubscription, result: DriftResult) -> dict:
     return {
-        "pipeline_name": result.pipeline_name,
+        "pipeline_name": result.pipeline_name or subscription.pipeline_name,
         "warning_threshold": result.warning_threshold,
         "alert_threshold": result.alert_threshold,
-        "window": f"{result.window_summary.start} → {result.window_summary.end}",
-        "moved_bins": moved,
+        "window": f"{result.window_start} → {result.window_end or '?'}",
+        "moved_bins": [b.model_dump() for b in result.moved_bins()],
         "status": result.status,
     }
-
-
-def _parse(moment: str) -> datetime:
-    return datetime.fromisoformat(moment.replace("Z", "+00:00"))

@@ -5,38 +5,39 @@ state is not safe from the several threads the poller may chart in at once."""
 from __future__ import annotations
 
 import io
-from datetime import datetime
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bot.wallaroo import AssayResult
+from bot.wallaroo import DriftResult
 
 MAX_POINTS = 90
 
 
-def drift_chart(results: list[AssayResult], title: str) -> bytes:
-    """A PNG of the results (oldest first) with the latest one's bins."""
+def drift_chart(results: list[DriftResult], title: str) -> bytes:
+    """A PNG of the results (oldest first, either generation) with the latest one's bins."""
     shown = results[-MAX_POINTS:]
     latest = shown[-1]
     figure = Figure(figsize=(10, 4), dpi=100)
     FigureCanvasAgg(figure)
     scores_axis, bins_axis = figure.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
-    times = [window_start(r) for r in shown]
+    times = [r.started for r in shown]
     scores_axis.plot(times, [r.score for r in shown], marker=".", color="#1d3557")
     if latest.warning_threshold is not None:
         scores_axis.axhline(
             latest.warning_threshold, color="#e9c46a", linestyle="--", label="warning"
         )
-    scores_axis.axhline(latest.alert_threshold, color="#e63946", linestyle="--", label="alert")
+    if latest.alert_threshold is not None:
+        scores_axis.axhline(latest.alert_threshold, color="#e63946", linestyle="--", label="alert")
     scores_axis.set_title(f"{title}: score per window")
     scores_axis.legend(loc="upper left")
     figure.autofmt_xdate()
 
-    names = latest.baseline_summary.edge_names
+    names = latest.bin_names
     positions = range(len(names))
-    baseline = [v or 0.0 for v in latest.baseline_summary.aggregated_values]
-    window = [v or 0.0 for v in latest.window_summary.aggregated_values]
+    # A v2 baseline not summarised yet has no bins to show: its bars stay at zero.
+    baseline = (latest.baseline_values + [0.0] * len(names))[: len(names)]
+    window = (latest.window_values + [0.0] * len(names))[: len(names)]
     bins_axis.bar([p - 0.2 for p in positions], baseline, width=0.4, label="baseline")
     bins_axis.bar([p + 0.2 for p in positions], window, width=0.4, label="latest window")
     bins_axis.set_xticks(list(positions), names, rotation=45, ha="right")
@@ -46,10 +47,3 @@ def drift_chart(results: list[AssayResult], title: str) -> bytes:
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()
-
-
-def window_start(result: AssayResult) -> datetime:
-    """When the result's window began (newer servers say so; all give the summary's start)."""
-    return datetime.fromisoformat(
-        (result.window_start or result.window_summary.start).replace("Z", "+00:00")
-    )

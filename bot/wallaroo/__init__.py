@@ -19,9 +19,11 @@ from bot.wallaroo.assay_models import (
     InferenceLogRecord,
     SummarizerConfig,
 )
-from bot.wallaroo.assays import AssayCalls
+from bot.wallaroo.assay_v2_models import AssayResultV2, AssayV2, NextRun
+from bot.wallaroo.assays import AssayCalls, is_v2_id
 from bot.wallaroo.auth import ServiceAccountAuth
 from bot.wallaroo.client import WallarooClient
+from bot.wallaroo.drift import DriftResult, MovedBin
 from bot.wallaroo.errors import (
     WallarooBadRequest,
     WallarooBadResponse,
@@ -34,24 +36,26 @@ from bot.wallaroo.errors import (
     error_for_response,
 )
 from bot.wallaroo.models import (
-    DeploymentStatus,
-    EngineLbStatus,
-    EngineStatus,
     Features,
     InvitedUser,
-    ListedDeployment,
-    ListedPipelineVersion,
     Model,
     ModelDetails,
     ModelVersion,
     ModelWithVersions,
-    PipelineCopied,
-    PipelineCreated,
-    PipelineListing,
     Token,
     User,
     Workspace,
     WorkspaceUser,
+)
+from bot.wallaroo.pipeline_models import (
+    DeploymentStatus,
+    EngineLbStatus,
+    EngineStatus,
+    ListedDeployment,
+    ListedPipelineVersion,
+    PipelineCopied,
+    PipelineCreated,
+    PipelineListing,
 )
 
 if TYPE_CHECKING:
@@ -63,10 +67,13 @@ __all__ = [
     "AssayCalls",
     "AssayConfig",
     "AssayResult",
+    "AssayResultV2",
     "AssaySummary",
+    "AssayV2",
     "AssayWindow",
     "Baseline",
     "DeploymentStatus",
+    "DriftResult",
     "EngineLbStatus",
     "EngineStatus",
     "Features",
@@ -79,6 +86,8 @@ __all__ = [
     "ModelDetails",
     "ModelVersion",
     "ModelWithVersions",
+    "MovedBin",
+    "NextRun",
     "PipelineCopied",
     "PipelineCreated",
     "PipelineListing",
@@ -100,6 +109,7 @@ __all__ = [
     "build_http_client",
     "build_wallaroo_client",
     "error_for_response",
+    "is_v2_id",
 ]
 
 
@@ -131,4 +141,10 @@ def build_wallaroo_client(settings: Settings, http: httpx.AsyncClient) -> Wallar
         username=settings.wallaroo_username,
         password=settings.wallaroo_password,
     )
-    return WallarooClient(http, settings.wallaroo_api_url, auth)
+    return WallarooClient(
+        http,
+        settings.wallaroo_api_url,
+        auth,
+        v2_api_url=settings.wallaroo_v2_api_url,
+        assays=settings.wallaroo_assays,
+    )

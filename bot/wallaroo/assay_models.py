@@ -1,7 +1,10 @@
 """Assays (v1) as typed models: the config sent to create or run one, and what comes back.
 
-Shapes and field names are the tutorial's. The config is sent whole, explicit nulls included,
-because that is how the tutorial sends it; responses keep unknown fields like every other model.
+The config is the tutorial's, sent whole, explicit nulls included, because that is how the
+tutorial sends it. Responses take the tutorial's shapes and today's (`assays/get_assay_results`
+items have no name, pipeline_name or iopath, add bin_index, and give created_at as RFC 3339;
+listings add workspace_id and may leave baseline, window and summarizer out); unknown fields are
+kept like in every other model.
 """
 
 from __future__ import annotations
@@ -75,8 +78,10 @@ class AssayConfig(WallarooModel):
     active: bool = True
     status: str = "created"
     iopath: str  # "input 0 0" is feature 0 of the input tensor, "output 0 0" the first output
-    baseline: Baseline
-    window: AssayWindow
+    # The tutorial's shapes, or today's as an assay lists them (`{"static": ...}`,
+    # `{"calculated": ...}`; a window with `path`), passed back as they came.
+    baseline: Baseline | dict[str, Any]
+    window: AssayWindow | dict[str, Any]
     summarizer: SummarizerConfig = Field(default_factory=SummarizerConfig)
     warning_threshold: float | None = None
     alert_threshold: float
@@ -156,11 +161,14 @@ class Assay(WallarooModel):
     last_run: str | None = None
     next_run: str | None = None
     run_until: str | None = None
-    updated_at: str
-    baseline: dict[str, Any]
-    window: dict[str, Any]
-    summarizer: dict[str, Any]
+    updated_at: str | None = None
+    # In the configs' shapes; today's listing may leave them out (a re-run then needs them).
+    baseline: dict[str, Any] = Field(default_factory=dict)
+    window: dict[str, Any] = Field(default_factory=dict)
+    summarizer: dict[str, Any] = Field(default_factory=dict)
     iopath: str | None = None  # newer servers list it; the tutorial's listing does not
+    workspace_id: int | None = None
+    workspace_name: str | None = None
 
 
 class AssayActive(WallarooModel):
@@ -175,24 +183,26 @@ class AssaySummary(WallarooModel):
     mean: float | None = None
     median: float | None = None
     std: float | None = None
-    edges: list[float | None]  # the last is None with outlier edges: right_outlier is unbounded
+    # The last is None (or "INFINITY") with outlier edges: right_outlier is unbounded.
+    edges: list[float | str | None]
     edge_names: list[str]
     aggregated_values: list[float | None]
     aggregation: str
-    start: str
-    end: str
+    start: str | None = None  # today's results may leave the window's bounds out
+    end: str | None = None
 
 
 class AssayResult(WallarooModel):
-    """One window's comparison with the baseline; `status` is Ok, Warning, Alert or BaselineRun."""
+    """One window's comparison with the baseline; `status` is Ok, Warning, Alert or BaselineRun.
+    The tutorial's items name the assay and pipeline; today's carry ids and a window_start."""
 
     assay_id: int | None = None
-    name: str
-    created_at: int  # epoch milliseconds
-    elapsed_millis: int
-    pipeline_id: int
-    pipeline_name: str
-    iopath: str
+    name: str | None = None
+    created_at: int | str | None = None  # epoch milliseconds (tutorial) or RFC 3339 (today)
+    elapsed_millis: int | None = None
+    pipeline_id: int | None = None
+    pipeline_name: str | None = None
+    iopath: str | None = None
     baseline_summary: AssaySummary
     window_summary: AssaySummary
     warning_threshold: float | None = None
@@ -206,6 +216,10 @@ class AssayResult(WallarooModel):
     id: int | None = None
     window_start: str | None = None
     analyzed_at: str | None = None
+    bin_index: int | None = None
+    summarizer: dict[str, Any] | None = None
+    workspace_id: int | None = None
+    workspace_name: str | None = None
 
 
 class InferenceLogRecord(WallarooModel):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 from pydantic import BaseModel
@@ -31,6 +32,11 @@ from bot.wallaroo.errors import (
 from bot.wallaroo.models import parse_response
 
 logger = logging.getLogger(__name__)
+
+AssaysMode = Literal["auto", "v1", "v2"]
+# How a v2 call's path is marked inside the caller; error texts then name it `v2/api/...`.
+V2_PREFIX = "v2/api/"
+_V1_SUFFIX = "/v1/api"
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -84,9 +90,18 @@ class ApiCaller:
         *,
         read_attempts: int = 3,
         backoff_seconds: float = 0.2,
+        v2_api_url: str | None = None,
+        assays: AssaysMode = "auto",
     ) -> None:
         self._http = http
         self._api_url = api_url.rstrip("/")
+        # Assays v2 live beside the v1 API on the same host: .../v1/api -> .../v2/api.
+        self._v2_api_url = (v2_api_url or v2_url_beside(self._api_url)).rstrip("/")
+        self._assays_mode: AssaysMode = assays
+        # What the instance turned out to speak, learnt on first use (assays.py, assays_v2.py).
+        self._v2_available: bool | None = None
+        self._v2_probe_lock: asyncio.Lock | None = None
+        self._v1_results_path: str | None = None
         self._auth = auth
         self._read_attempts = max(1, read_attempts)
         self._backoff_seconds = backoff_seconds
@@ -104,9 +119,13 @@ class ApiCaller:
         request: dict[str, Any] | None = None,
         can_resend: Callable[[], bool] = always,
         secrets: tuple[str | None, ...] = (),
+        api: str = "v1",
     ) -> T:
-        """POST `json` (or the httpx arguments in `request`) to `path` and parse the answer."""
+        """POST `json` (or the httpx arguments in `request`) to `path` and parse the answer.
+        `api="v2"` sends it under the v2 base (`/v2/api/...`) instead of the v1 one."""
         kwargs = request if request is not None else {"json": {} if json is None else json}
+        if api == "v2":
+            path = V2_PREFIX + path
         send = functools.partial(self._send_authorized, path, kwargs, parse, can_resend, secrets)
         if not read_only:
             return await send()
@@ -148,10 +167,9 @@ class ApiCaller:
     ) -> T:
         headers = {**kwargs.get("headers", {}), "Authorization": f"Bearer {token}"}
         started = time.perf_counter()
+        url = self._url_of(path)
         try:
-            response = await self._http.post(
-                f"{self._api_url}/{path}", **{**kwargs, "headers": headers}
-            )
+            response = await self._http.post(url, **{**kwargs, "headers": headers})
         except TRANSPORT_ERRORS as exc:
             raise unreachable_from(exc, path) from exc
         elapsed_ms = (time.perf_counter() - started) * 1000
@@ -160,3 +178,15 @@ class ApiCaller:
         if not response.is_success:
             raise error_for_response(path, response.status_code, body, secrets=secrets)
         return parse(body, path)
+
+    def _url_of(self, path: str) -> str:
+        if path.startswith(V2_PREFIX):
+            return f"{self._v2_api_url}/{path[len(V2_PREFIX) :]}"
+        return f"{self._api_url}/{path}"
+
+
+def v2_url_beside(api_url: str) -> str:
+    """The assays v2 base for a v1 API URL (`https://host/v1/api` -> `https://host/v2/api`)."""
+    api_url = api_url.rstrip("/")
+    base = api_url[: -len(_V1_SUFFIX)] if api_url.endswith(_V1_SUFFIX) else api_url
+    return base + "/v2/api"

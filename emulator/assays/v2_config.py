@@ -2,9 +2,12 @@
 
 v2 enums are externally tagged (`{"Quantile": 5}`, `{"SimpleRunFrequency": {...}}`). Each
 monitored DataPath becomes one v1 AssayPlan, so v2 bins, summarizes and scores with exactly the
-code v1 uses: `{"Quantile": n}` (like QuantileWithExplicitOutliers) is v1's Quantile with n bins
-plus the two outlier bins, `{"Equal": n}` v1's Equal, `{"Provided": [...]}` v1's Provided edges
-(a trailing "INFINITY" is the right outlier bin's, which v1 adds itself).
+code v1 uses. `{"Quantile": n}` makes n bins and no outlier bins, as real v2 answers show (edges
+`[q_1/n, ..., q_(n-1)/n, "INFINITY"]`, labels "< 20%" ... "> 80%": Wallaroo_Tutorials'
+Assay-Management-Plus and model-drift-detection notebooks, 2025): v1's Quantile without outlier
+edges. `{"QuantileWithExplicitOutliers": n}` keeps v1's two outlier bins, as its name says;
+`{"Equal": n}` is v1's Equal and `{"Provided": [...]}` v1's Provided edges (a trailing "INFINITY"
+is the right outlier bin's, which v1 adds itself) — no recorded answer shows those three.
 
 Windows: the run at `first_run + k * run_frequency` scores the window of `window.width` that
 ends then, so v1's window start is `first_run - width` and its interval the run frequency.
@@ -209,6 +212,7 @@ def v1_summarizer(spec: Univariate) -> Summarizer:
         raise AssayConfigError(f"{field}.bin_mode", "expected one bin mode")
     if name in ("Quantile", "QuantileWithExplicitOutliers", "Equal"):
         v1 |= {"bin_mode": "Equal" if name == "Equal" else "Quantile", "num_bins": value}
+        v1["add_outlier_edges"] = name != "Quantile"
     elif name == "Provided" and isinstance(value, list):
         edges = [e for e in value if e not in (None, "INFINITY") and e != math.inf]
         v1 |= {"bin_mode": "Provided", "num_bins": len(edges), "provided_edges": edges}

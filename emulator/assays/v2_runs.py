@@ -6,13 +6,14 @@ bin_index}`, and a status that is the worst of the monitored paths'.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from emulator.assays.config import AssayConfigError, format_time_z, parse_time_ms
+from emulator.assays.config import AssayConfigError, Summarizer, format_time_z, parse_time_ms
 from emulator.assays.runs import run_baseline, run_windows
 from emulator.assays.summaries import Baseline, compute_baseline
 from emulator.assays.summary_baseline import INFINITY, baseline_from_static
@@ -35,14 +36,43 @@ def _infinite_as_text(values: list[Any]) -> list[Any]:
     return [INFINITY if v is None else v for v in values]
 
 
-def v2_summary(v1: dict[str, Any], name: str, mode: Any) -> dict[str, Any]:
-    """A v1 baseline/window summary as a v2 SeriesSummary."""
+def quantile_labels(num_bins: int) -> list[str]:
+    """v2's names for n quantile bins: "< 20%", "20% - 40%", ..., "> 80%" (as recorded for 5;
+    a percentage that is not whole is written with two decimals, the emulator's choice)."""
+    cuts = [f"{100 * k / num_bins:.2f}".removesuffix(".00") for k in range(1, num_bins)]
+    if not cuts:
+        return ["100%"]  # one bin holds everything; no answer shows this case
+    middle = [f"{a}% - {b}%" for a, b in itertools.pairwise(cuts)]
+    return [f"< {cuts[0]}%", *middle, f"> {cuts[-1]}%"]
+
+
+def as_v2_bins(baseline: Baseline, s: Summarizer) -> Baseline:
+    """A baseline computed by the v1 code, binned as v2 shows it: `{"Quantile": n}`'s top bin
+    is open-ended ("INFINITY", where v1 without outlier edges has the maximum) and its bins are
+    named by percentage. Other modes keep v1's edges and names."""
+    if s.bin_mode != "Quantile" or s.add_outlier_edges:
+        return baseline
+    edges = baseline.edges.copy()
+    edges[-1] = np.inf
+    summary = dict(baseline.summary)
+    summary["edges"] = [*summary["edges"][:-1], None]
+    summary["edge_names"] = quantile_labels(s.num_bins)
+    if s.aggregation == "Edges":
+        summary["aggregated_values"] = summary["edges"]
+    return replace(baseline, edges=edges, summary=summary)
+
+
+def v2_summary(
+    v1: dict[str, Any], name: str, mode: Any, labels: list[str] | None = None
+) -> dict[str, Any]:
+    """A v1 baseline/window summary as a v2 SeriesSummary; a window's bins are its baseline's,
+    so it carries the baseline's `labels`."""
     return {
         "name": name,
         "bins": {
             "mode": mode,
             "edges": _infinite_as_text(v1["edges"]),
-            "labels": v1["edge_names"],
+            "labels": v1["edge_names"] if labels is None else labels,
         },
         "aggregated_values": _infinite_as_text(v1["aggregated_values"]),
         "aggregation": v1["aggregation"],
@@ -80,7 +110,8 @@ def compute_baselines(logs: InferenceLogStore, config: V2Config) -> dict[str, Ba
         if kind == "Static":
             start, end = _static_range(value)
             plan = replace(config.plan(path, None), baseline_start_ms=start, baseline_end_ms=end)
-            baselines[path.key] = run_baseline(logs, pipeline.pipeline_name, plan)
+            computed = run_baseline(logs, pipeline.pipeline_name, plan)
+            baselines[path.key] = as_v2_bins(computed, config.summarizer)
         elif kind == "Summary" and isinstance(value, dict):
             if path.key not in value:
                 raise AssayConfigError("baseline.Summary", f"has no summary for {path.key!r}")
@@ -91,7 +122,7 @@ def compute_baselines(logs: InferenceLogStore, config: V2Config) -> dict[str, Ba
             values = np.array([np.nan if v is None else v for v in value], dtype=np.float64)
             computed = compute_baseline(values, config.summarizer, 0, 0)
             computed.summary |= {"start": None, "end": None}
-            baselines[path.key] = computed
+            baselines[path.key] = as_v2_bins(computed, config.summarizer)
         else:
             raise AssayConfigError(
                 "baseline",
@@ -141,7 +172,8 @@ def score_windows(
                 "scores": window.scores,
                 "bin_index": window.index,
             }
-            result.summaries[path.key] = v2_summary(window.summary, path.key, mode)
+            labels = baselines[path.key].summary["edge_names"]
+            result.summaries[path.key] = v2_summary(window.summary, path.key, mode, labels)
             if _SEVERITY[window.status] > _SEVERITY[result.status]:
                 result.status = window.status
     return [by_start[start] for start in sorted(by_start)]

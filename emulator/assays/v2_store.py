@@ -13,7 +13,7 @@ import uuid
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from emulator.assays.config import AssayConfigError
+from emulator.assays.config import AssayConfigError, format_time_z
 from emulator.assays.schedule import next_window_after
 from emulator.assays.v2_config import ScheduleBody, V2Config, check_config
 from emulator.assays.v2_runs import (
@@ -25,7 +25,7 @@ from emulator.assays.v2_runs import (
     summary_baseline,
     window_times,
 )
-from emulator.clock import iso
+from emulator.clock import iso_z
 
 if TYPE_CHECKING:
     from emulator.state import EmulatorState
@@ -36,10 +36,12 @@ def schedule(state: EmulatorState, body: ScheduleBody) -> str:
     the data origin."""
     config = check_config(body)
     baselines = compute_baselines(state.logs, config)
-    stored = body.model_dump(mode="json", exclude_unset=True)
+    # Every field, unset ones as null: a real instance's `get` shows `scheduling.end`,
+    # `data_origin.locations` and `bin_weights` as null rather than leaving them out.
+    stored = body.model_dump(mode="json")
     stored["baseline"] = summary_baseline(config, baselines)
     origin = body.targeting.data_origin
-    assay_id, now = str(uuid.uuid4()), iso(state.clock.now())
+    assay_id, now = str(uuid.uuid4()), iso_z(state.clock.now())
     state.db.execute(
         "INSERT INTO assays_v2 (id, name, workspace_id, pipeline_id, pipeline_name, active,"
         " config, baselines, created_at, updated_at, width_ms, next_window_ms)"
@@ -68,8 +70,8 @@ def stored_config(row: sqlite3.Row) -> V2Config:
 def render_assay(row: sqlite3.Row) -> dict[str, Any]:
     """get's item: the schedule body (baseline as its Summary) and the row's own fields."""
     return {
-        **json.loads(row["config"]),
         "id": row["id"],
+        **json.loads(row["config"]),
         "active": bool(row["active"]),
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
@@ -104,9 +106,13 @@ def catch_up(state: EmulatorState, row: sqlite3.Row) -> None:
                 " window_end_ms, result) VALUES (?, ?, ?, ?)",
                 (row["id"], window.start_ms, window.end_ms, json.dumps(record)),
             )
+        # last_run is when the latest run was due (a window's end), not when it was computed:
+        # real answers show {"last_run": "2025-04-10T19:37:00Z", "next_run": "…19:38:00Z"}.
+        next_window = _next_window(config, first, stop_ms)
+        last_run = format_time_z(next_window + config.width_ms - config.frequency_ms)
         state.db.execute(
             "UPDATE assays_v2 SET next_window_ms = ?, last_run = ? WHERE id = ?",
-            (_next_window(config, first, stop_ms), iso(now_ms / 1000), row["id"]),
+            (next_window, last_run, row["id"]),
         )
 
 
@@ -117,7 +123,7 @@ def result_record(
     read, so a renamed workspace shows its new name)."""
     config = json.loads(row["config"]) if isinstance(row, sqlite3.Row) else row["config"]
     thresholds = config["targeting"]["iopath"][0].get("thresholds") or {}
-    analyzed = iso(now_ms / 1000)
+    analyzed = iso_z(now_ms / 1000)
     return {
         "assay_id": row["id"],
         "analyzed_at": analyzed,
@@ -148,7 +154,7 @@ def set_active(state: EmulatorState, row: sqlite3.Row, active: bool) -> None:
         )["next_window_ms"]
     state.db.execute(
         "UPDATE assays_v2 SET active = ?, next_window_ms = ?, updated_at = ? WHERE id = ?",
-        (int(active), next_window, iso(state.clock.now()), row["id"]),
+        (int(active), next_window, iso_z(state.clock.now()), row["id"]),
     )
 
 
@@ -158,7 +164,7 @@ def next_run(row: sqlite3.Row) -> dict[str, Any]:
     end = json.loads(row["config"])["scheduling"].get("end")
     config_end = None if end is None else stored_config(row).end_ms
     done = not row["active"] or (config_end is not None and next_end_ms > config_end)
-    return {"last_run": row["last_run"], "next_run": None if done else iso(next_end_ms / 1000)}
+    return {"last_run": row["last_run"], "next_run": None if done else format_time_z(next_end_ms)}
 
 
 def preview(state: EmulatorState, body: ScheduleBody, start_ms: int, end_ms: int) -> list[dict]:
