@@ -27,18 +27,28 @@ from handlers.blocks import Reply
 from storage.alerts import AlertEpisode, get_episode, open_episodes
 from storage.outbox import enqueue, pending_messages
 from storage.watches import AssaySubscription, add_subscription
-from tests.conftest import Emulator
+from tests.conftest import Emulator, both_api_modes
 from tests.fake_slack import FakeSlack
 from tests.test_slack_http import Bot, running_bot, wait_until
 
 ALERTS = "CALERTS"
 FAST = {"chatops_poll_seconds": 0.2, "chatops_channel_pacing_seconds": 0.05}
 
+# Every test here runs against today's Wallaroo and again against the 2022 tutorial's.
+api_mode = both_api_modes
+
 
 @pytest.fixture
-def drift(start_emulator: Callable[..., Emulator]) -> Emulator:
+def drift(start_emulator: Callable[..., Emulator], api_mode: str) -> Emulator:
     """A drift demo of its own: the tests move its clock."""
-    return start_emulator(seed_demo=True, deployment_startup_seconds=0)
+    return start_emulator(api=api_mode, seed_demo=True, deployment_startup_seconds=0)
+
+
+def demo_assay(drift: Emulator, generation: str = "v1") -> str:
+    """How a user names the demo's drifting assay: v1's integer id, or a prefix of its v2
+    twin's UUID (today's Wallaroo only)."""
+    assert drift.demo is not None
+    return str(drift.demo["assay_id"]) if generation == "v1" else drift.demo["assay_v2_id"][:6]
 
 
 def say(bot: Bot, text: str) -> str:
@@ -89,14 +99,18 @@ def undrifted_day(drift: Emulator, day_start_ms: int, records: int = 60_000) -> 
     )
 
 
+@pytest.mark.parametrize(
+    ("api_mode", "generation"), [("current", "v1"), ("current", "v2"), ("seed", "v1")]
+)
 def test_one_message_per_episode_edits_recovery_chart_and_no_repeat_after_restart(
-    drift: Emulator, tmp_path: Path, database_url: str
+    drift: Emulator, tmp_path: Path, database_url: str, generation: str
 ) -> None:
     assert drift.demo is not None
     drift_day = drift.demo["drift_starts_ms"]
     fast = {**FAST, "database_url": database_url}
     with running_bot(drift, tmp_path, **fast) as bot:
-        assert "will go to" in say(bot, f"subscribe assay {drift.demo['assay_id']} <#{ALERTS}|a>")
+        assay = demo_assay(drift, generation)
+        assert "will go to" in say(bot, f"subscribe assay {assay} <#{ALERTS}|a>")
         time.sleep(0.6)  # polls see the 29 Ok results: no message
         assert posts(bot.slack) == []
 
@@ -105,6 +119,7 @@ def test_one_message_per_episode_edits_recovery_chart_and_no_repeat_after_restar
         text = json.dumps(opening)
         assert "Alert: drift on assay example assay" in text
         assert "alert_ack" in text and "alert_snooze_4h" in text and "Bins that moved most" in text
+        assert "alert 0.1000" in text and "housepricepipe" in text
         (upload,) = bot.slack.wait_for("/upload/", 1)
         assert upload.body["png"] and upload.body["bytes"] > 10_000
         (completed,) = bot.slack.wait_for("/api/files.completeUploadExternal", 1)
@@ -221,10 +236,13 @@ def test_run_assay_now_from_an_alert(drift: Emulator, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def flaky(start_emulator: Callable[..., Emulator]) -> Emulator:
+def flaky(start_emulator: Callable[..., Emulator], api_mode: str) -> Emulator:
     """The demo pipeline deployed just now, reporting Error for 30 s, Starting until 60 s."""
     return start_emulator(
-        seed_demo=True, deployment_startup_seconds=60, deployment_startup_error_seconds=30
+        api=api_mode,
+        seed_demo=True,
+        deployment_startup_seconds=60,
+        deployment_startup_error_seconds=30,
     )
 
 

@@ -1,11 +1,9 @@
-"""Assays v2 end to end against today's emulator (api="current", the drift demo with its v2
-twin): the assay commands by UUID prefix, and a drift episode of the v2 assay through `serve`
-and its poller into a fake Slack — posted once, edited, recovered in its thread."""
+"""Assays v2 commands against today's emulator (api="current", the drift demo with its v2
+twin), by UUID prefix. A v2 assay's drift episode through `serve` and its poller is one of the
+parametrizations of tests/test_alerts.py's episode test."""
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -19,20 +17,7 @@ from handlers.assay_lookup import find_assay
 from handlers.context import CommandProblem
 from storage.watches import list_subscriptions
 from tests.conftest import Emulator
-from tests.test_alerts import (
-    ALERTS,
-    FAST,
-    edits,
-    last_edit,
-    next_day,
-    openings,
-    posts,
-    say,
-    thread,
-    undrifted_day,
-)
 from tests.test_commands import say as say_to
-from tests.test_slack_http import running_bot, wait_until
 
 
 @pytest.fixture
@@ -88,36 +73,6 @@ async def test_assay_commands_take_a_v2_prefix_and_show_the_short_id(
         (subscription,) = await list_subscriptions(session)
     assert subscription.assay_id == uuid and subscription.assay_name == "example assay"
     assert "No more alerts" in await say_to(services, f"unsubscribe assay {uuid[:8]}")
-
-
-def test_a_v2_drift_episode_posts_once_edits_and_recovers(today: Emulator, tmp_path: Path) -> None:
-    assert today.demo is not None
-    drift_day = today.demo["drift_starts_ms"]
-    with running_bot(today, tmp_path, **FAST) as bot:
-        assert "will go to" in say(bot, f"subscribe assay {v2_id(today)[:6]} <#{ALERTS}|a>")
-        time.sleep(0.6)  # polls see the 29 Ok results: no message
-        assert posts(bot.slack) == []
-
-        next_day(today)  # the first drifted day completes: Alert
-        (opening,) = wait_until(lambda: openings(bot.slack))
-        text = json.dumps(opening)
-        assert "Alert: drift on assay example assay" in text
-        assert "Bins that moved most" in text and "housepricepipe" in text
-        assert "alert 0.1000" in text and "alert_run_assay" in text
-        (upload,) = bot.slack.wait_for("/upload/", 1)
-        assert upload.body["png"] and upload.body["bytes"] > 10_000
-
-        next_day(today)  # a second drifted day: the same message, edited
-        wait_until(lambda: [e for e in edits(bot.slack) if "2 breaching" in json.dumps(e)])
-        assert len(openings(bot.slack)) == 1
-
-        undrifted_day(today, drift_day + 2 * DAY_MS)
-        next_day(today)  # back to Ok: the recovery in the thread
-        (recovery,) = wait_until(lambda: thread(bot.slack))
-        assert "Back to *Ok*" in json.dumps(recovery)
-        assert recovery["thread_ts"] == bot.slack.posted_ts[0]
-        wait_until(lambda: "Recovered at" in last_edit(bot.slack))
-        assert len(openings(bot.slack)) == 1
 
 
 class TwoAssays:
