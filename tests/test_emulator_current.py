@@ -14,6 +14,7 @@ from bot.cli import build_parser, emulator_config
 from tests.conftest import Api, Emulator
 from tests.emulator_setup import (
     MODEL,
+    deploy_running,
     fresh_seed_emulator,
     upload_model,
 )
@@ -69,9 +70,38 @@ def test_models_list_nests_model_versions_and_workspace(admin: Api, onnx_bytes: 
     assert configured["config"]["runtime"] == "onnx"
     assert configured["config"]["model_version_id"] == version["id"]
     assert item["workspace"]["id"] == 1 and item["workspace"]["archived"] is False
+    # The fields a real 2026-01 answer (Wallaroo_Tutorials, Model-Management notebook) has.
+    assert set(version) == {
+        "name", "visibility", "workspace_id", "conversion", "id", "image_path", "status",
+        "task_id", "file_info", "created_on_version", "created_by", "created_at", "deployed",
+        "error_summary",
+    }  # fmt: skip
+    assert set(version["conversion"]) >= {"python_version", "requirements", "framework"}
+    assert version["deployed"] is False and version["error_summary"] is None
+    assert set(configured["config"]) == {
+        "id", "model_version_id", "runtime", "filter_threshold", "tensor_fields", "input_schema",
+        "output_schema", "batch_config", "dynamic_batching_config", "continuous_batching_config",
+        "queue_depth", "sidekick_uri", "openai",
+    }  # fmt: skip
+    assert set(item["workspace"]) == {
+        "id", "name", "created_by", "archived", "created_at", "group_id"
+    }  # fmt: skip
     by_name = admin.ok("models/list", {"workspace_name": item["workspace"]["name"]})
     assert by_name == {"models": [item]}
     assert admin.post("models/list", {"workspace_name": "nowhere"}).status_code == 404
+
+
+def test_models_list_shows_versions_newest_first_and_which_is_deployed(
+    emulator: Emulator, admin: Api, onnx_bytes: bytes
+) -> None:
+    """As recorded answers list them (Wallaroo_Tutorials, Model-Management notebook, 2026-01)."""
+    deployed = deploy_running(emulator, admin, onnx_bytes)
+    newer = upload_model(admin, onnx_bytes)
+    assert newer == deployed.model_id  # the same model, a second version
+    (item,) = admin.ok("models/list", {"workspace_id": 1})["models"]
+    versions = [v["model_version"] for v in item["model_versions"]]
+    assert [v["id"] for v in versions] == sorted((v["id"] for v in versions), reverse=True)
+    assert [v["deployed"] for v in versions] == [False, True]
 
 
 def test_seed_models_list_stays_flat(seed: Emulator, onnx_bytes: bytes) -> None:
@@ -105,7 +135,9 @@ def test_todays_upload_takes_a_metadata_part_and_keeps_its_conversion(
     (item,) = admin.ok("models/list", {"workspace_id": 1})["models"]
     (configured,) = item["model_versions"]
     assert item["model"]["id"] == model_id
-    assert configured["model_version"]["conversion"] == TODAYS_METADATA["conversion"]
+    # Kept as given, plus the `framework_config` every recorded answer shows (null here).
+    conversion = TODAYS_METADATA["conversion"] | {"framework_config": None}
+    assert configured["model_version"]["conversion"] == conversion
     assert configured["config"]["runtime"] == "flight"  # keras runs in a Python container
 
 

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import io
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from bot.wallaroo import DriftResult
 
 MAX_POINTS = 90
@@ -16,6 +13,11 @@ MAX_POINTS = 90
 
 def drift_chart(results: list[DriftResult], title: str) -> bytes:
     """A PNG of the results (oldest first, either generation) with the latest one's bins."""
+    # Imported on the first chart, not at start: matplotlib and numpy are a fifth of the
+    # process's memory, and a bot that never sees drift never needs them.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     shown = results[-MAX_POINTS:]
     latest = shown[-1]
     figure = Figure(figsize=(10, 4), dpi=100)

@@ -20,7 +20,8 @@ from emulator.assays.schedule import catch_up, stored_plan
 from emulator.assays.summaries import compute_baseline
 from emulator.errors import bad_request, describe_errors, not_found
 from emulator.identity import context
-from emulator.routes.assays import assay_row, is_current, parse_body, workspace_name
+from emulator.routes.assay_listing import workspace_name
+from emulator.routes.assays import assay_row, is_current, parse_body
 from emulator.state import EmulatorState
 
 router = APIRouter(prefix="/v1/api/assays")

@@ -17,6 +17,7 @@ from emulator.model_files import store_stream
 from emulator.model_shapes import (
     OWNER_ID,
     WORKSPACE_COLUMNS,
+    deployed_version_ids,
     render_listing_item,
     render_model,
     versions_of,
@@ -119,7 +120,8 @@ def _list_models_today(state: EmulatorState, caller: CurrentUser, body: ListMode
             for r in db.all(sql + " ORDER BY m.id DESC")
             if caller.is_admin or membership(db, r["workspace_id"], caller.id) is not None
         ]
-    return {"models": [render_listing_item(db, r) for r in rows]}
+    deployed = deployed_version_ids(db)
+    return {"models": [render_listing_item(db, r, deployed) for r in rows]}
 
 
 @router.post("/get_by_id")
