@@ -80,6 +80,9 @@ def emulator_config(args: argparse.Namespace) -> EmulatorConfig:
     )
 
 
+_API_NAMES = {"current": "today's Wallaroo, assays v2", "seed": "the 2022 tutorial's Wallaroo"}
+
+
 def _run_emulator(args: argparse.Namespace) -> int:
     # Imported here: the bot's own processes never load the emulator's server stack.
     from emulator.app import create_app
@@ -87,11 +90,16 @@ def _run_emulator(args: argparse.Namespace) -> int:
 
     config = emulator_config(args)
     base = f"http://{args.host}:{args.port}"
-    print(f"Wallaroo emulator on {base}")
-    print(f"  WALLAROO_API_URL={base}/v1/api")
-    print(f"  WALLAROO_TOKEN_URL={base}/auth/realms/master/protocol/openid-connect/token")
-    print(f"  admin: {args.admin_email}   client: {args.client_id} (secret as configured)")
-    print(f"  api: {args.api}")
+    print(f"Wallaroo emulator on {base} (answering as {_API_NAMES[args.api]})")
+    print("Point the bot at it with:")
+    print(f"  WALLAROO_URL={base}")
+    # The emulator's default secret is a published test value; one chosen with --client-secret
+    # is the user's own and is not echoed.
+    if args.client_secret == DEFAULT_CLIENT_SECRET:
+        print(f"  WALLAROO_CLIENT_SECRET={args.client_secret}")
+    else:
+        print("  WALLAROO_CLIENT_SECRET=<the --client-secret you gave>")
+    print(f"  admin: {args.admin_email}   client: {args.client_id}")
     if args.seed_demo:
         print("  demo: workspace housepricedrift, pipeline housepricepipe, assay 'example assay'")
     serve_forever(create_app(config), args.host, args.port)

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -21,10 +22,11 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def emulator_process() -> str:
+def emulator_banner() -> Iterator[tuple[str, list[str]]]:
+    """`wallaroo-chatops emulator --seed-demo` as a real process: its URL and its banner."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "emulator", "--port", str(port), "--seed-demo"],
+        [sys.executable, "-u", "-m", "bot", "emulator", "--port", str(port), "--seed-demo"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -40,10 +42,17 @@ def emulator_process() -> str:
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        yield base
+        assert process.stdout is not None
+        banner = [process.stdout.readline().strip() for _ in range(5)]
+        yield base, banner
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def emulator_process(emulator_banner: tuple[str, list[str]]) -> str:
+    return emulator_banner[0]
 
 
 def test_emulator_command_serves_the_seeded_demo(emulator_process: str) -> None:
@@ -147,3 +156,27 @@ def test_demo_walks_through_a_drift_alert_and_an_approved_deploy() -> None:
     assert "Usage: :advance SECONDS" in out
     assert "Approved request #1" in out and "housepricepipe is deployed" in out
     assert "Traceback" not in result.stderr
+
+
+def test_the_emulator_banner_is_all_a_new_user_pastes(
+    emulator_banner: tuple[str, list[str]],
+) -> None:
+    """As README says: start the emulator, paste the variables it prints, run the console."""
+    base, banner = emulator_banner
+    assert "answering as today's Wallaroo, assays v2" in banner[0]
+    pasted = dict(line.split("=", 1) for line in banner if line.startswith("WALLAROO_"))
+    assert pasted == {"WALLAROO_URL": base, "WALLAROO_CLIENT_SECRET": DEFAULT_CLIENT_SECRET}
+    env = {**os.environ, **pasted, "DATABASE_URL": "sqlite://", "CHATOPS_ADMINS": "UCONSOLE"}
+    for name in ("WALLAROO_API_URL", "WALLAROO_TOKEN_URL", "WALLAROO_USERNAME"):
+        env.pop(name, None)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--as", "UCONSOLE"],
+        input="models housepricedrift\nassays housepricedrift housepricepipe\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "housepricemodel" in result.stdout
+    assert "example assay" in result.stdout and "(v2)" in result.stdout
