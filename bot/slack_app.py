@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.chat import SlackChat
 from bot.services import Services
 from handlers.alert_actions import handle_alert_click
+from handlers.approval_clicks import handle_click, precheck_click
 from handlers.approval_messages import (
     APPROVE_ACTION,
     REJECT_ACTION,
@@ -26,7 +27,7 @@ from handlers.approval_messages import (
     REJECT_REASON_VIEW,
     reject_reason_view,
 )
-from handlers.approvals import Verdict, handle_click, precheck_click
+from handlers.approvals import Verdict
 from handlers.blocks import Reply, error_reply
 from handlers.context import Actor
 from handlers.home import home_unavailable, home_view

@@ -5,17 +5,16 @@ buttons) decide. Four-eyes, expiry, staleness and exactly-once are all decided h
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.chat import ChatError
 from bot.rollout import refresh_message, start_rollout
 from bot.services import Services
-from bot.wallaroo import WallarooClient, WallarooError
-from handlers.approval_messages import describe_change, render_request, short_version
+from handlers.approval_checks import DECIDERS, decision_refusal, stale_because
+from handlers.approval_messages import describe_change, render_request
 from handlers.blocks import Reply, error_reply, list_reply, ok_reply
-from handlers.context import Actor, CommandProblem, Context, Outcome, record_click
+from handlers.context import Actor, CommandProblem, Context, Outcome
 from handlers.grammar import Command
 from handlers.lookup import find_pipeline, find_workspace
 from handlers.mrkdwn import channel_mention, code, escape, user_mention
@@ -28,10 +27,9 @@ from storage.approvals import (
     pending_requests,
     record_progress,
 )
-from storage.roles import Role, allows, effective_role
+from storage.roles import Role, allows
 from storage.utc import utc_now
 
-DECIDERS = Role.APPROVER
 logger = logging.getLogger(__name__)
 
 
@@ -145,14 +143,14 @@ async def decide(
         raise CommandProblem(
             f"There is no approval request #{request_id}.", "`/wallaroo approvals` lists them."
         )
-    refusal = await _refusal(services, actor, role, request)
+    refusal = await decision_refusal(services, actor, role, request)
     if refusal is not None:
         return Outcome(error_reply(*refusal), target=target, outcome="refused")
     now = utc_now()
     if request.current_state is not ApprovalState.PENDING or request.is_expired(now):
         return Outcome(await _too_late(services, request_id), target=target, outcome="refused")
     if verdict.approve:
-        stale = await _stale_because(services.wallaroo, request)
+        stale = await stale_because(services.wallaroo, request)
         if stale is not None:
             async with services.sessions() as session:
                 moved = await move(
@@ -196,44 +194,6 @@ async def decide(
     return Outcome(ok_reply(message), target=target)
 
 
-async def _refusal(
-    services: Services,
-    actor: Actor,
-    role: Role,
-    request: ApprovalRequest,
-    memo: dict[object, object] | None = None,
-) -> tuple[str, str | None] | None:
-    """Why `actor` may not decide `request` (message, hint), or None if they may. `memo`
-    keeps the email and memberships looked up for a list of requests, so each is asked once."""
-    memo = {} if memo is None else memo
-    if not allows(role, DECIDERS):
-        return (
-            f"Deciding requests needs the *approver* role; you are *{role}*.",
-            "An admin can run `/wallaroo access grant @you approver`.",
-        )
-    if actor.user_id == request.requester_id:
-        return (
-            f"You asked for request #{request.id}, so someone else must decide it (four-eyes).",
-            None,
-        )
-    if services.settings.chatops_workspace_aware_permissions:
-        if "email" not in memo:
-            memo["email"] = await services.chat.user_email(actor.user_id)
-        email = memo["email"]
-        if not isinstance(email, str):
-            return ("I cannot see your email, so I cannot check your Wallaroo workspace.", None)
-        member = ("member", request.workspace_id)
-        if member not in memo:
-            memo[member] = await is_workspace_member(services.wallaroo, request.workspace_id, email)
-        if not memo[member]:
-            return (
-                f"You ({escape(email)}) are not an owner or collaborator of Wallaroo workspace "
-                f"*{escape(request.workspace_name)}*.",
-                "A workspace owner can add you with `/wallaroo workspace add-user`.",
-            )
-    return None
-
-
 async def _too_late(services: Services, request_id: int) -> Reply:
     """The refusal for a request that is no longer pending (or has just expired)."""
     now = utc_now()
@@ -258,44 +218,6 @@ async def _too_late(services: Services, request_id: int) -> Reply:
     if state in (ApprovalState.REJECTED, ApprovalState.STALE, ApprovalState.EXPIRED):
         return error_reply(f"Request #{request_id} is already {state.value}{who}.")
     return error_reply(f"Request #{request_id} was already approved{who}; it is {state.value}.")
-
-
-async def _stale_because(client: WallarooClient, request: ApprovalRequest) -> str | None:
-    """Why the pipeline no longer matches the request, or None if it still does."""
-    listing = await client.find_listed_pipeline(request.workspace_id, request.pipeline_id)
-    if listing is None:
-        return f"pipeline {request.pipeline_name} no longer exists"
-    latest = await client.latest_pipeline_version(request.workspace_id, listing)
-    if request.pipeline_version is not None:
-        # Today's Wallaroo knows versions by UUID; so does every request made since.
-        now_at = latest.version if latest else None
-        if now_at != request.pipeline_version:
-            return (
-                f"{request.pipeline_name} is at version {short_version(now_at)} now, "
-                f"not {short_version(request.pipeline_version)} as when it was requested"
-            )
-    else:
-        # A request stored before UUIDs were: its integer pk is what it knows.
-        now_pk = latest.id if latest else None
-        if now_pk != request.pipeline_version_id:
-            return (
-                f"{request.pipeline_name} is at version {now_pk} now, "
-                f"not {request.pipeline_version_id} as when it was requested"
-            )
-    if request.action == "undeploy":
-        live = await client.live_deployment(request.workspace_id, listing)
-        current = live.id if live else None
-        if current != request.deployment_id:
-            now_deployed = f"deployment {current}" if current else "nothing"
-            return f"deployment {request.deployment_id} was replaced by {now_deployed}"
-    return None
-
-
-async def is_workspace_member(client: WallarooClient, workspace_id: int, email: str) -> bool:
-    members = await client.list_workspace_users(workspace_id)
-    users = await client.query_users([m.user_id for m in members]) if members else {}
-    wanted = email.strip().lower()
-    return any((user.email or "").lower() == wanted for user in users.values())
 
 
 # --- listing --------------------------------------------------------------------------------
@@ -324,7 +246,7 @@ async def decidable(
     if not allows(role, DECIDERS):
         return []
     memo: dict[object, object] = {}
-    return [r for r in pending if await _refusal(services, actor, role, r, memo) is None]
+    return [r for r in pending if await decision_refusal(services, actor, role, r, memo) is None]
 
 
 def row_of(request: ApprovalRequest) -> str:
@@ -332,82 +254,4 @@ def row_of(request: ApprovalRequest) -> str:
     return (
         f"*#{request.id}* {describe_change(request)}, asked by "
         f"{user_mention(request.requester_id)}, expires {request.expires_at:%H:%M} UTC{reason}"
-    )
-
-
-# --- buttons --------------------------------------------------------------------------------
-
-
-async def precheck_click(
-    services: Services, actor: Actor, request_id: int, verdict: Verdict, source: str
-) -> Reply | None:
-    """Before Reject opens its reason dialog: the refusal (audited) if `actor` may not decide
-    this request at all, else None. Spares people typing a reason that would be refused."""
-    async with services.sessions() as session:
-        role = await effective_role(session, actor.user_id, services.admins)
-        request = await get_request(session, request_id)
-    refusal: tuple[str, str | None] | None
-    if request is None:
-        refusal = (f"There is no approval request #{request_id}.", None)
-    elif request.current_state is not ApprovalState.PENDING or request.is_expired(utc_now()):
-        return await handle_click(services, actor, request_id, verdict, source)
-    else:
-        try:
-            refusal = await _refusal(services, actor, role, request)
-        except WallarooError:
-            refusal = None  # let the decision itself report it
-    if refusal is None:
-        return None
-    await _audit_click(services, actor, request_id, verdict, source, "refused", None)
-    return error_reply(*refusal)
-
-
-async def handle_click(
-    services: Services, actor: Actor, request_id: int, verdict: Verdict, source: str
-) -> Reply:
-    """An Approve/Reject button (or the reject modal): the same checks and audit as commands."""
-    started = time.perf_counter()
-    async with services.sessions() as session:
-        role = await effective_role(session, actor.user_id, services.admins)
-    wallaroo_error = None
-    try:
-        outcome = await decide(services, actor, role, request_id, verdict)
-    except CommandProblem as problem:
-        outcome = Outcome(error_reply(problem.message, problem.suggestion), outcome="invalid")
-    except WallarooError as exc:
-        message = f"Wallaroo did not answer the check before deciding: {escape(str(exc))}"
-        outcome = Outcome(error_reply(message, "Nothing was decided; try again."), outcome="error")
-        wallaroo_error = exc.msg
-    except Exception:
-        # A bug of ours (or the database): a plain answer for the user, the trace in the log.
-        logger.exception("deciding request %s failed", request_id)
-        reply = error_reply("Something went wrong in the bot itself; it has been logged.")
-        outcome = Outcome(reply, outcome="error")
-    await _audit_click(
-        services, actor, request_id, verdict, source, outcome.outcome, started, wallaroo_error
-    )
-    return outcome.reply
-
-
-async def _audit_click(
-    services: Services,
-    actor: Actor,
-    request_id: int,
-    verdict: Verdict,
-    source: str,
-    outcome: str,
-    started: float | None,
-    wallaroo_error: str | None = None,
-) -> None:
-    reason = f" {verdict.reason}" if verdict.reason else ""
-    await record_click(
-        services,
-        actor,
-        text=f"[{source}] {verdict.verb} {request_id}{reason}",
-        area="approvals",
-        action=verdict.verb,
-        target=f"request {request_id}",
-        outcome=outcome,
-        started=started,
-        wallaroo_error=wallaroo_error,
     )

@@ -42,6 +42,9 @@ def is_in_memory(url: URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
+SQLITE_BUSY_SECONDS = 60.0
+
+
 def make_engine(database_url: str) -> AsyncEngine:
     url = async_url(database_url)
     options: dict[str, Any] = {}
@@ -49,6 +52,11 @@ def make_engine(database_url: str) -> AsyncEngine:
         # Every new SQLite connection to ":memory:" is a new, empty database; one shared
         # connection keeps all sessions on the same one.
         options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+    if url.get_backend_name() == "sqlite" and not is_in_memory(url):
+        # SQLite has one writer at a time; the poller's first sight of 5,000 subscribed assays
+        # (a cursor row each, 64 at once) waited past sqlite3's default 5 s and failed with
+        # "database is locked" (bench/poll.py --objects 10000). Writers queue longer instead.
+        options = {"connect_args": {"timeout": SQLITE_BUSY_SECONDS}}
     engine = create_async_engine(url, **options)
     if url.get_backend_name() == "sqlite" and not is_in_memory(url):
         event.listen(engine.sync_engine, "connect", _sqlite_wal)
