@@ -12,7 +12,7 @@ from handlers.assay_lookup import short_id
 from handlers.blocks import ok_reply
 from handlers.context import CommandProblem, Context, Outcome
 from handlers.grammar import Command
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import code, escape
 
 V1_IOPATH, V2_IOPATH = "output 0 0", "out.variable.0"
 _WIDTH = re.compile(r"^\s*(\d+)\s*(minute|hour|day|week)s?\s*$", re.IGNORECASE)
@@ -104,7 +104,7 @@ async def _create_v2(
         raise CommandProblem(f"Bad assay option: {escape(exc)}") from exc
     assay_id = await ctx.services.wallaroo.schedule_assay_v2(body)
     return Outcome(
-        ok_reply(f"Created assay *{escape(name)}* (id `{short_id(assay_id)}`, v2)."),
+        ok_reply(f"Created assay *{escape(name)}* (id {code(short_id(assay_id))}, v2)."),
         target=f"assay {assay_id}",
     )
 

@@ -6,9 +6,16 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from bot.wallaroo import Assay, AssayV2, WallarooClient, is_v2_id
+from bot.wallaroo import (
+    Assay,
+    AssayV2,
+    WallarooClient,
+    WallarooForbidden,
+    WallarooUnauthorized,
+    is_v2_id,
+)
 from handlers.context import CommandProblem
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import code, escape
 
 SHORT_ID = 8  # how replies show a v2 id
 MATCHES_SHOWN = 5
@@ -77,7 +84,7 @@ async def find_assay(client: WallarooClient, ref: str | int) -> FoundAssay:
         found = await _find_v1(client, int(text))
         if found is not None:
             return found
-        if len(text) < 6 or not await client.uses_assays_v2():
+        if len(text) < 6 or not await _may_be_v2(client):
             raise CommandProblem(f"No assay has id {text}.", LISTING_HINT)
     elif not await client.uses_assays_v2():
         raise CommandProblem(
@@ -86,6 +93,15 @@ async def find_assay(client: WallarooClient, ref: str | int) -> FoundAssay:
             LISTING_HINT,
         )
     return await _find_v2(client, text)
+
+
+async def _may_be_v2(client: WallarooClient) -> bool:
+    """Whether a number not found among v1 assays is worth looking for as a v2 prefix; v2
+    refused to the service account counts as no (the number was a v1 id, most likely)."""
+    try:
+        return await client.uses_assays_v2()
+    except (WallarooForbidden, WallarooUnauthorized):
+        return False
 
 
 async def _find_v1(client: WallarooClient, assay_id: int) -> FoundAssay | None:
@@ -107,7 +123,7 @@ async def _find_v2(client: WallarooClient, prefix: str) -> FoundAssay:
         raise CommandProblem(f"No assay has an id starting `{escape(prefix)}`.", LISTING_HINT)
     if len(matches) > 1:
         shown = ", ".join(
-            f"`{a.id[: max(SHORT_ID, len(prefix) + 2)]}` ({escape(a.name)})"
+            f"{code(a.id[: max(SHORT_ID, len(prefix) + 2)])} ({escape(a.name)})"
             for a in matches[:MATCHES_SHOWN]
         )
         more = f" and {len(matches) - MATCHES_SHOWN} more" if len(matches) > MATCHES_SHOWN else ""

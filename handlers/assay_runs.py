@@ -5,7 +5,6 @@ today's `assays/summarize`); v2 previews and reads the baseline summary stored i
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from bot.wallaroo import (
     Assay,
@@ -18,7 +17,7 @@ from bot.wallaroo import (
 )
 from bot.wallaroo.drift import from_v1, from_v2, parse_time, window_seconds
 from handlers.assay_lookup import FoundAssay
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import code, escape
 
 RUN_WINDOWS_MAX = 90  # a preview covers at most this many windows back from now
 
@@ -37,7 +36,7 @@ async def baseline_rows(client: WallarooClient, found: FoundAssay) -> list[str]:
         return _v2_baseline_rows(found.v2)
     summary = await _v1_baseline(client, config_of(found))
     return [
-        f"{summary.count} records from `{summary.start or '?'}` to `{summary.end or '?'}`",
+        _records_row(summary.count, summary.start, summary.end),
         f"min {_num(summary.min)}  ·  median {_num(summary.median)}  ·  max {_num(summary.max)}"
         f"  ·  mean {_num(summary.mean)}  ·  std {_num(summary.std)}",
         "bins " + ", ".join(escape(n) for n in summary.edge_names),
@@ -84,32 +83,7 @@ async def _v1_baseline(client: WallarooClient, config: AssayConfig) -> AssaySumm
     except WallarooNotFound:
         pass  # gone from today's API: the SDK summarises instead
     summarizer = config.summarizer.model_dump(mode="json")
-    return await client.summarize(summarizer, {"fixed_window": _fixed_window(config)})
-
-
-def _fixed_window(config: AssayConfig) -> dict[str, Any]:
-    """The baseline's window in `assays/summarize`'s shape. Today's `calculated.fixed_window`
-    already is one ({path, pipeline_name, width, workspace_id, start, ...}); the tutorial's
-    `Fixed` ({pipeline, model, start_at, end_at}) is converted."""
-    raw = config.baseline.model_dump() if not isinstance(config.baseline, dict) else config.baseline
-    today = (raw.get("calculated") or {}).get("fixed_window")
-    if isinstance(today, dict) and today.get("start"):
-        return {"workspace_id": config.workspace_id, **today}
-    fixed = raw.get("Fixed") or today or {}
-    start, end = fixed.get("start_at"), fixed.get("end_at")
-    minutes = 24 * 60
-    if start and end:
-        minutes = max(1, int((parse_time(end) - parse_time(start)).total_seconds() // 60))
-    window: dict[str, Any] = {
-        "path": config.iopath,
-        "pipeline_name": fixed.get("pipeline") or config.pipeline_name,
-        "width": f"{minutes} minutes",
-        "workspace_id": config.workspace_id,
-        "start": start,
-    }
-    if fixed.get("model"):
-        window["model_name"] = fixed["model"]
-    return window
+    return await client.summarize(summarizer, {"fixed_window": config.baseline_window()})
 
 
 async def _preview(client: WallarooClient, assay: AssayV2) -> list[DriftResult]:
@@ -141,19 +115,25 @@ def _v2_baseline_rows(assay: AssayV2) -> list[str]:
     static = assay.baseline.get("Static")
     if summary is None:
         if isinstance(static, list) and len(static) == 2:
-            return [f"Inferences from `{static[0]}` to `{static[1]}` (summarised when it runs)"]
+            return [
+                f"Inferences from {code(static[0])} to {code(static[1])} (summarised when it runs)"
+            ]
         kind = next(iter(assay.baseline), "unknown")
         return [f"A {escape(kind)} baseline, which this bot cannot show."]
     stats = summary.statistics
     rows = []
     if stats is not None:
         rows += [
-            f"{stats.count} records from `{summary.start or '?'}` to `{summary.end or '?'}`",
+            _records_row(stats.count, summary.start, summary.end),
             f"min {_num(stats.min)}  ·  median {_num(stats.median)}  ·  max {_num(stats.max)}"
             f"  ·  mean {_num(stats.mean)}  ·  std {_num(stats.std)}",
         ]
     rows.append("bins " + ", ".join(escape(label) for label in summary.bins.labels))
     return rows
+
+
+def _records_row(count: int, start: str | None, end: str | None) -> str:
+    return f"{count} records from {code(start or '?')} to {code(end or '?')}"
 
 
 def _num(value: float | None) -> str:

@@ -7,7 +7,16 @@ from __future__ import annotations
 import asyncio
 
 from bot.alerting.episodes import close_episode
-from bot.wallaroo import Assay, AssayV2, DriftResult, NextRun, WallarooClient, is_v2_id
+from bot.wallaroo import (
+    Assay,
+    AssayV2,
+    DriftResult,
+    NextRun,
+    WallarooClient,
+    WallarooForbidden,
+    WallarooUnauthorized,
+    is_v2_id,
+)
 from handlers.assay_create import create_assay
 from handlers.assay_lookup import FoundAssay, find_assay, short_id
 from handlers.assay_runs import baseline_rows, run_now
@@ -15,7 +24,7 @@ from handlers.blocks import list_reply, ok_reply, status_emoji
 from handlers.context import Context, Outcome, page_of
 from handlers.grammar import Command
 from handlers.lookup import find_pipeline, find_workspace
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import code, escape
 from storage.alerts import assay_subject
 
 RESULTS_SHOWN = 10
@@ -26,7 +35,7 @@ __all__ = ["find_assay", "result_row", "run"]
 def result_row(result: DriftResult) -> str:
     bins = " / ".join(f"{v:.2f}" for v in result.window_values)
     return (
-        f"{status_emoji(result.status)} `{result.window_start[:16]}`  ·  "
+        f"{status_emoji(result.status)} {code(result.window_start[:16])}  ·  "
         f"{escape(result.status)}  ·  score {result.score:.4f}  ·  bins {bins}"
     )
 
@@ -113,11 +122,15 @@ async def _set_active(ctx: Context, found: FoundAssay, active: bool) -> Outcome:
 async def _listing_rows(
     client: WallarooClient, pipeline_id: int, pipeline_name: str, workspace_id: int
 ) -> list[str]:
-    """v1 and (where the instance has them) v2 assays on the pipeline."""
+    """v1 and (where the instance has them) v2 assays on the pipeline. v2 refused to the
+    service account (a client-credentials one may be) still leaves the v1 ones, and a note."""
     v1 = await client.list_assays(pipeline_id)
     v2: list[AssayV2] = []
-    if await client.uses_assays_v2():
-        v2 = await client.list_assays_v2(pipeline_name=pipeline_name, workspace_id=workspace_id)
+    try:
+        if await client.uses_assays_v2():
+            v2 = await client.list_assays_v2(pipeline_name=pipeline_name, workspace_id=workspace_id)
+    except (WallarooForbidden, WallarooUnauthorized) as exc:
+        return [_v1_row(a) for a in v1] + [f"_Assays v2 not shown: {escape(exc)}_"]
     # The v2 listing says nothing of runs; one get_next_run each, all at once.
     runs = await asyncio.gather(
         *(client.get_assay_v2_next_run(a.id) for a in v2), return_exceptions=True
@@ -140,7 +153,7 @@ def _v2_row(assay: AssayV2, runs: NextRun | None) -> str:
     alert = assay.path.thresholds.alert
     shown_alert = "—" if alert is None else alert
     return (
-        f"*{escape(assay.name)}*  ·  id `{short_id(assay.id)}` (v2)  ·  "
+        f"*{escape(assay.name)}*  ·  id {code(short_id(assay.id))} (v2)  ·  "
         f"{'active' if assay.active else 'inactive'}  ·  alert ≥ {shown_alert}"
         f"  ·  last run {escape(last)}  ·  next run {escape(upcoming)}"
     )

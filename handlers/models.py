@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from bot.wallaroo import Model, WallarooClient, Workspace
+from bot.wallaroo import (
+    ListedModel,
+    ListedModelVersion,
+    Model,
+    ModelVersion,
+    WallarooClient,
+    Workspace,
+)
 from handlers.blocks import list_reply
 from handlers.context import CommandProblem, Context, Outcome, page_of
 from handlers.grammar import Command
 from handlers.lookup import closest, find_workspace
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import code, escape
 
 
-async def find_model(client: WallarooClient, workspace: Workspace, ref: str | int) -> Model:
+async def find_model(client: WallarooClient, workspace: Workspace, ref: str | int) -> ListedModel:
     models = await client.list_models(workspace.id)
     for model in models:
         if model.id == ref or model.name == ref:
@@ -22,11 +29,48 @@ async def find_model(client: WallarooClient, workspace: Workspace, ref: str | in
     )
 
 
+ERROR_SHOWN = 200  # characters of a version's error_summary a reply shows
+
+
+def version_state(status: str | None, error_summary: str | None = None) -> str:
+    """A version's status as a reply says it: `ready`, an error with Wallaroo's reason, or
+    still being converted or loaded (uploading, pending_/attempting_load_native|container)."""
+    if not status:
+        return ""
+    if status == "error":
+        reason = error_summary or "no reason given"
+        if len(reason) > ERROR_SHOWN:
+            reason = reason[: ERROR_SHOWN - 1] + "…"
+        return f":red_circle: error: {escape(reason)}"
+    if status == "uploading" or status.startswith(("pending_", "attempting_")):
+        return f":hourglass_flowing_sand: not ready yet ({escape(status)})"
+    return escape(status)
+
+
 def model_row(model: Model) -> str:
     # Today's Wallaroo may leave out both times; say what is known.
     when = model.updated_at or model.created_at
-    updated = f"  ·  updated {when[:16]}" if when else ""
-    return f"*{escape(model.name)}*  ·  id {model.id}{updated}"
+    updated = f"  ·  updated {escape(when[:16])}" if when else ""
+    row = f"*{escape(model.name)}*  ·  id {model.id}{updated}"
+    # Today's listing tells the newest version's status: worth saying when it is not ready.
+    latest = model.latest_version if isinstance(model, ListedModel) else None
+    if latest is not None and latest.status and latest.status != "ready":
+        row += f"  ·  latest version {version_state(latest.status, latest.error_summary)}"
+    return row
+
+
+def version_row(version: ModelVersion, listed: ListedModelVersion | None) -> str:
+    """One models/get version, with the status today's models/list gives it (models/get
+    has none; list_versions' shape has one)."""
+    status = version.status or (listed.status if listed else None)
+    state = version_state(status, listed.error_summary if listed else None)
+    parts = (
+        code(version.model_version),
+        escape(version.file_name) if version.file_name else "",
+        f"sha {code(version.sha[:12])}",
+        state,
+    )
+    return "  ·  ".join(part for part in parts if part)
 
 
 async def run(ctx: Context, cmd: Command) -> Outcome:
@@ -47,19 +91,8 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
 
     model = await find_model(client, workspace, cmd.args["model"])
     details = await client.get_model(model.id)
-    rows = [
-        "  ·  ".join(
-            part
-            for part in (
-                f"`{escape(v.model_version)}`",
-                escape(v.file_name) if v.file_name else "",
-                f"sha `{v.sha[:12]}`",
-                escape(v.status) if v.status else "",
-            )
-            if part
-        )
-        for v in reversed(details.models)
-    ]
+    listed = {v.version: v for v in model.versions}
+    rows = [version_row(v, listed.get(v.model_version)) for v in reversed(details.models)]
     return Outcome(
         list_reply(
             f"{model.name}: {len(rows)} version(s)",

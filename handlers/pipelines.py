@@ -20,7 +20,11 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
         pipelines = await client.list_pipelines(workspace.id)
         rows = [
             f"*{escape(p.pipeline.name)}*  ·  id {p.pipeline.id}"
-            + (f"  ·  updated {p.pipeline.updated_at[:16]}" if p.pipeline.updated_at else "")
+            + (
+                f"  ·  updated {escape(p.pipeline.updated_at[:16])}"
+                if p.pipeline.updated_at
+                else ""
+            )
             for p in pipelines
         ]
         return Outcome(

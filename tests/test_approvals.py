@@ -4,6 +4,7 @@ what the bot posted and edited."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -29,7 +30,10 @@ from handlers.approval_messages import (
     REJECT_REASON_INPUT,
     REJECT_REASON_VIEW,
 )
+from handlers.approvals import Verdict, decide
+from handlers.context import Actor
 from storage.approvals import ApprovalRequest, ApprovalState, create_request, get_request
+from storage.roles import Role
 from storage.utc import utc_now
 from tests.conftest import Emulator, both_api_modes
 from tests.fake_slack import FakeSlack
@@ -490,3 +494,50 @@ def test_an_error_that_persists_past_the_grace_time_fails_the_deploy(
         (outcome,) = thread_replies(bot.slack)
         assert "was not deployed" in json.dumps(outcome)
         assert "in Error (it did not recover)" in json.dumps(outcome)
+
+
+async def test_a_request_stored_before_version_uuids_is_checked_by_its_pk(
+    drift: Emulator, tmp_path: Path, pipeline: str, api_mode: str
+) -> None:
+    """A row made before migration 0003 knows its version only by the integer pk: the
+    tutorial's instance still shows pks, so it deploys; today's shows none, so it is stale."""
+    assert drift.demo is not None
+    deploys = drift.calls_to(DEPLOY_CALLS)
+    pk = {"seed": None, "current": 1}[api_mode]  # today's listing shows none to copy
+    async with open_services(drift.bot_settings(tmp_path), chat=ConsoleChat(io.StringIO())) as s:
+        listing = next(
+            p
+            for p in await s.wallaroo.list_pipelines(drift.demo["workspace_id"])
+            if p.pipeline.name == pipeline
+        )
+        if pk is None:
+            latest = await s.wallaroo.latest_pipeline_version(drift.demo["workspace_id"], listing)
+            assert latest is not None
+            pk = latest.id
+        old = ApprovalRequest(
+            action="deploy",
+            workspace_id=drift.demo["workspace_id"],
+            workspace_name="housepricedrift",
+            pipeline_id=listing.pipeline.id,
+            pipeline_name=pipeline,
+            pipeline_version_id=pk,  # and no pipeline_version: the row predates it
+            deploy_id=pipeline,
+            requester_id="UOPS",
+            channel="#console",
+            expires_at=utc_now() + timedelta(hours=1),
+        )
+        async with s.sessions() as session:
+            request_id = (await create_request(session, old)).id or 0
+        actor = Actor("UAPP1", "approver", "T1", "#console")
+        decided = await decide(s, actor, Role.ADMIN, request_id, Verdict(approve=True))
+        reply = str(decided.reply.to_slack())
+        if api_mode == "seed":
+            assert "Approved request" in reply
+            for _ in range(200):  # the rollout runs on this loop: wait without blocking it
+                if drift.calls_to(DEPLOY_CALLS) > deploys:
+                    break
+                await asyncio.sleep(0.05)
+            assert drift.calls_to(DEPLOY_CALLS) == deploys + 1
+        else:
+            assert "is stale" in reply and "no longer shows" in reply
+            assert drift.calls_to(DEPLOY_CALLS) == deploys

@@ -24,6 +24,8 @@ from bot.wallaroo.calls import v2_url_beside
 from bot.wallaroo.drift import from_v1, from_v2
 from bot.wallaroo.models import parse_response
 from handlers.assay_create import width_seconds
+from handlers.assay_runs import _v2_baseline_rows
+from handlers.assays import _v2_row, result_row
 
 ASSAY_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 LABELS = ["left_outlier", "q_20", "q_40", "q_60", "q_80", "right_outlier"]
@@ -316,3 +318,26 @@ def test_the_schedule_body_has_the_spec_shape() -> None:
     assert body["summarizer"]["UnivariateContinuous"]["bin_mode"] == {"Quantile": 5}
     with pytest.raises(ValueError):
         width_seconds("soon")
+
+
+def test_strings_a_server_makes_up_are_escaped_in_replies() -> None:
+    # A v2 server (or a proxy in front of it) answering mrkdwn control characters: no reply
+    # built from its ids, times or labels may ping a channel or forge a link.
+    hostile = "<!channel>"
+    assay_raw = copy.deepcopy(V2_ASSAY) | {"id": f"{hostile}-0000-0000"}
+    summary = assay_raw["baseline"]["Summary"]["out.variable.0"]
+    summary["start"], summary["bins"]["labels"] = hostile, [hostile] * 6
+    (assay,) = parse_response(AssayV2List, [assay_raw], "v2/api/assays/get").root
+    result_raw = V2_RESULT | {"window_start": f"{hostile}2026-01-03T00:00:00Z"}
+    (result,) = parse_response(AssayResultV2List, [result_raw], "v2/api/assays/get_results").root
+    view = from_v2(result, assay)
+    assert view is not None
+    static_raw = copy.deepcopy(V2_ASSAY) | {"baseline": {"Static": [hostile, hostile]}}
+    (static,) = parse_response(AssayV2List, [static_raw], "v2/api/assays/get").root
+    shown = [
+        result_row(view),
+        _v2_row(assay, NextRun(last_run=hostile, next_run=hostile)),
+        *_v2_baseline_rows(assay),
+        *_v2_baseline_rows(static),
+    ]
+    assert all("<" not in row for row in shown), shown

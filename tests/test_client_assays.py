@@ -74,3 +74,18 @@ async def test_assay_refusals_are_typed_errors(
         await client.run_interactive(demo_config(demo, width="a fortnight"))
     with pytest.raises(WallarooNotFound, match="assay 4242 not found"):
         await client.get_assay_results(4242)
+
+
+async def test_create_sends_todays_body_and_a_tutorial_instance_the_old_one_once_refused(
+    demo: Emulator, make_client: Callable[..., ClientUnderTest]
+) -> None:
+    # Today's spec requires created_at and a calculated or static baseline; the tutorial's
+    # emulator takes only its `Fixed` one and refuses the other with a 400 (nothing created).
+    under_test = make_client(demo)
+    first = await under_test.client.create_assay(demo_config(demo))
+    second = await under_test.client.create_assay(demo_config(demo))
+    assert second == first + 1
+    sent = under_test.sent("/v1/api/assays/create")
+    assert [e.status for e in sent] == [400, 200, 200]  # the refusal is remembered
+    listed = await under_test.client.list_assays(demo.demo["pipeline_id"])
+    assert {first, second} <= {a.id for a in listed}

@@ -238,3 +238,18 @@ async def test_a_bug_in_a_handler_is_answered_logged_and_audited(
     async with services.sessions() as session:
         (latest,) = await recent_entries(session, 1)
     assert (latest.command_text, latest.outcome) == ("features", "error")
+
+
+async def test_assays_v2_refused_to_the_account_still_lists_v1(
+    services: Services, demo: Emulator
+) -> None:
+    # A client-credentials service account is in no workspace: v2 may answer it 403.
+    demo.control("faults", {"path_prefix": "/v2/api/assays/", "error_rate": 1.0, "status": 403})
+    listing = await say(services, "assays housepricedrift housepricepipe")
+    assert "example assay  ·  id 1  ·  active" in listing  # the v1 assay
+    assert "Assays v2 not shown" in listing and "v2/api/assays/get" in listing
+    assert "No assay has id 123456" in await say(services, "assay baseline 123456")
+    refused = await say(services, "assay results 0123abcd")
+    assert "does not allow v2/api/assays/get" in refused and "Traceback" not in refused
+    # Asked once, remembered for a while: one refusal is not three probes.
+    assert demo.calls_to("/v2/api/assays/get") == 1

@@ -210,16 +210,21 @@ def test_next_run_and_pausing(fresh_demo: Emulator) -> None:
     assert datetime.fromisoformat(resumed["next_run"]).timestamp() * 1000 == midnight + 2 * DAY_MS
 
 
-def test_preview_scores_without_storing(demo: Emulator) -> None:
+@pytest.mark.parametrize("named", [False, True], ids=["spec-body-without-name", "with-name"])
+def test_preview_scores_without_storing(demo: Emulator, named: bool) -> None:
     api = v2(demo)
     before = api.ok("get", {"active": "All"})
     drift = demo.demo["drift_starts_ms"]
     body = schedule_body(
         demo,
-        name="preview",
         preview_start=format_time_z(drift - 2 * DAY_MS),
         preview_end=format_time_z(drift + 3 * DAY_MS),
     )
+    # The spec's PreviewBody has no name and Wallaroo's SDK sends none; a sent one is ignored.
+    if named:
+        body["name"] = "preview"
+    else:
+        body.pop("name")
     previews = api.ok("preview", body)
     assert [p["window_end"] for p in previews] == [
         format_time_z(drift + k * DAY_MS) for k in range(-1, 4)

@@ -38,6 +38,8 @@ from bot.wallaroo.errors import (
 from bot.wallaroo.models import (
     Features,
     InvitedUser,
+    ListedModel,
+    ListedModelVersion,
     Model,
     ModelDetails,
     ModelVersion,
@@ -81,6 +83,8 @@ __all__ = [
     "InferenceLogRecord",
     "InvitedUser",
     "ListedDeployment",
+    "ListedModel",
+    "ListedModelVersion",
     "ListedPipelineVersion",
     "Model",
     "ModelDetails",

@@ -10,11 +10,14 @@ kept like in every other model.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, RootModel
 
-from bot.wallaroo.models import WallarooModel
+from bot.wallaroo.assay_v2_models import SummaryStatistics
+from bot.wallaroo.inference_logs import InferenceLogRecord, InferenceLogRecordList
+from bot.wallaroo.models import WallarooModel, none_as_empty_list
 
 
 def _json_object_if_possible(value: Any) -> Any:
@@ -26,11 +29,6 @@ def _json_object_if_possible(value: Any) -> Any:
             return value
         return decoded if isinstance(decoded, dict) else value
     return value
-
-
-def _none_as_empty_list(value: Any) -> Any:
-    # A list endpoint with nothing to list may answer null or an empty body.
-    return [] if value is None else value
 
 
 SummarizerMeta = Annotated[dict[str, Any] | str, BeforeValidator(_json_object_if_possible)]
@@ -143,6 +141,56 @@ class AssayConfig(WallarooModel):
         """The JSON body, with None values kept as explicit nulls (and extra fields kept)."""
         return self.model_dump(mode="json", by_alias=True)
 
+    @property
+    def in_tutorial_shape(self) -> bool:
+        return isinstance(self.baseline, Baseline) or isinstance(self.window, AssayWindow)
+
+    def to_today_request(self, created_at: str) -> dict[str, Any]:
+        """The body in today's shapes (which the 2024.4-2026 spec requires): the baseline as a
+        calculated fixed window, the window naming its path, and `created_at`."""
+        body = self.to_request()
+        body["baseline"] = {"calculated": {"fixed_window": self.baseline_window()}}
+        if isinstance(self.window, AssayWindow):
+            body["window"] = {
+                "path": self.iopath,
+                "pipeline_name": self.window.pipeline or self.pipeline_name,
+                "width": self.window.width,
+                "workspace_id": self.workspace_id,
+                "model_name": self.window.model or None,
+                "start": self.window.start,
+                "interval": self.window.interval,
+            }
+        body["created_at"] = created_at
+        return body
+
+    def baseline_window(self) -> dict[str, Any]:
+        """The baseline's window in today's `fixed_window` shape ({path, pipeline_name, width,
+        workspace_id, start, model_name?}), which `assays/summarize` also takes. Today's
+        `calculated.fixed_window` already is one; the tutorial's `Fixed` is converted."""
+        raw = self.baseline if isinstance(self.baseline, dict) else self.baseline.model_dump()
+        today = (raw.get("calculated") or {}).get("fixed_window")
+        if isinstance(today, dict) and today.get("start"):
+            return {"workspace_id": self.workspace_id, **today}
+        fixed = raw.get("Fixed") or today or {}
+        start, end = fixed.get("start_at"), fixed.get("end_at")
+        minutes = 24 * 60
+        if start and end:
+            minutes = max(1, int((_instant(end) - _instant(start)).total_seconds() // 60))
+        window: dict[str, Any] = {
+            "path": self.iopath,
+            "pipeline_name": fixed.get("pipeline") or self.pipeline_name,
+            "width": f"{minutes} minutes",
+            "workspace_id": self.workspace_id,
+            "start": start,
+        }
+        if fixed.get("model"):
+            window["model_name"] = fixed["model"]
+        return window
+
+
+def _instant(moment: str) -> datetime:
+    return datetime.fromisoformat(moment.replace("Z", "+00:00"))
+
 
 # Responses.
 
@@ -176,13 +224,9 @@ class AssayActive(WallarooModel):
     active: bool
 
 
-class AssaySummary(WallarooModel):
-    count: int
-    min: float | None = None
-    max: float | None = None
-    mean: float | None = None
-    median: float | None = None
-    std: float | None = None
+class AssaySummary(SummaryStatistics):
+    """A v1 summary: the statistics v2 nests under `statistics`, and the bins, side by side."""
+
     # The last is None (or "INFINITY") with outlier edges: right_outlier is unbounded.
     edges: list[float | str | None]
     edge_names: list[str]
@@ -222,35 +266,18 @@ class AssayResult(WallarooModel):
     workspace_name: str | None = None
 
 
-class InferenceLogRecord(WallarooModel):
-    check_failures: list[Any] = Field(default_factory=list)
-    elapsed: int
-    model_name: str
-    model_version: str
-    original_data: dict[str, Any]
-    outputs: list[Any]
-    pipeline_name: str
-    time: int  # epoch milliseconds
-    shadow_data: dict[str, Any] | None = None
-
-
 # Bare JSON lists the client unwraps before handing objects out.
 
 
-class AssayList(RootModel[Annotated[list[Assay], BeforeValidator(_none_as_empty_list)]]):
+class AssayList(RootModel[Annotated[list[Assay], BeforeValidator(none_as_empty_list)]]):
     pass
 
 
-class AssayResultList(
-    RootModel[Annotated[list[AssayResult], BeforeValidator(_none_as_empty_list)]]
-):
+class AssayResultList(RootModel[Annotated[list[AssayResult], BeforeValidator(none_as_empty_list)]]):
     pass
 
 
-class InferenceLogRecordList(
-    RootModel[Annotated[list[InferenceLogRecord], BeforeValidator(_none_as_empty_list)]]
-):
-    pass
+__all__ = ["InferenceLogRecord", "InferenceLogRecordList"]  # assays/get_baseline's, re-exported
 
 
 class AssayCreated(WallarooModel):

@@ -11,11 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, RootModel
 
-from bot.wallaroo.models import WallarooModel
-
-
-def _none_as_empty_list(value: Any) -> Any:
-    return [] if value is None else value
+from bot.wallaroo.models import WallarooModel, none_as_empty_list
 
 
 def _none_as_empty_dict(value: Any) -> Any:
@@ -126,9 +122,15 @@ class AssayV2(WallarooModel):
         return SeriesSummary.model_validate(found) if isinstance(found, dict) else None
 
     def schedule_body(self) -> dict[str, Any]:
-        """The body `schedule` took, which `preview` takes too (plus its start and end)."""
+        """The body `schedule` took (`preview_body` is what `preview` takes)."""
         fields = ("name", "baseline", "scheduling", "summarizer", "targeting", "window")
         return self.model_dump(mode="json", include=set(fields))
+
+    def preview_body(self, start: str, end: str) -> dict[str, Any]:
+        """The body `preview` takes: the schedule body without its name (the spec's
+        PreviewBody has none), plus the span to score."""
+        body = {k: v for k, v in self.schedule_body().items() if k != "name"}
+        return body | {"preview_start": start, "preview_end": end}
 
 
 class AssayResultV2(WallarooModel):
@@ -158,12 +160,12 @@ class NextRun(WallarooModel):
     next_run: str | None = None
 
 
-class AssayV2List(RootModel[Annotated[list[AssayV2], BeforeValidator(_none_as_empty_list)]]):
+class AssayV2List(RootModel[Annotated[list[AssayV2], BeforeValidator(none_as_empty_list)]]):
     pass
 
 
 class AssayResultV2List(
-    RootModel[Annotated[list[AssayResultV2], BeforeValidator(_none_as_empty_list)]]
+    RootModel[Annotated[list[AssayResultV2], BeforeValidator(none_as_empty_list)]]
 ):
     pass
 

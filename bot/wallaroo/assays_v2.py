@@ -4,6 +4,8 @@ next run; and whether the instance has them at all (`WALLAROO_ASSAYS`, probed on
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,12 +17,23 @@ from bot.wallaroo.assay_v2_models import (
     NextRun,
 )
 from bot.wallaroo.calls import ApiCaller, expect, ignore_body
-from bot.wallaroo.errors import WallarooBadResponse, WallarooNotFound
+from bot.wallaroo.drift import parse_time
+from bot.wallaroo.errors import (
+    WallarooBadResponse,
+    WallarooError,
+    WallarooForbidden,
+    WallarooNotFound,
+    WallarooUnauthorized,
+)
+
+logger = logging.getLogger(__name__)
 
 # Results are asked up to now plus this: the server's clock may run ahead of ours (an
 # emulator's clock is moved on purpose), and a far `end` costs nothing.
 END_MARGIN = timedelta(days=3650)
 EPOCH = "1970-01-01T00:00:00+00:00"
+# How long a probe's "no v2 here" (or "not for this account") holds before asking again.
+V2_RECHECK_SECONDS = 600.0
 
 
 def rfc3339(moment: datetime) -> str:
@@ -29,6 +42,17 @@ def rfc3339(moment: datetime) -> str:
 
 def results_end() -> str:
     return rfc3339(datetime.now(UTC) + END_MARGIN)
+
+
+def oldest_first(results: list[AssayResultV2]) -> list[AssayResultV2]:
+    """Results by window, oldest first. Real instances answer in no particular order, and
+    with any UTC offset (`-06:00`), so the instants are compared, never the strings."""
+    return sorted(results, key=_window_key)
+
+
+def _window_key(result: AssayResultV2) -> tuple[datetime, datetime]:
+    end = parse_time(result.window_end)
+    return (parse_time(result.window_start) if result.window_start else end), end
 
 
 def _uuid_string(body: Any, path: str) -> str:
@@ -45,19 +69,38 @@ class AssayV2Calls(ApiCaller):
     without storing, so they are retried like reads."""
 
     async def uses_assays_v2(self) -> bool:
-        """Whether this instance runs assays v2: the setting, or in `auto` one probe of
-        `v2/api/assays/get` (404: v1 only), remembered. Other failures are raised, not cached."""
+        """Whether this instance runs assays v2: the setting, or in `auto` a probe of
+        `v2/api/assays/get`. Yes is remembered for good; no (404) and a refusal (401/403, as
+        a client-credentials service account in no workspace may get) only for
+        V2_RECHECK_SECONDS, so one odd answer does not decide for the process's life. A
+        refusal is raised (the caller says what could not be seen); other failures are
+        raised and not remembered."""
         if self._assays_mode != "auto":
             return self._assays_mode == "v2"
-        if self._v2_available is None:
+        if self._v2_available is not True:
             async with self._v2_probe:
-                if self._v2_available is None:
-                    try:
-                        await self.list_assays_v2()
-                        self._v2_available = True
-                    except WallarooNotFound:
-                        self._v2_available = False
-        return self._v2_available
+                if self._v2_available is None or self._v2_recheck_due():
+                    await self._probe_v2()
+        if self._v2_refusal is not None:
+            refusal = self._v2_refusal
+            raise type(refusal)(refusal.msg, status=refusal.status, path=refusal.path)
+        return bool(self._v2_available)
+
+    def _v2_recheck_due(self) -> bool:
+        return time.monotonic() - self._v2_probed_at >= V2_RECHECK_SECONDS
+
+    async def _probe_v2(self) -> None:
+        refusal: WallarooError | None = None
+        try:
+            await self.list_assays_v2()
+            available = True
+        except WallarooNotFound:
+            available = False
+        except (WallarooUnauthorized, WallarooForbidden) as exc:
+            logger.warning("assays v2 refused to this account, v1 only for now: %s", exc)
+            available, refusal = False, exc
+        self._v2_available, self._v2_refusal = available, refusal
+        self._v2_probed_at = time.monotonic()
 
     async def list_assays_v2(
         self,
@@ -109,7 +152,7 @@ class AssayV2Calls(ApiCaller):
         found = await self._call(
             "assays/get_results", body, read_only=True, parse=expect(AssayResultV2List), api="v2"
         )
-        return sorted(found.root, key=lambda r: r.window_end)
+        return oldest_first(found.root)
 
     async def set_assay_v2_active(self, assay_id: str, active: bool) -> None:
         await self._call(
@@ -130,14 +173,11 @@ class AssayV2Calls(ApiCaller):
         self, assay: AssayV2, start: datetime, end: datetime
     ) -> list[AssayResultV2]:
         """What the assay would score over [start, end) now, without storing anything."""
-        body = assay.schedule_body() | {
-            "preview_start": rfc3339(start),
-            "preview_end": rfc3339(end),
-        }
+        body = assay.preview_body(rfc3339(start), rfc3339(end))
         found = await self._call(
             "assays/preview", body, read_only=True, parse=expect(AssayResultV2List), api="v2"
         )
-        return sorted(found.root, key=lambda r: r.window_end)
+        return oldest_first(found.root)
 
     async def get_assay_v2_next_run(self, assay_id: str) -> NextRun:
         return await self._call(

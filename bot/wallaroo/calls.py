@@ -22,6 +22,7 @@ from tenacity import (
 from bot.wallaroo.auth import ServiceAccountAuth
 from bot.wallaroo.errors import (
     TRANSPORT_ERRORS,
+    WallarooError,
     WallarooServerError,
     WallarooUnauthorized,
     WallarooUnreachable,
@@ -100,8 +101,11 @@ class ApiCaller:
         self._assays_mode: AssaysMode = assays
         # What the instance turned out to speak, learnt on first use (assays.py, assays_v2.py).
         self._v2_available: bool | None = None
+        self._v2_refusal: WallarooError | None = None  # why v2 answered 401/403, if it did
+        self._v2_probed_at = 0.0  # time.monotonic() of the last probe
         self._v2_probe_lock: asyncio.Lock | None = None
         self._v1_results_path: str | None = None
+        self._v1_create_shape: Literal["today", "tutorial"] | None = None
         self._auth = auth
         self._read_attempts = max(1, read_attempts)
         self._backoff_seconds = backoff_seconds

@@ -12,7 +12,7 @@ from bot.wallaroo.models import (
     AffectedRows,
     Features,
     InvitedUser,
-    Model,
+    ListedModel,
     ModelConfigEnvelope,
     ModelDetails,
     ModelsEnvelope,
@@ -174,7 +174,7 @@ class WallarooClient(PipelineCalls, AssayCalls):
         )
         return uploaded.model_id
 
-    async def list_models(self, workspace_id: int) -> list[Model]:
+    async def list_models(self, workspace_id: int) -> list[ListedModel]:
         found = await self._call(
             "models/list",
             {"workspace_id": workspace_id},
@@ -189,13 +189,20 @@ class WallarooClient(PipelineCalls, AssayCalls):
         )
 
     async def list_model_versions(self, model_name: str, models_pk_id: int) -> list[ModelVersion]:
+        """The versions of model `models_pk_id` named `model_name`. A real instance answered
+        versions of other models too (other names, other pks): only this model's are kept.
+        A pk of 0 (what the tutorial sends) keeps every model of that name."""
         found = await self._call(
             "models/list_versions",
             {"model_id": model_name, "models_pk_id": models_pk_id},
             read_only=True,
             parse=expect(ModelVersionList),
         )
-        return found.root
+        return [
+            v
+            for v in found.root
+            if v.model_id == model_name and (models_pk_id <= 0 or v.models_pk_id == models_pk_id)
+        ]
 
     async def get_model_config(self, model_id: int) -> dict[str, Any] | None:
         found = await self._call(

@@ -8,7 +8,7 @@ the thresholds live in its assay (newer servers copy the thresholds into the res
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -121,7 +121,10 @@ def status_for(score: float, warning: float | None, alert: float | None) -> str:
 
 
 def parse_time(moment: str) -> datetime:
-    return datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    """An instant from RFC 3339 text (`Z` or any offset); text without an offset is UTC, so
+    instants from different answers always compare."""
+    parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def window_seconds(assay: AssayV2) -> float | None:

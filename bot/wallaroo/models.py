@@ -29,6 +29,11 @@ class WallarooModel(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
+def none_as_empty_list(value: Any) -> Any:
+    # A list endpoint with nothing to list may answer null or an empty body.
+    return [] if value is None else value
+
+
 def _json_object_or_none(value: Any) -> Any:
     # The tutorial documents model_config as a string; servers send an object or null.
     if isinstance(value, str):
@@ -93,6 +98,34 @@ class Model(WallarooModel):
     updated_at: str | None = None
 
 
+def _no_text_null(value: Any) -> Any:
+    # Recorded answers give error_summary as null, a message, or the text "null".
+    if isinstance(value, str) and value.strip().lower() in ("", "null", "none"):
+        return None
+    return value
+
+
+class ListedModelVersion(WallarooModel):
+    """One of today's models/list `model_versions[].model_version`, flattened with its
+    `file_info`. `status`: ready, error, uploading, pending_/attempting_load_native|container."""
+
+    id: int | None = None
+    name: str | None = None
+    status: str | None = None
+    error_summary: Annotated[str | None, BeforeValidator(_no_text_null)] = None
+    version: str | None = None  # file_info.version: the UUID models/get calls model_version
+    file_name: str | None = None
+    sha: str | None = None
+    created_at: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lift_file_info(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("file_info"), dict):
+            return {**data["file_info"], **{k: v for k, v in data.items() if k != "file_info"}}
+        return data
+
+
 class ListedModel(Model):
     """A models/list item: the tutorial's flat model, or today's
     `{model: {...}, model_versions: [...], workspace: {...}}`, read as one flat view."""
@@ -104,6 +137,25 @@ class ListedModel(Model):
             rest = {k: v for k, v in data.items() if k != "model"}
             return {**rest, **data["model"]}
         return data
+
+    @property
+    def versions(self) -> list[ListedModelVersion]:
+        """Today's listed versions, oldest first (by id; the answer's order is not
+        documented); none in the tutorial's listing. One the bot cannot read is left out
+        rather than failing the listing: it only adds a status to what is shown."""
+        raw = (self.model_extra or {}).get("model_versions")
+        found = []
+        for item in raw if isinstance(raw, list) else []:
+            inner = item.get("model_version") if isinstance(item, dict) else None
+            try:
+                found.append(ListedModelVersion.model_validate(inner))
+            except ValidationError:
+                continue
+        return sorted(found, key=lambda v: (v.id is None, v.id or 0))
+
+    @property
+    def latest_version(self) -> ListedModelVersion | None:
+        return self.versions[-1] if self.versions else None
 
 
 class ModelDetails(Model):

@@ -85,11 +85,10 @@ class SummarizerSpec(BaseModel):
     UnivariateContinuous: Univariate
 
 
-class ScheduleBody(BaseModel):
-    """v2/api/assays/schedule's body; preview adds preview_start and preview_end."""
+class AssayBody(BaseModel):
+    """What an assay computes from: schedule's body but its name, which preview's lacks."""
 
     model_config = ConfigDict(extra="allow")
-    name: StrictStr
     baseline: dict[str, Any]
     scheduling: Scheduling
     summarizer: SummarizerSpec
@@ -97,7 +96,16 @@ class ScheduleBody(BaseModel):
     window: RollingWindow
 
 
-class PreviewBody(ScheduleBody):
+class ScheduleBody(AssayBody):
+    """v2/api/assays/schedule's body."""
+
+    name: StrictStr
+
+
+class PreviewBody(AssayBody):
+    """v2/api/assays/preview's: no name (the spec's has none, nor does the SDK send one); a
+    name sent anyway is kept like any extra field."""
+
     preview_start: StrictStr
     preview_end: StrictStr
 
@@ -112,7 +120,7 @@ class MonitoredPath:
 
 @dataclass(frozen=True)
 class V2Config:
-    body: ScheduleBody
+    body: AssayBody
     summarizer: Summarizer
     paths: list[MonitoredPath]
     width_ms: int
@@ -155,7 +163,7 @@ def _summary_times(baseline: Baseline | None) -> tuple[int, int]:
     )
 
 
-def check_config(body: ScheduleBody) -> V2Config:
+def check_config(body: AssayBody) -> V2Config:
     """Every setting the numbers depend on; AssayConfigError names the first bad field."""
     if not body.targeting.iopath:
         raise AssayConfigError("targeting.iopath", "monitor at least one field")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.assays.config import AssayConfigError, format_time_z
 from emulator.assays.schedule import next_window_after
-from emulator.assays.v2_config import ScheduleBody, V2Config, check_config
+from emulator.assays.v2_config import AssayBody, ScheduleBody, V2Config, check_config
 from emulator.assays.v2_runs import (
     WindowResult,
     compute_baselines,
@@ -167,7 +167,7 @@ def next_run(row: sqlite3.Row) -> dict[str, Any]:
     return {"last_run": row["last_run"], "next_run": None if done else format_time_z(next_end_ms)}
 
 
-def preview(state: EmulatorState, body: ScheduleBody, start_ms: int, end_ms: int) -> list[dict]:
+def preview(state: EmulatorState, body: AssayBody, start_ms: int, end_ms: int) -> list[dict]:
     """Windows of the schedule's width every run_frequency from start_ms, ending by end_ms,
     scored without storing anything."""
     config = check_config(body)
