@@ -1,7 +1,7 @@
 """Requests per second the emulator sustains on status/get_deployment, against a trivial
 FastAPI endpoint served the same way (uvicorn, one process) on the same machine, in one run.
 
-Each server runs in its own process; the load generator is aiohttp (see design.md: httpx's
+Each server runs in its own process; the load generator is aiohttp (see docs/design.md: httpx's
 default async pool would measure itself). Target: emulator >= 60% of the trivial endpoint.
 
     .venv/bin/python bench/emulator_throughput.py [--requests 4000] [--concurrency 64] [--rounds 5]

@@ -36,6 +36,7 @@ SLACK_FAILURES = (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError)
 # Slack message metadata type of the bot's own alert posts (the payload carries the outbox key).
 METADATA_EVENT = "wallaroo_chatops_alert"
 HISTORY_PAGES = 10  # of 200 messages each
+USER_PAGES = 50  # of 200 users each: `@name` is looked up among the first 10,000
 SLACK_TIMEOUT_SECONDS = 10  # per call (slack_sdk's default is 30)
 
 
@@ -73,6 +74,11 @@ class Chat(Protocol):
 
     async def user_email(self, user_id: str) -> str | None:
         """The user's email, or None when it cannot be known."""
+        ...
+
+    async def users_named(self, name: str) -> list[str]:
+        """The ids of the users `@name` may mean (handle, display or real name, case aside);
+        raises ChatError when that cannot be known."""
         ...
 
     async def upload(
@@ -206,6 +212,32 @@ class SlackChat:
         profile = (answer.get("user") or {}).get("profile") or {}
         return profile.get("email") or None
 
+    async def users_named(self, name: str) -> list[str]:
+        wanted = name.casefold()
+        found: list[str] = []
+        cursor: str | None = None
+        try:
+            for _ in range(USER_PAGES):
+                answer = await self.client.users_list(limit=200, cursor=cursor)
+                found += [
+                    str(member["id"])
+                    for member in answer.get("members") or []
+                    if not member.get("deleted") and wanted in _names_of(member)
+                ]
+                cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+        except SLACK_FAILURES as exc:
+            raise ChatError(_describe(exc)) from exc
+        return found
+
+
+def _names_of(member: dict) -> set[str]:
+    """What people may call a Slack user after an `@`, case folded."""
+    profile = member.get("profile") or {}
+    names = (member.get("name"), profile.get("display_name"), profile.get("real_name"))
+    return {str(name).casefold() for name in names if name}
+
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, SlackApiError):
@@ -222,11 +254,17 @@ class ConsoleChat:
         emails: dict[str, str] | None = None,
         file_dir: Path | None = None,
     ) -> None:
-        self.stream = stream or sys.stdout
+        self._stream = stream
         self.emails = emails or {}
         self.file_dir = file_dir or Path(tempfile.gettempdir()) / "wallaroo-chatops"
         self._numbers = itertools.count(1)
         self._keys: dict[str, str] = {}
+
+    @property
+    def stream(self) -> TextIO:
+        """Without a stream given, sys.stdout at each print: at a terminal the console's line
+        editor replaces it with one that prints above the prompt and draws the prompt again."""
+        return self._stream if self._stream is not None else sys.stdout
 
     async def post(
         self, channel: str, reply: Reply, *, thread_ts: str | None = None, key: str | None = None
@@ -255,12 +293,17 @@ class ConsoleChat:
     async def user_email(self, user_id: str) -> str | None:
         return self.emails.get(user_id)
 
+    async def users_named(self, name: str) -> list[str]:
+        return [name]  # console users are their own ids (`:as alice` acts as `alice`)
+
     async def upload(
         self, channel: str, content: bytes, filename: str, title: str, thread_ts: str | None
     ) -> None:
         """Saved to a file, whose path is printed: a terminal cannot show the picture."""
         self.file_dir.mkdir(parents=True, exist_ok=True)
-        path = self.file_dir / f"{next(self._numbers)}-{Path(filename).name}"
+        # The time (to the microsecond) keeps one run's charts from overwriting another's.
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        path = self.file_dir / f"{stamp}-{next(self._numbers)}-{Path(filename).name}"
         await asyncio.to_thread(path.write_bytes, content)
         where = f"{channel}, thread {thread_ts}" if thread_ts else channel
         print(f"[file in {where}] {title}: saved to {path}\n", file=self.stream, flush=True)

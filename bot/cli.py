@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Sequence
-from typing import Literal
 
 from pydantic import ValidationError
 
+from bot.cli_database import EXIT_UNUSABLE, add_database_parsers, database_usable
 from bot.settings import Settings
 from emulator.config import (
     API_MODES,
@@ -20,21 +19,29 @@ from emulator.config import (
     EmulatorConfig,
 )
 
+# Every --help shows each option's default.
+HELP_FORMAT = argparse.ArgumentDefaultsHelpFormatter
+
 
 def _emulator_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "emulator",
         help="run the local Wallaroo MLOps API emulator",
         description="Serve a local Wallaroo MLOps API (token endpoint included).",
+        formatter_class=HELP_FORMAT,
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--admin-email", default=DEFAULT_ADMIN_EMAIL)
-    parser.add_argument("--admin-password", default=DEFAULT_ADMIN_PASSWORD)
-    parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID)
-    parser.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8080, help="port to listen on")
     parser.add_argument(
-        "--database", default=":memory:", help="SQLite file for the state (default: in memory)"
+        "--admin-email", default=DEFAULT_ADMIN_EMAIL, help="the admin user (also its username)"
+    )
+    parser.add_argument("--admin-password", default=DEFAULT_ADMIN_PASSWORD, help="its password")
+    parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID, help="the OAuth client's id")
+    parser.add_argument(
+        "--client-secret", default=DEFAULT_CLIENT_SECRET, help="the OAuth client's secret"
+    )
+    parser.add_argument(
+        "--database", default=":memory:", help="SQLite file for the state (:memory: keeps none)"
     )
     parser.add_argument(
         "--startup-seconds",
@@ -106,97 +113,14 @@ def _run_emulator(args: argparse.Namespace) -> int:
     return 0
 
 
-def _audit_parser(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
-        "audit",
-        help="export or verify the audit log",
-        description="Read the audit log in the database DATABASE_URL names.",
-    )
-    actions = parser.add_subparsers(dest="audit_action", required=True, metavar="ACTION")
-    export = actions.add_parser("export", help="write every audit row to stdout, oldest first")
-    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
-    actions.add_parser(
-        "verify", help="check the hash chain; exit 1 naming the first edited, deleted or moved row"
-    )
-    parser.set_defaults(run=_run_audit)
-
-
-def _db_parser(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
-        "db",
-        help="database migrations",
-        description="Migrate the database DATABASE_URL names (every start does this too).",
-    )
-    actions = parser.add_subparsers(dest="db_action", required=True, metavar="ACTION")
-    actions.add_parser("upgrade", help="bring the database to the newest schema")
-    actions.add_parser("current", help="print the database's schema revision")
-    parser.set_defaults(run=_run_db)
-
-
-def _run_db(args: argparse.Namespace) -> int:
-    return asyncio.run(_db(args.db_action))
-
-
-async def _db(action: Literal["upgrade", "current"]) -> int:
-    from sqlalchemy.engine import make_url
-
-    from storage.database import make_engine
-    from storage.migrate import current_revision, head_revision, upgrade_database
-
-    database_url = Settings().database_url
-    shown = make_url(database_url).render_as_string(hide_password=True)
-    engine = make_engine(database_url)
-    try:
-        if action == "upgrade":
-            await upgrade_database(engine)
-        revision = await current_revision(engine)
-    finally:
-        await engine.dispose()
-    newest = "the newest" if revision == head_revision() else f"newest is {head_revision()}"
-    print(f"{shown} is at revision {revision or 'none'} ({newest})")
-    return 0
-
-
-def _run_audit(args: argparse.Namespace) -> int:
-    return asyncio.run(_audit(args.audit_action, getattr(args, "format", "jsonl")))
-
-
-async def _audit(action: Literal["export", "verify"], fmt: Literal["jsonl", "csv"]) -> int:
-    # Imported here: the other commands never need SQLAlchemy loaded.
-    from sqlalchemy.engine import make_url
-
-    from storage.audit import AuditEntry, export_entries, verify_chain
-    from storage.database import has_table, make_engine, session_factory
-
-    database_url = Settings().database_url
-    engine = make_engine(database_url)
-    try:
-        # Creating the table here would make a mistyped DATABASE_URL look like an empty, good log.
-        if not await has_table(engine, AuditEntry.__tablename__):
-            shown = make_url(database_url).render_as_string(hide_password=True)
-            print(f"no audit log in {shown}", file=sys.stderr)
-            return 2
-        async with session_factory(engine)() as session:
-            if action == "export":
-                async for line in export_entries(session, fmt):
-                    sys.stdout.write(line)
-                return 0
-            report = await verify_chain(session)
-    finally:
-        await engine.dispose()
-    if report.ok:
-        print(f"audit log OK: {report.rows_checked} rows")
-        return 0
-    print(f"audit log BROKEN at row {report.first_bad_id}: {report.problem}")
-    return 1
-
-
 def _console_parsers(commands: argparse._SubParsersAction) -> None:
     for name, help_text in (
         ("demo", "the seeded emulator, the bot and the console together (no Slack needed)"),
-        ("console", "the console against the configured Wallaroo (WALLAROO_API_URL, ...)"),
+        ("console", "the console against the configured Wallaroo (WALLAROO_URL, ...)"),
     ):
-        parser = commands.add_parser(name, help=help_text, description=help_text)
+        parser = commands.add_parser(
+            name, help=help_text, description=help_text, formatter_class=HELP_FORMAT
+        )
         parser.add_argument(
             "--as",
             dest="as_user",
@@ -216,15 +140,24 @@ def _run_demo(args: argparse.Namespace) -> int:
 def _run_console(args: argparse.Namespace) -> int:
     from bot.demo import run_console_command
 
-    return run_console_command(args.as_user)
+    settings = Settings()
+    if not database_usable(settings):
+        return EXIT_UNUSABLE
+    return run_console_command(args.as_user, settings)
 
 
 def _slack_parsers(commands: argparse._SubParsersAction) -> None:
-    serve = commands.add_parser("serve", help="HTTP mode: POST /slack/events, GET /healthz")
-    serve.add_argument("--host", default="0.0.0.0")
-    serve.add_argument("--port", type=int, default=3000)
+    serve_help = "HTTP mode: POST /slack/events, GET /healthz, /readyz, /metrics"
+    serve = commands.add_parser(
+        "serve", help=serve_help, description=serve_help, formatter_class=HELP_FORMAT
+    )
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on")
+    serve.add_argument("--port", type=int, default=3000, help="port to listen on")
     serve.set_defaults(run=_run_serve)
-    socket = commands.add_parser("socket", help="Socket Mode (one process; needs SLACK_APP_TOKEN)")
+    socket_help = "Socket Mode (one process; needs SLACK_APP_TOKEN)"
+    socket = commands.add_parser(
+        "socket", help=socket_help, description=socket_help, formatter_class=HELP_FORMAT
+    )
     socket.set_defaults(run=_run_socket)
 
 
@@ -251,6 +184,8 @@ def _run_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if not database_usable(settings):
+        return EXIT_UNUSABLE
     configure_logging(settings.chatops_log_format, settings.chatops_log_level)
     uvicorn.run(
         create_http_app(settings),
@@ -270,6 +205,8 @@ def _run_socket(args: argparse.Namespace) -> int:
     from bot.settings import Settings
 
     settings = Settings()
+    if not database_usable(settings):
+        return EXIT_UNUSABLE
     configure_logging(settings.chatops_log_format, settings.chatops_log_level)
     asyncio.run(run_socket_mode(settings))
     return 0
@@ -277,19 +214,25 @@ def _run_socket(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="wallaroo-chatops", description="Run a Wallaroo instance from Slack."
+        prog="wallaroo-chatops",
+        description="Run a Wallaroo instance from Slack. `wallaroo-chatops demo` tries it out.",
+        formatter_class=HELP_FORMAT,
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # Not required: a bare command (or a bare `audit`, `db`) prints its list of actions.
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _console_parsers(commands)
     _slack_parsers(commands)
     _emulator_parser(commands)
-    _audit_parser(commands)
-    _db_parser(commands)
+    add_database_parsers(commands, HELP_FORMAT)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
     try:
         return args.run(args)
     except ValidationError as exc:
@@ -298,6 +241,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             name = "_".join(str(part) for part in error["loc"]).upper()
             print(f"setting {name}: {error['msg']}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C while starting or stopping (the console handles it at its own prompt).
+        print("Interrupted.", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

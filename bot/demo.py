@@ -7,9 +7,11 @@ machine with no Slack and no Wallaroo.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -82,15 +84,56 @@ def _seconds(text: str) -> float | None:
     return value if value >= 0 else None
 
 
-def run_console_command(user_id: str) -> int:
-    return asyncio.run(_console(Settings(), user_id, poll=False))
+def run_console_command(user_id: str, settings: Settings | None = None) -> int:
+    settings, notes, poll = console_session(settings or Settings(), user_id)
+    for note in notes:
+        print(note, flush=True)
+    return asyncio.run(_console(settings, user_id, poll=poll))
+
+
+def console_session(settings: Settings, user_id: str) -> tuple[Settings, list[str], bool]:
+    """What `console` runs with, the lines that say so, and whether it polls.
+
+    - Against a Wallaroo on this machine (a standalone emulator) with no CHATOPS_ADMINS, the
+      console's user is an admin: otherwise nobody could grant anyone anything. Whoever runs
+      the console holds the settings and could name themselves admin anyway.
+    - It polls (alerts print here) unless SLACK_BOT_TOKEN is set: then the alerts belong to the
+      `serve`/`socket` process sending them to Slack, and a console leading the poller would
+      print them here instead."""
+    notes = []
+    local = _on_loopback(settings.wallaroo_api_url) and _on_loopback(settings.wallaroo_token_url)
+    if not settings.admin_user_ids and local:
+        settings = settings.model_copy(update={"chatops_admins": user_id})
+        notes.append(
+            f"{user_id} is an admin: Wallaroo is on this machine ({settings.wallaroo_url}) "
+            "and CHATOPS_ADMINS is not set."
+        )
+    poll = settings.slack_bot_token is None
+    if poll:
+        every = f"{settings.chatops_poll_seconds:g} s"
+        notes.append(f"Polling Wallaroo every {every} (CHATOPS_POLL_SECONDS): alerts print here.")
+    else:
+        notes.append(
+            "Not polling: SLACK_BOT_TOKEN is set, so alerts are for `serve` or `socket` to send."
+        )
+    return settings, notes, poll
+
+
+def _on_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 async def _console(
     settings: Settings, user_id: str, *, poll: bool, emulator_url: str | None = None
 ) -> int:
     # The console's messages (approval requests, alerts) go to this terminal, not Slack.
-    async with open_services(settings, chat=ConsoleChat(sys.stdout)) as services:
+    async with open_services(settings, chat=ConsoleChat()) as services:
         actor = Actor(user_id=user_id, user_name=user_id, channel_id="#console")
         poller = Poller(services) if poll else None
         meta = {}

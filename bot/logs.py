@@ -8,8 +8,11 @@ it follows that work into every coroutine and task it spawns, so all its lines s
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Literal, TextIO
 
@@ -55,4 +58,39 @@ def configure_logging(
     root.setLevel(level.upper())
     # Per-request access lines from uvicorn say less than ours and carry no request id.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # APScheduler logs every run of every job ("Running job …", "… executed successfully"):
+    # eight lines a poll. The poller logs one line per poll with its figures instead; the
+    # scheduler's own lines show at DEBUG, and its warnings (missed runs) always.
+    debugging = root.getEffectiveLevel() <= logging.DEBUG
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if debugging else logging.WARNING)
     return handler
+
+
+class _DropMessage(logging.Filter):
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != self.message
+
+
+@contextmanager
+def bolt_token_warning_silenced(client_token: str | None) -> Iterator[None]:
+    """While an AsyncApp is built on our client: bolt reads SLACK_BOT_TOKEN from the
+    environment itself (`token = token or os.environ.get("SLACK_BOT_TOKEN")`, with no argument
+    to turn that off) and warns "As you gave `client` as well, `token` will be unused" whenever
+    both are there. When the client carries that very token nothing goes unused, so that one
+    warning is dropped; any other, or a client with another token, still warns."""
+    from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+
+    if client_token is None or os.environ.get("SLACK_BOT_TOKEN") != client_token:
+        yield
+        return
+    bolt_logger = logging.getLogger("slack_bolt.AsyncApp")
+    drop = _DropMessage(warning_client_prioritized_and_token_skipped())
+    bolt_logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        bolt_logger.removeFilter(drop)

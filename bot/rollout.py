@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.alerting.episodes import close_episode
 from bot.chat import ChatError
@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 # Longer than one Wallaroo call can take (the client's timeout is 10 s, a write is not retried).
 CALL_GRACE_SECONDS = 30.0
+STOPPED_WATCHING = "Stopped watching it: no more deployment alerts for it."
 
 
 @dataclass(frozen=True)
@@ -223,10 +224,10 @@ async def _status(services: Services, request: ApprovalRequest) -> str:
 
 async def _finish(services: Services, request_id: int, ending: Ending) -> None:
     to_state = ApprovalState.SUCCEEDED if ending.succeeded else ApprovalState.FAILED
-    if ending.succeeded:
-        # Before the request stops counting as an undeploy in flight (which keeps the poller
-        # from calling the deployment gone), and safe to repeat if we die right after.
-        await _update_watch(services, await _load(services, request_id))
+    # The watch changes before the request stops counting as an undeploy in flight (which
+    # keeps the poller from calling the deployment gone), and is safe to repeat if we die here.
+    if ending.succeeded and await _update_watch(services, await _load(services, request_id)):
+        ending = replace(ending, outcome=f"{ending.outcome} {STOPPED_WATCHING}")
     async with services.sessions() as session:
         won = await move(
             session,
@@ -249,15 +250,15 @@ async def _finish(services: Services, request_id: int, ending: Ending) -> None:
         logger.warning("could not post the outcome of request %s: %s", request_id, exc)
 
 
-async def _update_watch(services: Services, request: ApprovalRequest) -> None:
-    """Deployments made through an approval are watched; undeployed ones no longer are."""
+async def _update_watch(services: Services, request: ApprovalRequest) -> bool:
+    """Deployments made through an approval are watched; undeployed ones no longer are.
+    True when a watch was removed, which the outcome then says."""
     async with services.sessions() as session:
         if request.action == "undeploy":
             await close_episode(
                 session, pipeline_subject(request.pipeline_id), "Undeployed through the bot"
             )
-            await remove_watch(session, request.pipeline_id)  # commits both
-            return
+            return await remove_watch(session, request.pipeline_id)  # commits both
         channel = services.settings.chatops_alert_channel or request.channel
         watch = DeploymentWatch(
             workspace_id=request.workspace_id,
@@ -268,6 +269,7 @@ async def _update_watch(services: Services, request: ApprovalRequest) -> None:
             created_by=request.decided_by or "bot",
         )
         await add_watch(session, watch)  # None if it was already watched: fine
+        return False
 
 
 async def refresh_message(services: Services, request_id: int) -> None:

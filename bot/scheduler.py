@@ -274,8 +274,20 @@ class Poller:
         new_request_id(f"poll-{job}-")
         started = time.perf_counter()
         failures = await work()
-        self.services.metrics.poll_seconds.labels(job).observe(time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        self.services.metrics.poll_seconds.labels(job).observe(seconds)
         outages = [f for f in failures if is_outage(f)]
+        # The one INFO line a poll writes (APScheduler's own lines are at DEBUG).
+        figures = {"poll": job, "objects": calls, "seconds": round(seconds, 3)}
+        logger.info(
+            "poll %s: %d checked in %.2f s, %d failed%s",
+            job,
+            calls,
+            seconds,
+            len(failures),
+            ", Wallaroo unreachable" if outages else "",
+            extra={**figures, "failures": len(failures)},
+        )
         for failure in failures:
             if isinstance(failure, WallarooError):
                 self.services.metrics.wallaroo_errors.labels(type(failure).__name__).inc()

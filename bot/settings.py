@@ -1,4 +1,4 @@
-"""Settings, read from the environment or a `.env` file (names fixed in design.md)."""
+"""Settings, read from the environment or a `.env` file (names fixed in docs/design.md)."""
 
 from __future__ import annotations
 

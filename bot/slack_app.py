@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat import SlackChat
+from bot.logs import bolt_token_warning_silenced
 from bot.services import Services
 from handlers.alert_actions import handle_alert_click
 from handlers.approval_clicks import handle_click, precheck_click
@@ -53,10 +54,11 @@ def build_slack_app(services: Services) -> AsyncApp:
         raise SlackNotConfigured(
             "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET must be set (see README: Install in Slack)"
         )
-    app = AsyncApp(
-        client=services.chat.client,
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
-    )
+    with bolt_token_warning_silenced(services.chat.client.token):
+        app = AsyncApp(
+            client=services.chat.client,
+            signing_secret=settings.slack_signing_secret.get_secret_value(),
+        )
 
     @app.command("/wallaroo")
     async def wallaroo(ack: AsyncAck, command: dict, respond: AsyncRespond) -> None:

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTex
 
 from handlers.blocks import Reply, context, fields, header, section, status_emoji
 from handlers.mrkdwn import escape, user_mention
+from handlers.times import when
 from storage.alerts import OPEN, AlertEpisode
 
 ACK_ACTION = "alert_ack"
@@ -37,12 +38,13 @@ def render_episode(episode: AlertEpisode, now: datetime) -> Reply:
         if episode.acknowledged_by:
             notes.append(f"Acknowledged by {user_mention(episode.acknowledged_by)}.")
         if episode.is_snoozed(now) and episode.snoozed_until is not None:
-            notes.append(f"Snoozed until {episode.snoozed_until:%Y-%m-%d %H:%M} UTC.")
+            until = when(episode.snoozed_until, now=now, relative=True)
+            notes.append(f"Snoozed until {until}.")
         if notes:
             blocks.append(context(" ".join(notes)))
         blocks.append(_buttons(episode))
     else:
-        closed = f"{episode.closed_at:%Y-%m-%d %H:%M} UTC" if episode.closed_at else "now"
+        closed = when(episode.closed_at) if episode.closed_at else "now"
         reason = details_of(episode).get("closed_reason")
         if reason:
             blocks.append(context(f":white_circle: Closed at {closed}: {escape(reason)}."))
@@ -68,7 +70,7 @@ def summary(episode: AlertEpisode) -> str:
 def _assay_blocks(episode: AlertEpisode) -> list[Block]:
     detail = details_of(episode)
     emoji = status_emoji(episode.severity)
-    title = f"{episode.severity}: drift on assay {episode.title}"
+    title = f"{episode.severity}: drift on assay “{episode.title}”"
     pairs = [
         ("Latest score", f"{emoji} {_score(episode.latest_score)}"),
         ("Worst score", _score(episode.worst_score)),
@@ -79,7 +81,7 @@ def _assay_blocks(episode: AlertEpisode) -> list[Block]:
         ),
         ("Breaching results", str(episode.count)),
         ("Pipeline", escape(detail.get("pipeline_name", ""))),
-        ("Latest window", escape(detail.get("window", ""))),
+        ("Latest window", escape(_window(detail.get("window", "")))),
     ]
     blocks: list[Block] = [header(title), *fields(pairs)]
     moved = detail.get("moved_bins") or []
@@ -104,7 +106,7 @@ def _deployment_blocks(episode: AlertEpisode) -> list[Block]:
     pairs = [
         ("Status", f"{emoji} {escape(episode.severity)}"),
         ("Workspace", escape(detail.get("workspace_name", ""))),
-        ("Since", escape(detail.get("since", ""))),
+        ("Since", escape(when(detail.get("since")))),
         ("Polls in this state", str(episode.count)),
     ]
     blocks: list[Block] = [header(title), *fields(pairs)]
@@ -170,14 +172,18 @@ def recovery_note(episode: AlertEpisode) -> Reply:
 def outage_notice(down: bool, since: datetime, error: str = "") -> Reply:
     if down:
         text = (
-            f":red_circle: Wallaroo is unreachable since {since:%H:%M:%S} UTC "
+            f":red_circle: Wallaroo is unreachable since {when(since)} "
             f"({escape(error)}). Polling backs off; results are caught up when it is back."
         )
     else:
-        text = (
-            f":large_green_circle: Wallaroo is reachable again (down since {since:%H:%M:%S} UTC)."
-        )
+        text = f":large_green_circle: Wallaroo is reachable again (down since {when(since)})."
     return thread_note(text)
+
+
+def _window(window: str) -> str:
+    """`start → end` as stored (Wallaroo's ISO times), each end in the one format."""
+    ends = window.split(" → ") if window else []
+    return " → ".join(when(end) if end != "?" else end for end in ends)
 
 
 def _score(value: object) -> str:

@@ -3,8 +3,6 @@ Approve / Reject buttons while it is pending; who decided and the live status af
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -16,6 +14,7 @@ from slack_sdk.models.blocks import (
 
 from handlers.blocks import Reply, context, fields, header, section, status_emoji
 from handlers.mrkdwn import code, escape, truncate, user_mention
+from handlers.times import when
 from storage.approvals import ApprovalRequest, ApprovalState
 
 APPROVE_ACTION = "approval_approve"
@@ -34,6 +33,14 @@ _STATE_LINES = {
     ApprovalState.REJECTED: ":no_entry: Rejected by {decider}.",
     ApprovalState.EXPIRED: ":hourglass: Expired before anyone decided.",
     ApprovalState.STALE: ":no_entry: Not carried out: the pipeline changed since the request.",
+}
+# What became of an approved request, as the end of "approved by ada; …".
+PROGRESS = {
+    ApprovalState.APPROVED: "it is about to be sent to Wallaroo",
+    ApprovalState.CALLING: "it is being sent to Wallaroo",
+    ApprovalState.FOLLOWING: "Wallaroo took it and it is being followed",
+    ApprovalState.SUCCEEDED: "it succeeded",
+    ApprovalState.FAILED: "it failed",
 }
 
 
@@ -64,7 +71,7 @@ def render_request(request: ApprovalRequest) -> Reply:
         ("Change", describe_change(request)),
         ("Requested by", user_mention(request.requester_id)),
         ("Reason", escape(request.reason) or "_none given_"),
-        ("Expires", _when(request.expires_at)),
+        ("Expires", when(request.expires_at, relative=state is ApprovalState.PENDING)),
     ]
     blocks: list[Block] = [header(title), *fields(pairs)]
     if state is ApprovalState.PENDING:
@@ -86,16 +93,33 @@ def render_request(request: ApprovalRequest) -> Reply:
 
 
 def summary(request: ApprovalRequest) -> str:
-    """Plain text: the notification fallback, and the console's line for an edit."""
+    """Plain text: the notification fallback, and the console's line for an edit, so it says
+    what the message says: who decided, the reason given, the live status, the outcome."""
     text = f"{request.action.capitalize()} request #{request.id} ({request.pipeline_name}): "
-    text += request.state
-    if request.decided_by:
-        text += f" by {request.decided_by_name or request.decided_by}"
+    text += state_phrase(request, request.decided_by_name or request.decided_by or "someone")
     if request.last_status and not request.current_state.is_final:
         text += f"; deployment {request.last_status}"
     if request.outcome:
         text += f". {request.outcome}"
     return text
+
+
+def state_phrase(request: ApprovalRequest, decider: str) -> str:
+    """The request's state as words: `approved by ada; it succeeded`, `rejected by bo: too
+    risky`. `decider` is how to name who decided (plain text, or a mention for mrkdwn)."""
+    state = request.current_state
+    note = request.decision_note or ""
+    if state in PROGRESS:
+        return f"approved by {decider}; {PROGRESS[state]}"
+    if state is ApprovalState.REJECTED:
+        return f"rejected by {decider}" + (f": {note}" if note else "")
+    if state is ApprovalState.STALE:
+        return "not carried out, as the pipeline changed since the request" + (
+            f" ({note})" if note else ""
+        )
+    if state is ApprovalState.EXPIRED:
+        return "expired before anyone decided"
+    return "waiting for an approver"
 
 
 def render_outcome(request: ApprovalRequest) -> Reply:
@@ -165,7 +189,3 @@ def _state_line(request: ApprovalRequest) -> str:
     if request.decision_note:
         line += f" _{escape(request.decision_note)}_"
     return line
-
-
-def _when(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M} UTC"

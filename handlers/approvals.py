@@ -12,12 +12,13 @@ from bot.chat import ChatError
 from bot.rollout import refresh_message, start_rollout
 from bot.services import Services
 from handlers.approval_checks import DECIDERS, decision_refusal, stale_because
-from handlers.approval_messages import describe_change, render_request
+from handlers.approval_messages import PROGRESS, describe_change, render_request
 from handlers.blocks import Reply, error_reply, list_reply, ok_reply
 from handlers.context import Actor, CommandProblem, Context, Outcome
 from handlers.grammar import Command
 from handlers.lookup import find_pipeline, find_workspace
 from handlers.mrkdwn import channel_mention, code, escape, user_mention
+from handlers.times import when
 from storage.approvals import (
     ApprovalRequest,
     ApprovalState,
@@ -104,7 +105,8 @@ async def request_change(ctx: Context, cmd: Command) -> Outcome:
     hours = settings.chatops_approval_ttl_seconds / 3600
     message = (
         f"Approval request *#{request.id}* created: {describe_change(request)}. "
-        f"An approver other than you has {hours:g} h to decide."
+        f"An approver other than you has {hours:g} h to decide "
+        f"(until {when(request.expires_at)})."
     )
     if posted_in is None:
         message += (
@@ -190,7 +192,8 @@ async def decide(
             "the outcome will follow in the request's thread."
         )
     else:
-        message = f"Rejected request #{request_id}."
+        reason = f" Reason given: _{escape(verdict.reason)}_" if verdict.reason else ""
+        message = f"Rejected request #{request_id}.{reason}"
     return Outcome(ok_reply(message), target=target)
 
 
@@ -210,14 +213,15 @@ async def _too_late(services: Services, request_id: int) -> Reply:
             if expired:
                 await refresh_message(services, request_id)
             return error_reply(
-                f"Request #{request_id} expired at {request.expires_at:%H:%M} UTC.",
+                f"Request #{request_id} expired at {when(request.expires_at)}.",
                 f"{user_mention(request.requester_id)} can ask again.",
             )
     state = request.current_state
     who = f" by {user_mention(request.decided_by)}" if request.decided_by else ""
     if state in (ApprovalState.REJECTED, ApprovalState.STALE, ApprovalState.EXPIRED):
         return error_reply(f"Request #{request_id} is already {state.value}{who}.")
-    return error_reply(f"Request #{request_id} was already approved{who}; it is {state.value}.")
+    progress = PROGRESS.get(state, state.value)
+    return error_reply(f"Request #{request_id} was already approved{who}; {progress}.")
 
 
 # --- listing --------------------------------------------------------------------------------
@@ -253,5 +257,6 @@ def row_of(request: ApprovalRequest) -> str:
     reason = f" — _{escape(request.reason)}_" if request.reason else ""
     return (
         f"*#{request.id}* {describe_change(request)}, asked by "
-        f"{user_mention(request.requester_id)}, expires {request.expires_at:%H:%M} UTC{reason}"
+        f"{user_mention(request.requester_id)}, "
+        f"expires {when(request.expires_at, relative=True)}{reason}"
     )

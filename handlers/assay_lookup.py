@@ -15,7 +15,7 @@ from bot.wallaroo import (
     is_v2_id,
 )
 from handlers.context import CommandProblem
-from handlers.mrkdwn import code, escape
+from handlers.mrkdwn import code, escape, shorten
 
 SHORT_ID = 8  # how replies show a v2 id
 MATCHES_SHOWN = 5
@@ -85,7 +85,7 @@ async def find_assay(client: WallarooClient, ref: str | int) -> FoundAssay:
         if found is not None:
             return found
         if len(text) < 6 or not await _may_be_v2(client):
-            raise CommandProblem(f"No assay has id {text}.", LISTING_HINT)
+            raise unknown_assay(text)
     elif not await client.uses_assays_v2():
         raise CommandProblem(
             f"`{escape(text)}` looks like a v2 assay id, but this Wallaroo runs assays v1 only, "
@@ -93,6 +93,12 @@ async def find_assay(client: WallarooClient, ref: str | int) -> FoundAssay:
             LISTING_HINT,
         )
     return await _find_v2(client, text)
+
+
+def unknown_assay(ref: str) -> CommandProblem:
+    """The one answer for an id no assay has, whichever generation and however it was typed
+    (a v2 prefix included: people type them as they do git hashes)."""
+    return CommandProblem(f"No assay has id {escape(shorten(ref, 40))}.", LISTING_HINT)
 
 
 async def _may_be_v2(client: WallarooClient) -> bool:
@@ -120,7 +126,7 @@ async def _find_v1(client: WallarooClient, assay_id: int) -> FoundAssay | None:
 async def _find_v2(client: WallarooClient, prefix: str) -> FoundAssay:
     matches = [a for a in await client.list_assays_v2() if a.id.lower().startswith(prefix)]
     if not matches:
-        raise CommandProblem(f"No assay has an id starting `{escape(prefix)}`.", LISTING_HINT)
+        raise unknown_assay(prefix)
     if len(matches) > 1:
         shown = ", ".join(
             f"{code(a.id[: max(SHORT_ID, len(prefix) + 2)])} ({escape(a.name)})"

@@ -17,7 +17,8 @@ from bot.wallaroo import (
 )
 from bot.wallaroo.drift import from_v1, from_v2, parse_time, window_seconds
 from handlers.assay_lookup import FoundAssay
-from handlers.mrkdwn import code, escape
+from handlers.mrkdwn import escape
+from handlers.times import when
 
 RUN_WINDOWS_MAX = 90  # a preview covers at most this many windows back from now
 
@@ -116,7 +117,7 @@ def _v2_baseline_rows(assay: AssayV2) -> list[str]:
     if summary is None:
         if isinstance(static, list) and len(static) == 2:
             return [
-                f"Inferences from {code(static[0])} to {code(static[1])} (summarised when it runs)"
+                f"Inferences from {_at(static[0])} to {_at(static[1])} (summarised when it runs)"
             ]
         kind = next(iter(assay.baseline), "unknown")
         return [f"A {escape(kind)} baseline, which this bot cannot show."]
@@ -133,7 +134,12 @@ def _v2_baseline_rows(assay: AssayV2) -> list[str]:
 
 
 def _records_row(count: int, start: str | None, end: str | None) -> str:
-    return f"{count} records from {code(start or '?')} to {code(end or '?')}"
+    return f"{count} records from {_at(start)} to {_at(end)}"
+
+
+def _at(moment: object) -> str:
+    """A time from Wallaroo as replies show times, escaped (an unreadable one is shown as is)."""
+    return escape(when(moment if isinstance(moment, str) else None))
 
 
 def _num(value: float | None) -> str:

@@ -15,19 +15,21 @@ from bot.wallaroo import (
     WallarooClient,
     WallarooForbidden,
     WallarooUnauthorized,
-    is_v2_id,
 )
 from handlers.assay_create import create_assay
 from handlers.assay_lookup import FoundAssay, find_assay, short_id
+from handlers.assay_pages import paged_reply
 from handlers.assay_runs import baseline_rows, run_now
 from handlers.blocks import list_reply, ok_reply, status_emoji
-from handlers.context import Context, Outcome, page_of
+from handlers.context import CommandProblem, Context, Outcome, page_of
 from handlers.grammar import Command
 from handlers.lookup import find_pipeline, find_workspace
 from handlers.mrkdwn import code, escape
+from handlers.times import when
 from storage.alerts import assay_subject
 
-RESULTS_SHOWN = 10
+RESULTS_PER_PAGE = 10  # stored results: one line each, newest first
+RUN_PER_PAGE = 20  # windows of `assay run`
 
 __all__ = ["find_assay", "result_row", "run"]
 
@@ -35,9 +37,14 @@ __all__ = ["find_assay", "result_row", "run"]
 def result_row(result: DriftResult) -> str:
     bins = " / ".join(f"{v:.2f}" for v in result.window_values)
     return (
-        f"{status_emoji(result.status)} {code(result.window_start[:16])}  ·  "
+        f"{status_emoji(result.status)} {at(result.window_start)}  ·  "
         f"{escape(result.status)}  ·  score {result.score:.4f}  ·  bins {bins}"
     )
+
+
+def at(moment: str | None) -> str:
+    """A time from Wallaroo as replies show times, escaped (an unreadable one is shown as is)."""
+    return escape(when(moment))
 
 
 async def run(ctx: Context, cmd: Command) -> Outcome:
@@ -62,59 +69,55 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
 
     ref = cmd.args["id"]
     assert isinstance(ref, int | str)
-    if cmd.action == "results" and not is_v2_id(ref):
-        # A v1 id needs no lookup: the results call says whether the assay exists.
-        found, results = None, await client.drift_results(ref)
-    else:
-        found = await find_assay(client, ref)
-    target = found.target if found else f"assay {ref}"
+    found = await find_assay(client, ref)
     if cmd.action in ("enable", "disable"):
-        assert found is not None
         return await _set_active(ctx, found, cmd.action == "enable")
-    if cmd.action == "results":
-        if found is not None:
-            results = await client.drift_results(found.id, assay=found.v2)
-        shown = short_id(found.id) if found else str(ref)
-        return Outcome(
-            list_reply(
-                f"Latest results of assay {shown}",
-                [result_row(r) for r in reversed(results[-RESULTS_SHOWN:])],
-                empty="No results yet.",
-                page=page_of(cmd.args),
-            ),
-            target=target,
-        )
-    assert found is not None
     if cmd.action == "baseline":
         rows = await baseline_rows(client, found)
         return Outcome(
             list_reply(f"Baseline of {found.name}", rows, empty="", page=page_of(cmd.args)),
-            target=target,
+            target=found.target,
         )
-    windows = await run_now(client, found)
-    return Outcome(
-        list_reply(
-            f"{found.name}: {len(windows)} window(s)",
-            [result_row(r) for r in windows],
-            empty="No complete window has data yet.",
-            page=page_of(cmd.args),
-        ),
-        target=target,
+    if cmd.action == "results":
+        results = await client.drift_results(found.id, assay=found.v2)
+        title, noun, empty = (
+            f"Latest results of assay {found.shown_id}",
+            "results",
+            "No results yet.",
+        )
+        per_page = RESULTS_PER_PAGE
+    else:
+        results = await run_now(client, found)
+        title, noun = f"{found.name}: {len(results)} window(s)", "windows"
+        empty, per_page = "No complete window has data yet.", RUN_PER_PAGE
+    reply = paged_reply(
+        title,
+        [result_row(r) for r in reversed(results)],
+        page=page_of(cmd.args),
+        command=f"/wallaroo assay {cmd.action} {found.shown_id}",
+        noun=noun,
+        empty=empty,
+        per_page=per_page,
     )
+    return Outcome(reply, target=found.target)
 
 
 async def _set_active(ctx: Context, found: FoundAssay, active: bool) -> Outcome:
     client = ctx.services.wallaroo
-    if found.v2 is not None:
-        await client.set_assay_v2_active(found.id, active)
-    else:
-        await client.set_assay_active(int(found.id), active)
+    state = "active" if active else "inactive"
+    if found.active != active:
+        if found.v2 is not None:
+            await client.set_assay_v2_active(found.id, active)
+        else:
+            await client.set_assay_active(int(found.id), active)
     if not active:  # no results will come: an open alert would never recover
         async with ctx.services.sessions() as session:
             if await close_episode(session, assay_subject(found.id), "Assay disabled"):
                 await session.commit()
+    if found.active == active:
+        raise CommandProblem(f"Assay {found.shown_id} is already {state}.")
     return Outcome(
-        ok_reply(f"Assay {found.shown_id} is now {'active' if active else 'inactive'}."),
+        ok_reply(f"Assay {found.shown_id} is now {state}."),
         target=found.target,
     )
 
@@ -143,17 +146,21 @@ async def _listing_rows(
 def _v1_row(assay: Assay) -> str:
     return (
         f"*{escape(assay.name)}*  ·  id {assay.id}  ·  {'active' if assay.active else 'inactive'}"
-        f"  ·  alert ≥ {assay.alert_threshold}  ·  last run {escape(assay.last_run or 'never')}"
+        f"  ·  alert ≥ {assay.alert_threshold}  ·  last run {_last_run(assay.last_run)}"
     )
 
 
 def _v2_row(assay: AssayV2, runs: NextRun | None) -> str:
-    last = (runs.last_run if runs else None) or "never"
-    upcoming = (runs.next_run if runs else None) or ("?" if runs is None else "none")
+    last = _last_run(runs.last_run if runs else None)
+    upcoming = at(runs.next_run) if runs and runs.next_run else ("?" if runs is None else "none")
     alert = assay.path.thresholds.alert
     shown_alert = "—" if alert is None else alert
     return (
         f"*{escape(assay.name)}*  ·  id {code(short_id(assay.id))} (v2)  ·  "
         f"{'active' if assay.active else 'inactive'}  ·  alert ≥ {shown_alert}"
-        f"  ·  last run {escape(last)}  ·  next run {escape(upcoming)}"
+        f"  ·  last run {last}  ·  next run {upcoming}"
     )
+
+
+def _last_run(moment: str | None) -> str:
+    return at(moment) if moment else "never"

@@ -6,6 +6,7 @@ from handlers.blocks import list_reply
 from handlers.context import Context, Outcome
 from handlers.grammar import Command
 from handlers.mrkdwn import escape, user_mention
+from handlers.times import when
 from storage.audit import recent_entries
 
 DEFAULT_ENTRIES, MAX_ENTRIES = 20, 200
@@ -23,7 +24,7 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
     async with ctx.services.sessions() as session:
         entries = await recent_entries(session, n)
     rows = [
-        f"{OUTCOME_EMOJI.get(e.outcome, '')} `{e.at:%Y-%m-%d %H:%M:%S}`  ·  "
+        f"{OUTCOME_EMOJI.get(e.outcome, '')} {when(e.at)}  ·  "
         f"{user_mention(e.slack_user_id)}  ·  `{escape(e.command_text)}`  ·  {escape(e.outcome)}"
         + (f"  ·  {escape(e.wallaroo_error)}" if e.wallaroo_error else "")
         for e in entries

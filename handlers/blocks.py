@@ -149,6 +149,12 @@ def error_reply(message: str, suggestion: str | None = None) -> Reply:
     return Reply(text=to_plain(f"{message} {suggestion or ''}".strip()), blocks=blocks)
 
 
+def info_reply(message: str) -> Reply:
+    """A neutral answer (`x is not deployed`): neither a success nor a problem."""
+    blocks: list[Block] = [*sections(f":information_source: {message}")][:MAX_BLOCKS]
+    return Reply(text=to_plain(message), blocks=blocks)
+
+
 def ok_reply(message: str) -> Reply:
     blocks: list[Block] = [*sections(f":white_check_mark: {message}")][:MAX_BLOCKS]
     return Reply(text=to_plain(message), blocks=blocks)
@@ -186,6 +192,7 @@ _TERMINAL_EMOJI = {
     ":white_circle:": "⚪",
     ":grey_question:": "❔",
     ":bulb:": "💡",
+    ":information_source:": "\u2139\ufe0f",  # the information source emoji
     ":hourglass_flowing_sand:": "⏳",
     ":hourglass:": "⌛",
     ":x:": "❌",

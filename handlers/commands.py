@@ -12,6 +12,11 @@ ROLES = ("viewer", "operator", "approver", "admin")
 WORKSPACE_ROLES = ("owner", "collaborator")
 ASSAY_OPTIONS = ("iopath", "baseline_start", "baseline_end", "width", "warning", "alert", "bins")
 ASSAY_OPTIONS += ("name", "metric")
+# `assay create`'s options in full (with defaults) are in handlers/assay_options.py.
+ASSAY_CREATE_ABOUT = (
+    "create a drift assay; other options (default): iopath, width (24 hours), alert (0.1), "
+    "warning (none), bins (5), metric (PSI), name"
+)
 AREAS = ("help", "workspaces", "users", "models", "pipelines", "deployments", "assays", "watches")
 AREAS += ("approvals", "access", "audit", "features")
 
@@ -43,7 +48,10 @@ PARAMS = {
     "TOPIC": Param("area", "topic", "area", "a topic"),
     "MODELS": Param("models", "refs", "MODEL ...", "models"),
     "REASON": Param("reason", "rest", "reason...", "a reason"),
-    "OPTIONS": Param("options", "options", "key=value ...", "options"),
+    # Only `assay create` takes options; its two required ones are spelled out.
+    "OPTIONS": Param(
+        "options", "options", "baseline_start=DATE baseline_end=DATE [key=value ...]", "options"
+    ),
 }
 TAKES_REST = {"topic", "refs", "rest", "options"}
 LISTINGS = {"list", "users", "show", "run", "baseline", "results"}  # actions that answer lists
@@ -80,16 +88,16 @@ class Spec:
 
 S = Spec
 SPECS = (
-    S("help", "help", "show", "TOPIC?", "what the commands are, for one area or all"),
+    S("help", "help", "show", "TOPIC?", "what each command does, for all areas or one"),
     S("workspaces", "workspaces", "list", "", "list workspaces"),
     S("workspace create", "workspaces", "create", "NAME", "create a workspace"),
-    S("workspace users", "workspaces", "users", "WS", "list a workspace's members"),
+    S("workspace users", "workspaces", "users", "WS", "list a workspace's members and their roles"),
     S("workspace add-user", "workspaces", "add-user", "WS EMAIL WS_ROLE?", "add a member"),
     S("workspace remove-user", "workspaces", "remove-user", "WS EMAIL", "remove a member"),
     S("users", "users", "list", "", "list Wallaroo users"),
     S("user invite", "users", "invite", "EMAIL", "invite a user by email"),
-    S("user activate", "users", "activate", "EMAIL", "re-activate a user"),
-    S("user deactivate", "users", "deactivate", "EMAIL", "deactivate a user"),
+    S("user activate", "users", "activate", "EMAIL", "let a deactivated user sign in again"),
+    S("user deactivate", "users", "deactivate", "EMAIL", "stop a user from signing in"),
     S("models", "models", "list", "WS", "list a workspace's models"),
     S("model", "models", "show", "WS MODEL", "show a model and its versions"),
     S("pipelines", "pipelines", "list", "WS", "list a workspace's pipelines"),
@@ -99,24 +107,24 @@ SPECS = (
     S("undeploy", "deployments", "undeploy", "WS PIPELINE REASON?", "undeploy (after approval)"),
     S("status", "deployments", "status", "WS PIPELINE", "show a deployment's status"),
     S("url", "deployments", "url", "WS PIPELINE", "show a pipeline's inference URL"),
-    S("assays", "assays", "list", "WS PIPELINE", "list a pipeline's assays"),
-    S("assay create", "assays", "create", "WS PIPELINE OPTIONS?", "create a drift assay"),
+    S("assays", "assays", "list", "WS PIPELINE", "list a pipeline's assays and their ids"),
+    S("assay create", "assays", "create", "WS PIPELINE OPTIONS", ASSAY_CREATE_ABOUT),
     S("assay enable", "assays", "enable", "ID", "turn an assay on"),
     S("assay disable", "assays", "disable", "ID", "turn an assay off"),
-    S("assay run", "assays", "run", "ID", "run an assay now: score, status, bins per window"),
-    S("assay baseline", "assays", "baseline", "ID", "show an assay's baseline"),
-    S("assay results", "assays", "results", "ID", "show an assay's stored results"),
-    S("watch", "watches", "watch", "WS PIPELINE CHANNEL?", "post deployment status changes"),
-    S("unwatch", "watches", "unwatch", "WS PIPELINE", "stop watching a deployment"),
-    S("subscribe assay", "watches", "subscribe", "ID CHANNEL?", "post an assay's alerts"),
+    S("assay run", "assays", "run", "ID", "run an assay now: each window's score, newest first"),
+    S("assay baseline", "assays", "baseline", "ID", "show what each window is compared with"),
+    S("assay results", "assays", "results", "ID", "stored results, newest first, 10 a page"),
+    S("watch", "watches", "watch", "WS PIPELINE CHANNEL?", "post a deployment's status changes"),
+    S("unwatch", "watches", "unwatch", "WS PIPELINE", "stop posting a deployment's status changes"),
+    S("subscribe assay", "watches", "subscribe", "ID CHANNEL?", "post an assay's drift alerts"),
     S("unsubscribe assay", "watches", "unsubscribe", "ID", "stop posting an assay's alerts"),
-    S("approvals", "approvals", "list", "", "list pending approval requests"),
-    S("approve", "approvals", "approve", "REQUEST_ID", "approve a request"),
-    S("reject", "approvals", "reject", "REQUEST_ID REASON?", "reject a request"),
-    S("access list", "access", "list", "", "list who holds which role"),
-    S("access grant", "access", "grant", "USER ROLE", "give someone a role"),
-    S("access revoke", "access", "revoke", "USER ROLE", "take a role away"),
-    S("audit", "audit", "list", "N?", "show the last N audit entries"),
+    S("approvals", "approvals", "list", "", "list the requests waiting for a decision"),
+    S("approve", "approvals", "approve", "REQUEST_ID", "approve someone else's request"),
+    S("reject", "approvals", "reject", "REQUEST_ID REASON?", "reject a request, saying why"),
+    S("access list", "access", "list", "", "list who holds which of the bot's roles"),
+    S("access grant", "access", "grant", "USER ROLE", "give someone a bot role"),
+    S("access revoke", "access", "revoke", "USER ROLE", "take a bot role away"),
+    S("audit", "audit", "list", "N?", "show the bot's last N audit entries (20 unless N given)"),
     S("features", "features", "list", "", "list the Wallaroo instance's enabled features"),
 )
 BY_VERB = {spec.verb: spec for spec in SPECS}

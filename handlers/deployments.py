@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.wallaroo import DeploymentStatus, WallarooNotFound
 from handlers.approvals import request_change
-from handlers.blocks import Reply, context, fields, header, ok_reply, status_emoji
+from handlers.blocks import Reply, context, fields, header, info_reply, ok_reply, status_emoji
 from handlers.context import Context, Outcome
 from handlers.grammar import Command
 from handlers.lookup import find_pipeline, find_workspace
@@ -37,7 +37,7 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
     listing = await find_pipeline(client, workspace, cmd.args["pipeline"])
     name = listing.pipeline.name
     target = f"pipeline {name}"
-    not_deployed = Outcome(ok_reply(f"*{escape(name)}* is not deployed."), target=target)
+    not_deployed = Outcome(info_reply(f"*{escape(name)}* is not deployed."), target=target)
     if cmd.action == "url":
         try:
             url = await client.get_pipeline_external_url(workspace.id, name)

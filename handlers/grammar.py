@@ -25,12 +25,14 @@ from handlers.commands import (
     Spec,
 )
 from handlers.mrkdwn import (
+    USER_FORMS,
     ChannelRef,
     UserRef,
     code,
     read_channel,
     read_email,
     read_user,
+    shorten,
     split_entity,
     unescape,
 )
@@ -127,10 +129,12 @@ def _find_spec(typed: list[str]) -> tuple[Spec, int]:
         guess = _closest(words[1], subs) if len(words) == 2 else None
         closest = BY_VERB[f"{words[0]} {guess or subs[0]}"]
         given = f"has no subcommand {_shown(typed[1])}" if len(words) == 2 else "needs a subcommand"
-        raise _Invalid(
-            f"`{words[0]}` {given} (it takes {', '.join(subs)}): `{closest.usage}`",
-            f"Did you mean `{closest.verb}`?" if guess else None,
-        )
+        if guess:  # one suggestion, with its usage: not a "closest" and a "did you mean" too
+            raise _Invalid(
+                f"`{words[0]}` {given} (it takes {', '.join(subs)}).",
+                f"Did you mean `{closest.verb}`? Usage: `{closest.usage}`",
+            )
+        raise _Invalid(f"`{words[0]}` {given} (it takes {', '.join(subs)}): `{closest.usage}`")
     # A two-word command when both words are close (`asay run`), else a one-word one, else a group.
     group = _closest(words[0], list(GROUPS))
     sub = _closest(words[1], GROUPS[group]) if group and len(words) == 2 else None
@@ -140,8 +144,8 @@ def _find_spec(typed: list[str]) -> tuple[Spec, int]:
     if guess is None:
         raise _Invalid(f"There is no command {_shown(typed[0])}: `/wallaroo help` lists them all.")
     raise _Invalid(
-        f"There is no command {_shown(typed[0])}; the closest is `{BY_VERB[guess].usage}`",
-        f"Did you mean `{guess}`?",
+        f"There is no command {_shown(typed[0])}.",
+        f"Did you mean `{guess}`? Usage: `{BY_VERB[guess].usage}`",
     )
 
 
@@ -168,8 +172,7 @@ def _bind(spec: Spec, tokens: list[_Token], text: str) -> dict[str, ArgValue]:
 
 
 def _shown(raw: str) -> str:
-    text = unescape(raw)
-    return code(text if len(text) <= 40 else text[:39] + "…")
+    return code(shorten(unescape(raw), 40))
 
 
 def _is_number(text: str) -> bool:
@@ -181,7 +184,8 @@ def _is_number(text: str) -> bool:
 def _read_name(raw: str, param: Param) -> str:
     entity = split_entity(raw)
     if entity and entity[0][:1] in ("@", "#", "!"):
-        raise _Invalid(f"{param.noun.capitalize()} is a name or an id, not {_shown(raw)}")
+        given = "its name or id" if param.kind == "ref" else "it as plain text"
+        raise _Invalid(f"{_shown(raw)} is a Slack mention, not {param.noun}: give {given}")
     if entity:  # Slack links names that look like domains (`house.price`): the label was typed
         raw = entity[1] or entity[0].removeprefix("mailto:")
     name = unescape(raw).strip()
@@ -197,6 +201,8 @@ def _read_ref(raw: str, param: Param) -> str | int:
 
 def _read_int(raw: str, param: Param) -> int:
     text = unescape(raw)
+    if param.key == "request_id":
+        text = text.removeprefix("#")  # the bot itself writes requests as `#3`
     if not _is_number(text) or int(text) == 0:
         raise _Invalid(f"{_shown(raw)} is not {param.noun}; use a whole number above 0")
     return int(text)
@@ -237,14 +243,14 @@ def _read_slack(raw: str, param: Param) -> str | UserRef | ChannelRef:
     reader, example = _SLACK_READERS[param.kind]
     value = reader(raw)
     if value is None:
-        raise _Invalid(f"{_shown(raw)} is not {param.noun}; write one like `{example}`")
+        raise _Invalid(f"{_shown(raw)} is not {param.noun}; write {example}")
     return value
 
 
 _SLACK_READERS = {
-    "email": (read_email, "jane@example.com"),
-    "user": (read_user, "@jane"),
-    "channel": (read_channel, "#ml-alerts"),
+    "email": (read_email, "one like `jane@example.com`"),
+    "user": (read_user, USER_FORMS),
+    "channel": (read_channel, "one like `#ml-alerts`"),
 }
 _READERS = {"ref": _read_ref, "name": _read_name, "int": _read_int, "role": _read_choice}
 _READERS["assay_id"] = _read_assay_id

@@ -13,19 +13,29 @@ from bot.wallaroo import (
 from handlers.blocks import list_reply
 from handlers.context import CommandProblem, Context, Outcome, page_of
 from handlers.grammar import Command
-from handlers.lookup import closest, find_workspace
-from handlers.mrkdwn import code, escape
+from handlers.lookup import by_name, closest, find_workspace
+from handlers.mrkdwn import code, escape, named
+from handlers.times import when
 
 
 async def find_model(client: WallarooClient, workspace: Workspace, ref: str | int) -> ListedModel:
     models = await client.list_models(workspace.id)
     for model in models:
-        if model.id == ref or model.name == ref:
+        if model.id == ref:
             return model
+    found = by_name(models, str(ref), lambda m: m.name)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        ids = ", ".join(f"{named(m.name)} (id {m.id})" for m in found)
+        raise CommandProblem(
+            f"{len(found)} models in {named(workspace.name)} are named {named(ref)}: {ids}.",
+            "Give the id instead of the name.",
+        )
     hint = closest(str(ref), [m.name for m in models])
     raise CommandProblem(
-        f"No model *{escape(ref)}* in *{escape(workspace.name)}*.",
-        f"Did you mean *{escape(hint)}*?" if hint else f"Try `/wallaroo models {workspace.id}`.",
+        f"No model {named(ref)} in {named(workspace.name)}.",
+        f"Did you mean {named(hint)}?" if hint else f"Try `/wallaroo models {workspace.id}`.",
     )
 
 
@@ -49,8 +59,8 @@ def version_state(status: str | None, error_summary: str | None = None) -> str:
 
 def model_row(model: Model) -> str:
     # Today's Wallaroo may leave out both times; say what is known.
-    when = model.updated_at or model.created_at
-    updated = f"  ·  updated {escape(when[:16])}" if when else ""
+    moment = model.updated_at or model.created_at
+    updated = f"  ·  updated {escape(when(moment))}" if moment else ""
     row = f"*{escape(model.name)}*  ·  id {model.id}{updated}"
     # Today's listing tells the newest version's status: worth saying when it is not ready.
     latest = model.latest_version if isinstance(model, ListedModel) else None

@@ -127,6 +127,25 @@ def read_email(token: str) -> str | None:
     return text if _EMAIL.fullmatch(text) else None
 
 
+# How long a user-supplied name may be when a reply echoes it (an unknown command word is
+# echoed to half of this): the whole of any real name, never a screenful.
+NAME_CHARS = 80
+# The ways a user may be named in a command, as every reply that asks for one says.
+USER_FORMS = "`&lt;@U123|name&gt;` (a mention), `U123` or `@name`"  # escaped mrkdwn
+
+
+def shorten(text: object, limit: int = NAME_CHARS) -> str:
+    """Plain (unescaped) text cut to `limit` characters with "…": a 5,000-character name typed
+    by a user is echoed as its start. Cut before escaping, so no `&amp;` or entity is split."""
+    shown = str(text)
+    return shown if len(shown) <= limit else shown[: max(limit - 1, 0)] + "…"
+
+
+def named(text: object) -> str:
+    """A user-supplied name, shortened, escaped and in bold: `*housepricedrift*`."""
+    return f"*{escape(shorten(text))}*"
+
+
 def truncate(text: str, limit: int) -> str:
     """Shorten mrkdwn to at most `limit` characters without leaving half an entity behind.
 

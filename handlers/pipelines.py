@@ -10,7 +10,8 @@ from handlers.context import CommandProblem, Context, Outcome, page_of
 from handlers.grammar import Command
 from handlers.lookup import find_workspace, pick_pipeline
 from handlers.models import find_model
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import escape, named
+from handlers.times import when
 
 
 async def run(ctx: Context, cmd: Command) -> Outcome:
@@ -21,7 +22,7 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
         rows = [
             f"*{escape(p.pipeline.name)}*  ·  id {p.pipeline.id}"
             + (
-                f"  ·  updated {escape(p.pipeline.updated_at[:16])}"
+                f"  ·  updated {escape(when(p.pipeline.updated_at))}"
                 if p.pipeline.updated_at
                 else ""
             )
@@ -52,7 +53,7 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
         verb = "Added a new version of" if name in existing else "Created"
         return Outcome(
             ok_reply(
-                f"{verb} pipeline *{escape(name)}* in *{escape(workspace.name)}* "
+                f"{verb} pipeline {named(name)} in *{escape(workspace.name)}* "
                 f"(version `{created.pipeline_variant_version}`, "
                 f"{len(steps) or 'no'} model step{'s' if len(steps) != 1 else ''})."
             ),
@@ -63,7 +64,7 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
     source = pick_pipeline(pipelines, workspace, cmd.args["source"])
     new_name = str(cmd.args["new_name"])
     if new_name in {p.pipeline.name for p in pipelines}:
-        raise CommandProblem(f"A pipeline named *{escape(new_name)}* already exists here.")
+        raise CommandProblem(f"A pipeline named {named(new_name)} already exists here.")
     try:
         copied = await client.copy_pipeline(workspace.id, source.pipeline.id, new_name)
     except WallarooNotFound as exc:
@@ -71,13 +72,13 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
         # Wallaroo has no pipelines/copy (it left the API after the 2022 tutorial).
         raise CommandProblem(
             f"This Wallaroo has no pipeline copy (pipelines/copy answered: {escape(exc.msg)}).",
-            f"Create *{escape(new_name)}* with the same models instead: "
+            f"Create {named(new_name)} with the same models instead: "
             f"`/wallaroo pipeline create {escape(workspace.name)} {escape(new_name)} MODEL ...` "
             f"(`/wallaroo models {escape(workspace.name)}` lists them).",
         ) from None
     return Outcome(
         ok_reply(
-            f"Copied *{escape(source.pipeline.name)}* to *{escape(new_name)}* "
+            f"Copied {named(source.pipeline.name)} to {named(new_name)} "
             f"(id {copied.pipeline_pk_id})."
         ),
         target=f"pipeline {new_name}",

@@ -4,13 +4,14 @@ unsubscribe assay ID: where the scheduler's alerts will go."""
 from __future__ import annotations
 
 from bot.alerting.episodes import close_episode
-from handlers.assay_lookup import find_assay
+from bot.wallaroo import WallarooClient
+from handlers.assay_lookup import FoundAssay, find_assay
 from handlers.blocks import ok_reply
 from handlers.context import CommandProblem, Context, Outcome
 from handlers.grammar import ChannelRef, Command
 from handlers.lookup import find_pipeline, find_workspace
 from handlers.mrkdwn import channel_mention, escape
-from storage.alerts import assay_subject, pipeline_subject
+from storage.alerts import NO_RESULT_YET, assay_subject, pipeline_subject
 from storage.watches import (
     AssaySubscription,
     DeploymentWatch,
@@ -31,6 +32,14 @@ def channel_of(ctx: Context, cmd: Command) -> str:
     raise CommandProblem("Which channel should the alerts go to?", "Add `#channel`.")
 
 
+async def _latest_window(client: WallarooClient, assay: FoundAssay) -> str:
+    """Where the subscription's alerts start: after the assay's latest result (read now, so
+    that every result from here on counts however soon the first poll comes)."""
+    results = await client.drift_results(assay.id, assay=assay.v2)
+    scored = [r for r in results if r.status != "BaselineRun"]
+    return scored[-1].window_start if scored else NO_RESULT_YET
+
+
 def shown(channel: str) -> str:
     return escape(channel) if channel.startswith("#") else channel_mention(channel)
 
@@ -42,6 +51,8 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
         assert isinstance(ref, int | str)
         assay = await find_assay(client, ref)
         assay_id, shown_id, target = assay.id, assay.shown_id, assay.target
+        subscribing = cmd.action == "subscribe"
+        cursor = await _latest_window(client, assay) if subscribing else None
         async with sessions() as session:
             if cmd.action == "unsubscribe":
                 # Removed first: a poll committing meanwhile then finds nothing to follow, and
@@ -59,7 +70,7 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
                 channel=channel,
                 created_by=ctx.actor.user_id,
             )
-            if await add_subscription(session, row) is None:
+            if await add_subscription(session, row, cursor) is None:
                 raise CommandProblem(
                     f"Assay {shown_id} already has a subscription.",
                     f"`/wallaroo unsubscribe assay {shown_id}` first.",

@@ -6,7 +6,7 @@ from handlers.blocks import list_reply, ok_reply
 from handlers.context import CommandProblem, Context, Outcome, page_of
 from handlers.grammar import Command
 from handlers.lookup import find_workspace
-from handlers.mrkdwn import escape
+from handlers.mrkdwn import escape, named
 from handlers.users import user_by_email
 
 
@@ -37,12 +37,12 @@ async def run(ctx: Context, cmd: Command) -> Outcome:
         existing = [w for w in await client.list_workspaces() if w.name == name]
         if existing:
             raise CommandProblem(
-                f"A workspace named *{escape(name)}* already exists (id {existing[0].id}).",
+                f"A workspace named {named(name)} already exists (id {existing[0].id}).",
                 "Pick another name.",
             )
         workspace_id = await client.create_workspace(name)
         return Outcome(
-            ok_reply(f"Created workspace *{escape(name)}* (id {workspace_id})."),
+            ok_reply(f"Created workspace {named(name)} (id {workspace_id})."),
             target=f"workspace {name}",
         )
 

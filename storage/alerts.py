@@ -64,8 +64,13 @@ class AlertEpisode(SQLModel, table=True):
         return self.snoozed_until is not None and now < self.snoozed_until
 
 
+# The cursor of an assay subscribed before it had any result: every result counts.
+NO_RESULT_YET = ""
+
+
 class AssayCursor(SQLModel, table=True):
-    """The window start of the newest result of an assay already handled."""
+    """The window start of the newest result of an assay already handled: set when the assay
+    is subscribed (its latest result then, or NO_RESULT_YET), so every later result counts."""
 
     __tablename__ = "assay_cursors"
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,17 +27,63 @@ _ASYNC_DRIVERS = {
 _ASYNC_ALREADY = {"sqlite+aiosqlite", "postgresql+psycopg", "postgresql+asyncpg"}
 
 
+_URL_FORMS = "use sqlite:///FILE or postgresql+psycopg://USER:PASSWORD@HOST/DB"
+
+
+class DatabaseUrlError(ValueError):
+    """DATABASE_URL is no URL of a database the bot can use; the message says what to write."""
+
+
 def async_url(database_url: str) -> URL:
     """`database_url` with an asyncio driver: `sqlite:///f.db` -> `sqlite+aiosqlite:///f.db`."""
-    url = make_url(database_url)
+    try:
+        url = make_url(database_url)
+    except ArgumentError as exc:
+        raise DatabaseUrlError(f"DATABASE_URL is not a database URL; {_URL_FORMS}") from exc
     if url.drivername in _ASYNC_ALREADY:
         return url
     if url.drivername in _ASYNC_DRIVERS:
         return url.set(drivername=_ASYNC_DRIVERS[url.drivername])
-    raise ValueError(
-        f"DATABASE_URL uses {url.drivername!r}, which has no asyncio driver here; "
-        "use sqlite:///FILE or postgresql+psycopg://USER:PASSWORD@HOST/DB"
+    raise DatabaseUrlError(
+        f"DATABASE_URL uses {url.drivername!r}, which has no asyncio driver here; {_URL_FORMS}"
     )
+
+
+def shown_url(database_url: str) -> str:
+    """The URL to print: its password hidden (an unparsable one is not echoed at all)."""
+    try:
+        return make_url(database_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "DATABASE_URL"
+
+
+def describe_database_error(exc: BaseException) -> str | None:
+    """One line saying why the database could not be used, or None for other errors: the
+    driver's own first line ('connection to server at "db", port 5432 failed: Connection
+    refused'), without SQLAlchemy's wrapping and background link."""
+    if isinstance(exc, DatabaseUrlError):
+        return str(exc)
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return str(exc.orig).strip().splitlines()[0]
+    if isinstance(exc, SQLAlchemyError):
+        return str(exc).strip().splitlines()[0]
+    return None
+
+
+def missing_sqlite_file(database_url: str) -> Path | None:
+    """The file a SQLite URL names when it does not exist yet: connecting would create it,
+    which a read-only command must not do."""
+    url = async_url(database_url)
+    if url.get_backend_name() != "sqlite" or is_in_memory(url) or url.database is None:
+        return None
+    path = Path(url.database)
+    return None if path.exists() else path
+
+
+async def check_connection(engine: AsyncEngine) -> None:
+    """Connect once and run `SELECT 1`; raises what the driver raised."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
 
 
 def is_in_memory(url: URL) -> bool:
@@ -57,7 +105,12 @@ def make_engine(database_url: str) -> AsyncEngine:
         # (a cursor row each, 64 at once) waited past sqlite3's default 5 s and failed with
         # "database is locked" (bench/poll.py --objects 10000). Writers queue longer instead.
         options = {"connect_args": {"timeout": SQLITE_BUSY_SECONDS}}
-    engine = create_async_engine(url, **options)
+    try:
+        engine = create_async_engine(url, **options)
+    except ModuleNotFoundError as exc:  # postgresql+asyncpg without asyncpg installed, say
+        raise DatabaseUrlError(
+            f"DATABASE_URL's driver {url.drivername!r} is not installed ({exc}); {_URL_FORMS}"
+        ) from exc
     if url.get_backend_name() == "sqlite" and not is_in_memory(url):
         event.listen(engine.sync_engine, "connect", _sqlite_wal)
     return engine

@@ -61,9 +61,16 @@ async def list_watches(session: AsyncSession) -> list[DeploymentWatch]:
 
 
 async def add_subscription(
-    session: AsyncSession, subscription: AssaySubscription
+    session: AsyncSession, subscription: AssaySubscription, cursor: str | None = None
 ) -> AssaySubscription | None:
-    """Store the subscription; None (and nothing changed) if the assay already has one."""
+    """Store the subscription, and with `cursor` (the window start of the assay's latest result,
+    or NO_RESULT_YET) where its alerts start, in one transaction; None (and nothing changed) if
+    the assay already has one. Without a cursor the first poll starts from the latest result."""
+    if cursor is not None:
+        # A poll in flight during an earlier unsubscribe may have left a cursor: replaced.
+        await session.merge(
+            AssayCursor(assay_id=str(subscription.assay_id), last_window_start=cursor)
+        )
     return await _add_unique(session, subscription)
 
 

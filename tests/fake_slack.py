@@ -35,6 +35,7 @@ class FakeSlack:
     calls: list[SlackCall] = field(default_factory=list)
     rate_limited: dict[str, int] = field(default_factory=dict)  # method -> 429s still to send
     emails: dict[str, str] = field(default_factory=dict)  # user id -> what users.info answers
+    members: list[dict[str, Any]] = field(default_factory=list)  # what users.list answers
     known_channels: list[str] = field(default_factory=list)  # more #names conversations.list shows
     posted_ts: list[str] = field(default_factory=list)  # what chat.postMessage answered, in order
     # Socket Mode: envelopes to push to the connected app, and the acks it sent back.
@@ -155,6 +156,8 @@ class FakeSlack:
                     return JSONResponse({"ok": False, "error": "user_not_found"})
                 user = {"id": body.get("user"), "profile": {"email": email}}
                 return JSONResponse({"ok": True, "user": user})
+            if method == "users.list":
+                return JSONResponse({"ok": True, "members": self.members})
             if method == "apps.connections.open":
                 base = str(request.base_url).rstrip("/").replace("http", "ws", 1)
                 return JSONResponse({"ok": True, "url": f"{base}/socket"})

@@ -117,7 +117,7 @@ def test_one_message_per_episode_edits_recovery_chart_and_no_repeat_after_restar
         next_day(drift)  # the first drifted day completes: Alert
         (opening,) = wait_until(lambda: openings(bot.slack))
         text = json.dumps(opening)
-        assert "Alert: drift on assay example assay" in text
+        assert "Alert: drift on assay “example assay”" in json.dumps(opening, ensure_ascii=False)
         assert "alert_ack" in text and "alert_snooze_4h" in text and "Bins that moved most" in text
         assert "alert 0.1000" in text and "housepricepipe" in text
         (upload,) = bot.slack.wait_for("/upload/", 1)

@@ -53,7 +53,7 @@ async def test_assay_commands_take_a_v2_prefix_and_show_the_short_id(
 
     other = "0" if uuid[0] != "0" else "1"
     missing = await say_to(services, f"assay results {other}{uuid[1:6]}")
-    assert "No assay has an id starting" in missing
+    assert f"No assay has id {other}{uuid[1:6]}." in missing  # as for a v1 id (issue 16)
 
     assert today.demo is not None
     first_day = today.demo["drift_starts_ms"] - 30 * DAY_MS

@@ -134,7 +134,10 @@ def test_deploy_then_undeploy_approved_by_a_second_user(
     assert f"deployment {deployment['id']}" in reply
     click(bot, APPROVE_ACTION, request_id_in(reply), "UAPP2")
     wait_until(lambda: len(thread_replies(bot.slack, 2)) == 2)
-    assert "is undeployed" in json.dumps(thread_replies(bot.slack, 2)[-1])
+    undeployed = json.dumps(thread_replies(bot.slack, 2)[-1])
+    # The approved deploy started a watch; the approved undeploy ends it, and says so.
+    assert "is undeployed" in undeployed and "Stopped watching it" in undeployed
+    assert "Stopped watching" not in json.dumps(outcome)
     assert deployment_of(drift, pipeline) is None
     assert drift.calls_to(UNDEPLOY_CALLS) == undeploys + 1
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import delete
 
 from bot.alerting.assays import check_assay
 from bot.services import open_services
@@ -21,7 +22,7 @@ from bot.wallaroo.drift import from_v1, from_v2
 from bot.wallaroo.models import parse_response
 from handlers.assay_lookup import found_v2
 from handlers.assay_runs import baseline_rows
-from storage.alerts import assay_subject, open_episode
+from storage.alerts import AssayCursor, assay_subject, get_cursor, open_episode
 from storage.watches import list_subscriptions
 from tests.recorded_wallaroo import RecordedServers
 from tests.test_commands import say
@@ -132,7 +133,7 @@ def test_a_recorded_v2_assay_with_nulls_reads_and_shows_its_baseline() -> None:
 async def test_a_summary_baseline_without_start_or_end_renders(recorded: RecordedServers) -> None:
     _, client = await recorded.start({})
     rows = await baseline_rows(client, found_v2(parse_response(AssayV2, ASSAY, "x")))
-    assert rows[0] == "1000 records from `?` to `?`"
+    assert rows[0] == "1000 records from ? to ?"
     assert rows[-1] == "bins &lt; 20%, 20% - 40%, 40% - 60%, 60% - 80%, &gt; 80%"  # escaped
 
 
@@ -228,11 +229,18 @@ async def test_assay_results_and_the_alert_take_the_latest_window_by_its_start(
     async with open_services(server.bot_settings(tmp_path)) as services:
         reply = await say(services, f"assay results {ASSAY_ID[:8]}")
         rows = [line for line in reply.splitlines() if "score" in line]
-        assert len(rows) == 3 and "2025-03-28T20:00" in rows[0] and "Alert" in rows[0]
+        assert len(rows) == 3 and "2025-03-28 20:00 UTC" in rows[0] and "Alert" in rows[0]
         assert "will go to" in await say(services, f"subscribe assay {ASSAY_ID[:8]} #alerts")
+        latest = "2025-03-28T20:00:00Z"
         async with services.sessions() as session:
             (subscription,) = await list_subscriptions(session)
-        # A new subscription starts from the latest result: the 20:00 Alert, not the last item.
+            # Subscribing starts after the latest result: the 20:00 one, not the last item.
+            assert await get_cursor(session, ASSAY_ID) == latest
+        assert await check_assay(services, subscription, latest, None) == 0
+        # One stored without a cursor (before issue 16) starts from that result instead.
+        async with services.sessions() as session:
+            await session.exec(delete(AssayCursor))
+            await session.commit()
         assert await check_assay(services, subscription, None, None) == 1
         async with services.sessions() as session:
             episode = await open_episode(session, assay_subject(ASSAY_ID))

@@ -6,8 +6,10 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -151,7 +153,7 @@ def test_demo_walks_through_a_drift_alert_and_an_approved_deploy() -> None:
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Alert: drift on assay example assay" in out
+    assert "Alert: drift on assay “example assay”" in out
     assert "-drift.png" in out and "saved to" in out
     assert "Usage: :advance SECONDS" in out
     assert "Approved request #1" in out and "housepricepipe is deployed" in out
@@ -180,3 +182,112 @@ def test_the_emulator_banner_is_all_a_new_user_pastes(
     assert result.returncode == 0, result.stderr
     assert "housepricemodel" in result.stdout
     assert "example assay" in result.stdout and "(v2)" in result.stdout
+
+
+def _console_env(base: str, db_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a new user who pasted the emulator's banner and set nothing else
+    (the database: a file, as the default is, since the console's poller and its commands
+    use it at once)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "WALLAROO_"))}
+    env.pop("CHATOPS_ADMINS", None)
+    return env | {
+        "WALLAROO_URL": base,
+        "WALLAROO_CLIENT_SECRET": DEFAULT_CLIENT_SECRET,
+        "DATABASE_URL": f"sqlite:///{db_dir}/chatops.db",
+        **extra,
+    }
+
+
+def test_console_on_a_local_emulator_makes_its_user_an_admin(
+    emulator_banner: tuple[str, list[str]], tmp_path: Path
+) -> None:
+    base, _ = emulator_banner
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console"],
+        input="workspace create first-hour\naccess list\n",
+        capture_output=True,
+        text=True,
+        env=_console_env(base, tmp_path),
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert f"UCONSOLE is an admin: Wallaroo is on this machine ({base})" in out
+    assert "CHATOPS_ADMINS is not set" in out
+    assert "Created workspace first-hour" in out
+    assert "UCONSOLE" in out.split("$ access list")[1] and "admin" in out.split("$ access list")[1]
+    assert "Traceback" not in result.stderr
+
+
+def test_console_against_a_remote_wallaroo_grants_nobody(tmp_path: Path) -> None:
+    # Nothing listens there; the console still starts, and its user stays a viewer.
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "console"],
+        input="access list\n",
+        capture_output=True,
+        text=True,
+        env=_console_env("https://wallaroo.example.com", tmp_path, SLACK_BOT_TOKEN="xoxb-not-used"),
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "is an admin" not in result.stdout
+    assert "Not polling: SLACK_BOT_TOKEN is set" in result.stdout
+
+
+def _lines_of(process: subprocess.Popen) -> list[str]:
+    """stdout's lines as they arrive, read on a thread so the test can wait for one."""
+    lines: list[str] = []
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def _wait_for(predicate, timeout: float = 30.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_console_polls_and_prints_the_drift_alert(
+    emulator_banner: tuple[str, list[str]], tmp_path: Path
+) -> None:
+    """As the demo does: subscribe, move the standalone emulator's clock past the drift, and
+    the alert arrives at the console's prompt from its own poller."""
+    base, _ = emulator_banner
+
+    def result_calls() -> int:
+        counts = httpx.get(f"{base}/emulator/requests").json()["counts"]
+        return sum(n for path, n in counts.items() if "results" in path)
+
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-m", "bot", "console"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_console_env(base, tmp_path, CHATOPS_POLL_SECONDS="0.5"),
+    )
+    assert process.stdin is not None
+    try:
+        lines = _lines_of(process)
+        _wait_for(lambda: any("Polling Wallaroo every 0.5 s" in line for line in lines))
+        process.stdin.write("subscribe assay 1\n")
+        process.stdin.flush()
+        _wait_for(lambda: any("Alerts for assay" in line for line in lines))
+        before = result_calls()
+        _wait_for(lambda: result_calls() > before)  # a poll has seen the latest result
+        httpx.post(f"{base}/emulator/clock", json={"advance_seconds": 86400}).raise_for_status()
+        _wait_for(lambda: any("Alert" in line and "drift" in line for line in lines))
+    finally:
+        process.stdin.close()
+        process.wait(timeout=30)
+    assert process.returncode == 0
+    assert process.stderr is not None and "Traceback" not in process.stderr.read()

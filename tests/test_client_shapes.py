@@ -105,7 +105,7 @@ def test_a_model_without_times_lists_and_renders() -> None:
     assert model.created_at is None and model.updated_at is None
     assert model_row(model) == "*bare*  ·  id 4"
     (flat,) = parse(ModelsEnvelope, {"models": [TUTORIAL_MODEL]}).models
-    assert model_row(flat) == "*apitestmodel*  ·  id 1  ·  updated 2023-05-17T15:50"
+    assert model_row(flat) == "*apitestmodel*  ·  id 1  ·  updated 2023-05-17 15:50 UTC"
 
 
 def test_a_models_item_without_a_name_names_the_call_and_the_field() -> None:

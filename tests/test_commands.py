@@ -84,7 +84,7 @@ BAD = [
     ("status housepricedrift housepricepip", "housepricepipe"),
     ("url 999 housepricepipe", "No workspace has id 999"),
     ("assays housepricedrift nopipe", "No pipeline"),
-    ("assay results 4242", "assay 4242 not found"),
+    ("assay results 4242", "No assay has id 4242"),  # as `assay run 4242` says (issue 16)
     ("assay run notanumber", "assay run"),
     ("user invite not-an-email", "email"),
     ("access grant @nobody wizard", "role"),
@@ -123,8 +123,10 @@ WRITES = [
     ("pipeline create housepricedrift otherpipe nosuchmodel", "No model"),
     ("pipeline copy housepricedrift newpipe newpipe", "already exists"),
     ("status housepricedrift newpipe", "not deployed"),
-    ("assay disable 1", "inactive"),
+    ("assay disable 1", "is now inactive"),
+    ("assay disable 1", "is already inactive"),
     ("assay enable 1", "is now active"),
+    ("assay enable 1", "is already active"),
     (
         'assay create housepricedrift housepricepipe iopath="input 0 0" '
         f"baseline_start={DEMO_DAY_ONE:%Y-%m-%dT%H:%M:%SZ} "

@@ -193,6 +193,7 @@ def test_every_area_is_a_known_one_and_every_usage_line_parses_when_filled_in() 
     fillers = {
         "[MODEL ...]": "m1 m2",
         "[key=value ...]": "width=1",
+        "=DATE": "=2026-11-01",
         "[reason...]": "because",
         "[owner|collaborator]": "owner",
         "[area]": "users",
@@ -235,6 +236,9 @@ def test_verbs_and_choices_ignore_case_but_names_keep_it() -> None:
     assert parsed("Workspace Add-User ws a@b.io OWNER").args["user_type"] == "owner"
 
 
+# The two required options are shown as required (issue 16).
+CREATE_USAGE = "/wallaroo assay create WS PIPELINE baseline_start=DATE baseline_end=DATE"
+CREATE_USAGE += " [key=value ...]"
 # (text, the usage line the error must show): at least one bad input for every command.
 BAD = [
     ("help nosuch", "/wallaroo help [area]"),
@@ -259,9 +263,9 @@ BAD = [
     ("status ws", "/wallaroo status WS PIPELINE"),
     ("url ws pipe extra", "/wallaroo url WS PIPELINE"),
     ("assays ws", "/wallaroo assays WS PIPELINE"),
-    ("assay create ws pipe width", "/wallaroo assay create WS PIPELINE [key=value ...]"),
-    ("assay create ws pipe colour=red", "/wallaroo assay create WS PIPELINE [key=value ...]"),
-    ("assay create ws pipe alert=", "/wallaroo assay create WS PIPELINE [key=value ...]"),
+    ("assay create ws pipe width", CREATE_USAGE),
+    ("assay create ws pipe colour=red", CREATE_USAGE),
+    ("assay create ws pipe alert=", CREATE_USAGE),
     ("assay enable x", "/wallaroo assay enable ID"),
     ("assay enable 3fa85", "/wallaroo assay enable ID"),  # a prefix needs 6 characters
     ("assay enable 3fa85g", "/wallaroo assay enable ID"),  # not hex
@@ -308,12 +312,15 @@ def test_missing_arguments_are_named() -> None:
 
 
 def test_unknown_verbs_get_the_closest_command() -> None:
+    # One suggestion, with the usage: not "the closest is …" and "Did you mean …" both.
     error = refused("pipelins housepricedrift")
-    assert error.suggestion == "Did you mean `pipelines`?"
-    assert "`/wallaroo pipelines WS`" in error.message
-    assert refused("workspacez").suggestion == "Did you mean `workspaces`?"
-    assert refused("asay run 3").suggestion == "Did you mean `assay run`?"
-    assert refused("workspace creat x").suggestion == "Did you mean `workspace create`?"
+    assert error.suggestion == "Did you mean `pipelines`? Usage: `/wallaroo pipelines WS`"
+    assert error.message == "There is no command `pipelins`."
+    assert refused("workspacez").suggestion.startswith("Did you mean `workspaces`?")
+    assert refused("asay run 3").suggestion.startswith("Did you mean `assay run`?")
+    creat = refused("workspace creat x")
+    assert creat.suggestion.startswith("Did you mean `workspace create`?")
+    assert "/wallaroo workspace create" not in creat.message
     nothing_close = refused("xyzzy")
     assert nothing_close.suggestion is None
     assert "`/wallaroo help`" in nothing_close.message

@@ -271,11 +271,18 @@ def test_readyz_is_ready_and_says_why_not_when_wallaroo_fails(
         assert "features/list" in body["wallaroo"] and "500" in body["wallaroo"]
 
 
-def test_metrics_count_commands_acks_and_wallaroo_errors(bot: Bot) -> None:
-    for text in ("workspaces", "workspaces", "pipelinez", "assay results 4242"):
-        bot.reply_to(bot.command(text)[1])
-    bot.command("workspaces", secret="forged")  # refused by bolt: timed, but no command
-    text = httpx.get(f"{bot.url}/metrics").text
+def test_metrics_count_commands_acks_and_wallaroo_errors(
+    start_emulator: Callable[..., Emulator], tmp_path: Path
+) -> None:
+    emulator = demo_emulator(start_emulator)
+    # An unknown assay is the bot's own answer now (issue 16): Wallaroo's 404 comes from a fault.
+    fault = {"path_prefix": "/v1/api/features", "error_rate": 1.0, "status": 404}
+    with running_bot(emulator, tmp_path) as bot:
+        emulator.control("faults", fault)
+        for text in ("workspaces", "workspaces", "pipelinez", "features"):
+            bot.reply_to(bot.command(text)[1])
+        bot.command("workspaces", secret="forged")  # refused by bolt: timed, but no command
+        text = httpx.get(f"{bot.url}/metrics").text
     assert 'chatops_commands_total{area="workspaces",outcome="ok"} 2.0' in text
     assert 'chatops_commands_total{area="unparsed",outcome="invalid"} 1.0' in text
     assert "chatops_ack_seconds_count 5.0" in text

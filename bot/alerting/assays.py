@@ -60,13 +60,15 @@ async def check_assay(
     read with its open `episode` for all assays at once); returns how many were new."""
     client = services.wallaroo
     assay_id = str(subscription.assay_id)
-    results = await client.drift_results(assay_id, start=cursor, newer_than=cursor)
-    seen = parse_time(cursor) if cursor else None
+    since = cursor or None  # NO_RESULT_YET: subscribed before any result, so all count
+    results = await client.drift_results(assay_id, start=since, newer_than=since)
+    seen = parse_time(since) if since else None
     fresh = [r for r in results if r.status != "BaselineRun" and (seen is None or r.started > seen)]
     if not fresh:
         return 0
-    if seen is None:
-        # A new subscription starts from the latest result, not with the assay's history.
+    if cursor is None:
+        # No cursor (a subscription stored without one): start from the latest result, not
+        # with the assay's history.
         fresh = fresh[-1:]
     chart = None
     if episode is None and any(r.status in BREACHES for r in fresh):

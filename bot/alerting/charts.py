@@ -5,17 +5,30 @@ state is not safe from the several threads the poller may chart in at once."""
 from __future__ import annotations
 
 import io
+from datetime import UTC
+from typing import TYPE_CHECKING
 
 from bot.wallaroo import DriftResult
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 MAX_POINTS = 90
 
 
 def drift_chart(results: list[DriftResult], title: str) -> bytes:
     """A PNG of the results (oldest first, either generation) with the latest one's bins."""
+    out = io.BytesIO()
+    drift_figure(results, title).savefig(out, format="png")
+    return out.getvalue()
+
+
+def drift_figure(results: list[DriftResult], title: str) -> Figure:
+    """The chart as a matplotlib figure, laid out and ready to save."""
     # Imported on the first chart, not at start: matplotlib and numpy are a fifth of the
     # process's memory, and a bot that never sees drift never needs them.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure
 
     shown = results[-MAX_POINTS:]
@@ -32,8 +45,14 @@ def drift_chart(results: list[DriftResult], title: str) -> bytes:
     if latest.alert_threshold is not None:
         scores_axis.axhline(latest.alert_threshold, color="#e63946", linestyle="--", label="alert")
     scores_axis.set_title(f"{title}: score per window")
+    scores_axis.set_xlabel("window start (UTC)")
+    scores_axis.set_ylabel("score")
+    # As many date labels as fit, each only as long as it must be ("Dec", "03", "06:00"),
+    # so neighbours never overlap whatever the span.
+    locator = AutoDateLocator(tz=UTC, minticks=3, maxticks=7)
+    scores_axis.xaxis.set_major_locator(locator)
+    scores_axis.xaxis.set_major_formatter(ConciseDateFormatter(locator, tz=UTC))
     scores_axis.legend(loc="upper left")
-    figure.autofmt_xdate()
 
     names = latest.bin_names
     positions = range(len(names))
@@ -43,9 +62,9 @@ def drift_chart(results: list[DriftResult], title: str) -> bytes:
     bins_axis.bar([p - 0.2 for p in positions], baseline, width=0.4, label="baseline")
     bins_axis.bar([p + 0.2 for p in positions], window, width=0.4, label="latest window")
     bins_axis.set_xticks(list(positions), names, rotation=45, ha="right")
-    bins_axis.set_title("bins")
+    bins_axis.set_title("latest window against the baseline")
+    bins_axis.set_xlabel("bin")
+    bins_axis.set_ylabel("share of records")
     bins_axis.legend()
     figure.tight_layout()
-    out = io.BytesIO()
-    figure.savefig(out, format="png")
-    return out.getvalue()
+    return figure

@@ -85,7 +85,7 @@ async def apply_observation(
     detail = json.dumps(
         {
             "workspace_name": watch.workspace_name,
-            "since": f"{health.since:%Y-%m-%d %H:%M:%S} UTC",
+            "since": health.since.isoformat(),  # shown through handlers.times.when
             "details": seen.details,
         }
     )

@@ -1,16 +1,18 @@
 """The control API for tests, benchmarks and demos: faults, calls received, clock, logs, reset.
-No token needed."""
+No token needed, and no Content-Type either: a body is read as JSON whatever the header says, so
+`curl -d '{...}'` (which sends application/x-www-form-urlencoded) works as README shows it."""
 
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from emulator.clock import iso
-from emulator.errors import forbidden
+from emulator.errors import bad_request, describe_errors, forbidden
 from emulator.faults import Fault
 from emulator.identity import State
 from emulator.log_records import decode_log_body
@@ -45,8 +47,25 @@ class ClockRequest(BaseModel):
     advance_seconds: float = Field(ge=0)
 
 
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def json_body(model: type[Body]) -> Callable[[Request], Awaitable[Body]]:
+    """A dependency parsing the raw body as `model`, ignoring the Content-Type header."""
+
+    async def parse(request: Request) -> Body:
+        try:
+            return model.model_validate_json(await request.body())
+        except ValidationError as exc:
+            raise bad_request(describe_errors(exc.errors())) from exc
+
+    return parse
+
+
 @router.post("/faults")
-async def add_fault(body: FaultRequest, state: State) -> dict:
+async def add_fault(
+    body: Annotated[FaultRequest, Depends(json_body(FaultRequest))], state: State
+) -> dict:
     state.faults.add(Fault(**body.model_dump()))
     return {"faults": [vars(f) for f in state.faults.faults]}
 
@@ -64,7 +83,9 @@ async def received_requests(state: State) -> dict:
 
 
 @router.post("/clock")
-async def advance_clock(body: ClockRequest, state: State) -> dict:
+async def advance_clock(
+    body: Annotated[ClockRequest, Depends(json_body(ClockRequest))], state: State
+) -> dict:
     state.clock.advance(body.advance_seconds)
     return {"now": iso(state.clock.now())}
 
