@@ -21,6 +21,7 @@ from bot.scheduler import Poller
 from bot.services import open_services
 from bot.settings import Settings
 from handlers.context import Actor
+from handlers.times import when
 
 
 def run_demo(user_id: str) -> int:
@@ -69,7 +70,7 @@ def _advance_command(emulator_url: str, poller: Poller) -> MetaCommand:
             )
         now = response.json()["now"]
         await poller.poll_once()
-        return f"The emulator's clock is now {now}; polled Wallaroo."
+        return f"The emulator's clock is now {when(now)}; polled Wallaroo."
 
     return advance
 
