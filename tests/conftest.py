@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import ExitStack
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -139,8 +140,11 @@ class Api:
 @pytest.fixture(scope="session")
 def start_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Emulator]]:
     """Start an emulator with the given config overrides; all stop at the end of the session."""
+    servers: list[AbstractContextManager[str]] = []
     with ExitStack() as stack:
         http = stack.enter_context(httpx.Client(timeout=10))
+        # Stopped all at once: one by one, the session's ~100 emulators took ~40 s to stop.
+        stack.callback(_stop_all, servers)
 
         def start(**overrides: Any) -> Emulator:
             model_dir = tmp_path_factory.mktemp("models")
@@ -151,10 +155,17 @@ def start_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callabl
             state = build_state(config)
             app = create_app_for_state(state)
             demo = seed_demo(app, state) if config.seed_demo else None
-            url = stack.enter_context(serve_in_thread(app))
+            server = serve_in_thread(app)
+            url = server.__enter__()
+            servers.append(server)
             return Emulator(url, config, state, http, demo)
 
         yield start
+
+
+def _stop_all(servers: list[AbstractContextManager[str]]) -> None:
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        list(pool.map(lambda server: server.__exit__(None, None, None), servers))
 
 
 @pytest.fixture
