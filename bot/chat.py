@@ -222,7 +222,7 @@ class SlackChat:
                 found += [
                     str(member["id"])
                     for member in answer.get("members") or []
-                    if not member.get("deleted") and wanted in _names_of(member)
+                    if _holds_roles(member) and wanted in _names_of(member)
                 ]
                 cursor = (answer.get("response_metadata") or {}).get("next_cursor")
                 if not cursor:
@@ -230,6 +230,12 @@ class SlackChat:
         except SLACK_FAILURES as exc:
             raise ChatError(_describe(exc)) from exc
         return found
+
+
+def _holds_roles(member: dict) -> bool:
+    """A person still in the workspace: a deleted user, a bot or Slackbot never gets a role."""
+    bot = member.get("is_bot") or member.get("id") == "USLACKBOT"
+    return not (member.get("deleted") or bot)
 
 
 def _names_of(member: dict) -> set[str]:

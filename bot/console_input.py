@@ -61,8 +61,11 @@ def _history(path: Path | None) -> History:
     if path is None:
         return InMemoryHistory()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(exist_ok=True)
+        # Typed commands may name people and carry secrets: the owner's alone (0600), and
+        # an older file made readable to others is closed too.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        os.chmod(path, 0o600)
     except OSError:  # a read-only home: history for this run only, rather than no console
         return InMemoryHistory()
     return FileHistory(str(path))

@@ -36,10 +36,7 @@ class DatabaseUrlError(ValueError):
 
 def async_url(database_url: str) -> URL:
     """`database_url` with an asyncio driver: `sqlite:///f.db` -> `sqlite+aiosqlite:///f.db`."""
-    try:
-        url = make_url(database_url)
-    except ArgumentError as exc:
-        raise DatabaseUrlError(f"DATABASE_URL is not a database URL; {_URL_FORMS}") from exc
+    url = _parse(database_url)
     if url.drivername in _ASYNC_ALREADY:
         return url
     if url.drivername in _ASYNC_DRIVERS:
@@ -49,12 +46,33 @@ def async_url(database_url: str) -> URL:
     )
 
 
-def shown_url(database_url: str) -> str:
-    """The URL to print: its password hidden (an unparsable one is not echoed at all)."""
+def _parse(database_url: str) -> URL:
+    """DATABASE_URL parsed, or DatabaseUrlError. A password with a bare `@` (`u:p@ss@host`)
+    is split at its first `@`, leaving part of the password in the host, where the driver's
+    error ("failed to resolve host 'ss@host'") and any printed URL would show it: refused."""
     try:
-        return make_url(database_url).render_as_string(hide_password=True)
-    except ArgumentError:
+        url = make_url(database_url)
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        raise DatabaseUrlError(f"DATABASE_URL is not a database URL; {_URL_FORMS}") from exc
+    if "@" in (url.host or ""):
+        raise DatabaseUrlError(
+            "DATABASE_URL has an `@` after the user's; write one in a password as %40"
+        )
+    return url
+
+
+# Query parameters libpq reads as secrets (`?password=…`), hidden like the URL's own password.
+_SECRET_QUERY_KEYS = {"password", "sslpassword"}
+
+
+def shown_url(database_url: str) -> str:
+    """The URL to print: its passwords hidden (an unparsable one is not echoed at all)."""
+    try:
+        url = _parse(database_url)
+    except DatabaseUrlError:
         return "DATABASE_URL"
+    hidden = {key: "***" for key in url.query if key.lower() in _SECRET_QUERY_KEYS}
+    return url.update_query_dict(hidden).render_as_string(hide_password=True)
 
 
 def describe_database_error(exc: BaseException) -> str | None:

@@ -36,6 +36,7 @@ class FakeSlack:
     rate_limited: dict[str, int] = field(default_factory=dict)  # method -> 429s still to send
     emails: dict[str, str] = field(default_factory=dict)  # user id -> what users.info answers
     members: list[dict[str, Any]] = field(default_factory=list)  # what users.list answers
+    members_per_page: int = 200  # users.list pages (Slack's own pages may be shorter)
     known_channels: list[str] = field(default_factory=list)  # more #names conversations.list shows
     posted_ts: list[str] = field(default_factory=list)  # what chat.postMessage answered, in order
     # Socket Mode: envelopes to push to the connected app, and the acks it sent back.
@@ -55,6 +56,13 @@ class FakeSlack:
                 if len(found) >= count or time.monotonic() > deadline:
                     return found
                 self._changed.wait(timeout=0.05)
+
+    def _members_page(self, query: dict[str, Any]) -> dict[str, Any]:
+        """One page of users.list, `members_per_page` at most: the cursor is the next index."""
+        start = int(query.get("cursor") or 0)
+        end = start + self.members_per_page
+        more = {"next_cursor": str(end) if end < len(self.members) else ""}
+        return {"members": self.members[start:end], "response_metadata": more}
 
     def _channels(self) -> list[dict[str, str]]:
         """Every channel the bot has posted to by #name, as conversations.list shows it."""
@@ -157,7 +165,7 @@ class FakeSlack:
                 user = {"id": body.get("user"), "profile": {"email": email}}
                 return JSONResponse({"ok": True, "user": user})
             if method == "users.list":
-                return JSONResponse({"ok": True, "members": self.members})
+                return JSONResponse({"ok": True, **self._members_page(body)})
             if method == "apps.connections.open":
                 base = str(request.base_url).rstrip("/").replace("http", "ws", 1)
                 return JSONResponse({"ok": True, "url": f"{base}/socket"})

@@ -76,6 +76,23 @@ def test_an_unreachable_postgresql_is_one_line(
     assert "hunter2" not in result.stderr
 
 
+# A bare `@` in a password splits it at the first `@`; a port that is not a number; a password
+# given as a query parameter: none of the secret may reach the one line.
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://bot:hun@ter2@127.0.0.1:{port}/chatops",
+        "postgresql+psycopg://bot:hun@ter2:x@127.0.0.1:{port}/chatops",
+        "postgresql+psycopg://bot:pw@127.0.0.1:{port}/chatops?password=ter2&sslmode=disable",
+    ],
+    ids=["bare-at", "bare-at-and-colon", "query-password"],
+)
+def test_no_part_of_a_password_is_shown(url: str, tmp_path: Path) -> None:
+    result = run_cli(["db", "current"], tmp_path, DATABASE_URL=url.format(port=closed_port()))
+    assert_one_line(result, "DATABASE_URL")
+    assert "ter2" not in result.stderr
+
+
 def test_db_current_in_an_empty_folder_creates_no_file(tmp_path: Path) -> None:
     result = run_cli(["db", "current"], tmp_path)
     assert result.returncode == 0, result.stderr

@@ -122,7 +122,9 @@ def test_history_between_runs_and_ctrl_c_at_the_prompt(terminal: Terminal, state
     assert status == 130
     assert "Interrupted: left the console." in shown
     assert "Traceback" not in shown and "KeyboardInterrupt" not in shown
-    assert "+workspaces" in (state_dir / "wallaroo-chatops" / "history").read_text()
+    history = state_dir / "wallaroo-chatops" / "history"
+    assert "+workspaces" in history.read_text()
+    assert history.stat().st_mode & 0o777 == 0o600  # what was typed is the owner's alone
 
     terminal.start("demo")  # a new run remembers the last one's commands
     terminal.wait_for_prompt()
@@ -228,3 +230,16 @@ def test_sigint_during_a_piped_command_leaves_at_once(
     assert process.returncode == 130
     assert out.strip().splitlines() == ["Interrupted: left the console."]
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert not (tmp_path / "state").exists()  # piped lines are never kept as history
+
+
+def test_a_history_file_others_could_read_is_made_the_owners(tmp_path: Path) -> None:
+    from bot.console_input import EditedLines
+
+    path = tmp_path / "state" / "wallaroo-chatops" / "history"
+    path.parent.mkdir(parents=True)
+    path.write_text("\n+access grant @jane admin\n")
+    path.chmod(0o644)
+    EditedLines(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert "access grant" in path.read_text()  # kept, only closed to others

@@ -154,7 +154,12 @@ def slack() -> Iterator[tuple[FakeSlack, str]]:
             {"id": "UJ1", "name": "jo.smith", "profile": {"display_name": "jo"}},
             {"id": "UJ2", "name": "jo.brown", "profile": {"real_name": "Jo"}},
             {"id": "UGONE", "name": "gone", "deleted": True},
-        ]
+            # A bot (or Slackbot) holds no role: never the one an `@name` means.
+            {"id": "BJO", "name": "jo", "is_bot": True},
+            {"id": "USLACKBOT", "name": "slackbot", "profile": {"real_name": "Jo"}},
+            {"id": "ULATE", "name": "late", "profile": {"display_name": "late"}},
+        ],
+        members_per_page=2,  # ULATE is on the last of four pages
     )
     with serve_in_thread(fake.app()) as url:
         yield fake, url
@@ -172,7 +177,11 @@ async def test_at_name_is_looked_up_in_slack(
         assert "2 Slack users could be `@jo`: `UJ1`, `UJ2`" in two and "Mention the one" in two
         nobody = await say(services, "access grant @gone approver")
         assert "Slack has no user named `@gone`" in nobody and "`U123`" in nobody
-    assert len(fake.api_calls("users.list")) == 3
+        assert "@ULATE now has the approver role" in await say(
+            services, "access grant @late approver"
+        )
+        assert "no user named `@slackbot`" in await say(services, "access grant @slackbot approver")
+    assert len(fake.api_calls("users.list")) == 5 * 4  # every page, every time
 
 
 # --- approvals -------------------------------------------------------------------------------
