@@ -132,8 +132,10 @@ class CtrlC:
         try:
             asyncio.get_running_loop().add_signal_handler(signal.SIGINT, self.pressed.set)
             self._installed = True
-        except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not main thread
-            pass
+        except (NotImplementedError, RuntimeError, ValueError):
+            # No loop signal handlers here (Windows, or not the main thread): Ctrl-C then raises
+            # KeyboardInterrupt as usual, which bot/cli.py's main turns into one line and 130.
+            self._installed = False
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -40,19 +40,12 @@ async def find_workspace(client: WallarooClient, ref: str | int) -> Workspace:
             if workspace.id == ref:
                 return workspace
         raise CommandProblem(f"No workspace has id {ref}.", "Try `/wallaroo workspaces`.")
-    found = by_name(workspaces, ref, lambda w: w.name)
-    if len(found) == 1:
-        return found[0]
-    if found:
-        ids = ", ".join(f"{named(w.name)} (id {w.id})" for w in found)
-        raise CommandProblem(
-            f"{len(found)} workspaces are named {named(ref)}: {ids}.",
-            "Give the id instead of the name.",
-        )
-    hint = closest(ref, [w.name for w in workspaces])
-    raise CommandProblem(
-        f"No workspace is named {named(ref)}.",
-        f"Did you mean {named(hint)}?" if hint else "Try `/wallaroo workspaces`.",
+    return pick_by_name(
+        workspaces,
+        ref,
+        lambda w: (w.name, w.id),
+        noun="workspace",
+        hint="Try `/wallaroo workspaces`.",
     )
 
 
@@ -74,17 +67,38 @@ def pick_pipeline(
             f"No pipeline has id {ref} in {named(workspace.name)}.",
             f"Try `/wallaroo pipelines {workspace.id}`.",
         )
-    found = by_name(pipelines, ref, lambda p: p.pipeline.name)
+    return pick_by_name(
+        pipelines,
+        ref,
+        lambda p: (p.pipeline.name, p.pipeline.id),
+        noun="pipeline",
+        where=f" in {named(workspace.name)}",
+        hint=f"Try `/wallaroo pipelines {workspace.id}`.",
+    )
+
+
+def pick_by_name(
+    items: list[T],
+    ref: str,
+    name_and_id: Callable[[T], tuple[str, object]],
+    *,
+    noun: str,
+    hint: str,
+    where: str = "",
+) -> T:
+    """The one item named `ref` (exactly, else ignoring case), or a CommandProblem: the ids when
+    several share the name, the closest name (or `hint`) when none has it."""
+    found = by_name(items, ref, lambda item: name_and_id(item)[0])
     if len(found) == 1:
         return found[0]
     if found:
-        ids = ", ".join(f"{named(p.pipeline.name)} (id {p.pipeline.id})" for p in found)
+        ids = ", ".join(f"{named(name)} (id {id_})" for name, id_ in map(name_and_id, found))
         raise CommandProblem(
-            f"{len(found)} pipelines in {named(workspace.name)} are named {named(ref)}: {ids}.",
+            f"{len(found)} {noun}s{where} are named {named(ref)}: {ids}.",
             "Give the id instead of the name.",
         )
-    hint = closest(ref, [p.pipeline.name for p in pipelines])
+    nearest = closest(ref, [name_and_id(item)[0] for item in items])
     raise CommandProblem(
-        f"No pipeline is named {named(ref)} in {named(workspace.name)}.",
-        f"Did you mean {named(hint)}?" if hint else f"Try `/wallaroo pipelines {workspace.id}`.",
+        f"No {noun} is named {named(ref)}{where}.",
+        f"Did you mean {named(nearest)}?" if nearest else hint,
     )

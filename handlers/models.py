@@ -11,9 +11,9 @@ from bot.wallaroo import (
     Workspace,
 )
 from handlers.blocks import list_reply
-from handlers.context import CommandProblem, Context, Outcome, page_of
+from handlers.context import Context, Outcome, page_of
 from handlers.grammar import Command
-from handlers.lookup import by_name, closest, find_workspace
+from handlers.lookup import find_workspace, pick_by_name
 from handlers.mrkdwn import code, escape, named
 from handlers.times import when
 
@@ -23,19 +23,13 @@ async def find_model(client: WallarooClient, workspace: Workspace, ref: str | in
     for model in models:
         if model.id == ref:
             return model
-    found = by_name(models, str(ref), lambda m: m.name)
-    if len(found) == 1:
-        return found[0]
-    if found:
-        ids = ", ".join(f"{named(m.name)} (id {m.id})" for m in found)
-        raise CommandProblem(
-            f"{len(found)} models in {named(workspace.name)} are named {named(ref)}: {ids}.",
-            "Give the id instead of the name.",
-        )
-    hint = closest(str(ref), [m.name for m in models])
-    raise CommandProblem(
-        f"No model {named(ref)} in {named(workspace.name)}.",
-        f"Did you mean {named(hint)}?" if hint else f"Try `/wallaroo models {workspace.id}`.",
+    return pick_by_name(
+        models,
+        str(ref),
+        lambda m: (m.name, m.id),
+        noun="model",
+        where=f" in {named(workspace.name)}",
+        hint=f"Try `/wallaroo models {workspace.id}`.",
     )
 
 

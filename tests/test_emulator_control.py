@@ -76,8 +76,8 @@ def readme_curl_lines() -> list[str]:
     return [m.group(1) for m in re.finditer(r"^(curl .+?)(?:\s+#.*)?$", text, re.MULTILINE)]
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
 def test_every_readme_curl_line_works_as_written(own_emulator: Emulator) -> None:
+    assert shutil.which("curl"), "curl is missing: run `bash .ci/install-tools`"
     lines = readme_curl_lines()
     assert len(lines) >= 6, lines
     where = urlsplit(own_emulator.url).netloc

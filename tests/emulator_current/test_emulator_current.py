@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
 
 import pytest
 
@@ -15,24 +14,8 @@ from tests.conftest import Api, Emulator
 from tests.emulator_setup import (
     MODEL,
     deploy_running,
-    fresh_seed_emulator,
     upload_model,
 )
-
-
-@pytest.fixture
-def api_mode() -> str:
-    return "current"
-
-
-@pytest.fixture
-def admin(emulator: Emulator) -> Api:
-    return emulator.admin()
-
-
-@pytest.fixture
-def seed(shared_emulators: dict[str, Emulator], start_emulator: Any) -> Emulator:
-    return fresh_seed_emulator(shared_emulators, start_emulator)
 
 
 def metadata_upload(admin: Api, onnx_bytes: bytes, metadata: dict, path: str = "models/upload"):

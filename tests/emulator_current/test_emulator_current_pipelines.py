@@ -5,7 +5,6 @@ keeps the tutorial's (and its own listing extension)."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import pytest
 
@@ -14,24 +13,8 @@ from tests.emulator_setup import (
     PIPELINE,
     create_pipeline,
     deploy_running,
-    fresh_seed_emulator,
     upload_model,
 )
-
-
-@pytest.fixture
-def api_mode() -> str:
-    return "current"
-
-
-@pytest.fixture
-def admin(emulator: Emulator) -> Api:
-    return emulator.admin()
-
-
-@pytest.fixture
-def seed(shared_emulators: dict[str, Emulator], start_emulator: Any) -> Emulator:
-    return fresh_seed_emulator(shared_emulators, start_emulator)
 
 
 def test_list_pipelines_has_one_version_object_and_the_deployment(

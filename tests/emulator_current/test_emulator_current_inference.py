@@ -13,25 +13,10 @@ import onnxruntime
 import pytest
 
 from tests.conftest import Api, Emulator
-from tests.emulator_setup import MODEL, PIPELINE, Deployed, deploy_running, fresh_seed_emulator
+from tests.emulator_setup import MODEL, PIPELINE, Deployed, deploy_running
 
 RECORDS = "application/json; format=pandas-records"
 FEATURES = 17
-
-
-@pytest.fixture
-def api_mode() -> str:
-    return "current"
-
-
-@pytest.fixture
-def admin(emulator: Emulator) -> Api:
-    return emulator.admin()
-
-
-@pytest.fixture
-def seed(shared_emulators: dict[str, Emulator], start_emulator: Any) -> Emulator:
-    return fresh_seed_emulator(shared_emulators, start_emulator)
 
 
 @pytest.fixture
