@@ -19,6 +19,16 @@ def plateau_topic(pipeline_id: int) -> str:
     return f"pipeline-{pipeline_id}-inference"
 
 
+def _pipeline_fields(row: sqlite3.Row) -> dict:
+    """The pipeline object both modes share: `{id, name, created_at, updated_at}`."""
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }
+
+
 def render_seed_listing(db: Database, row: sqlite3.Row) -> dict:
     """A pipeline as the seed emulator lists it: its versions newest first and its live
     deployment, which is what a client needs to deploy, undeploy or follow it."""
@@ -34,10 +44,7 @@ def render_seed_listing(db: Database, row: sqlite3.Row) -> dict:
     )
     return {
         "pipeline": {
-            "id": row["id"],
-            "name": row["name"],
-            "created_at": row["created_at"],
-            "updated_at": row["updated_at"],
+            **_pipeline_fields(row),
             "pipeline_versions": [dict(v) for v in versions],
             "deployment": None
             if deployment is None
@@ -63,12 +70,7 @@ def render_seed_listing(db: Database, row: sqlite3.Row) -> dict:
 def render_pipeline_today(row: sqlite3.Row) -> dict:
     """Today's `{pipeline, workspace, plateau_topic}` (get_pipeline_by_name's whole answer)."""
     return {
-        "pipeline": {
-            "id": row["id"],
-            "name": row["name"],
-            "created_at": row["created_at"],
-            "updated_at": row["updated_at"],
-        },
+        "pipeline": _pipeline_fields(row),
         "workspace": render_workspace(row),
         "plateau_topic": plateau_topic(row["id"]),
     }
