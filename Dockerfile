@@ -8,6 +8,7 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY storage ./storage
 COPY emulator ./emulator
+# No `[demo]` extra: the image talks to a real Wallaroo and carries no emulator packages.
 RUN pip install . && useradd --create-home --uid 10001 chatops
 
 USER chatops

@@ -34,10 +34,11 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import CLIENT_SECRET, free_port, server_process
-from bot.chat import SlackChat, build_web_client
+from bot.chat.slack import SlackChat, build_web_client
 from bot.scheduler import Poller
-from bot.services import Services, open_services
+from bot.services import open_services
 from bot.settings import Settings
+from handlers.context import Services
 from storage.watches import AssaySubscription, DeploymentWatch
 
 PROBE_CHANNEL = "CPROBE"

@@ -10,107 +10,12 @@ from pydantic import ValidationError
 
 from bot.cli_database import EXIT_UNUSABLE, add_database_parsers, database_usable
 from bot.settings import Settings
-from emulator.config import (
-    API_MODES,
-    DEFAULT_ADMIN_EMAIL,
-    DEFAULT_ADMIN_PASSWORD,
-    DEFAULT_CLIENT_ID,
-    DEFAULT_CLIENT_SECRET,
-    EmulatorConfig,
-)
+from emulator.cli import add_emulator_parser
 
+EMULATOR_COMMANDS = ("demo", "emulator")
+OURS = ("bot", "handlers", "storage", "emulator")
 # Every --help shows each option's default.
 HELP_FORMAT = argparse.ArgumentDefaultsHelpFormatter
-
-
-def _emulator_parser(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
-        "emulator",
-        help="run the local Wallaroo MLOps API emulator",
-        description="Serve a local Wallaroo MLOps API (token endpoint included).",
-        formatter_class=HELP_FORMAT,
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8080, help="port to listen on")
-    parser.add_argument(
-        "--admin-email", default=DEFAULT_ADMIN_EMAIL, help="the admin user (also its username)"
-    )
-    parser.add_argument("--admin-password", default=DEFAULT_ADMIN_PASSWORD, help="its password")
-    parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID, help="the OAuth client's id")
-    parser.add_argument(
-        "--client-secret", default=DEFAULT_CLIENT_SECRET, help="the OAuth client's secret"
-    )
-    parser.add_argument(
-        "--database", default=":memory:", help="SQLite file for the state (:memory: keeps none)"
-    )
-    parser.add_argument(
-        "--startup-seconds",
-        type=float,
-        default=5.0,
-        help="how long a deployment stays Starting before it is Running",
-    )
-    parser.add_argument(
-        "--startup-error-seconds",
-        type=float,
-        default=0.0,
-        help="report Error for the first this many seconds of a start-up (a transient Error)",
-    )
-    parser.add_argument("--token-seconds", type=int, default=3600, help="access token lifetime")
-    parser.add_argument(
-        "--seed-demo",
-        action="store_true",
-        help="load the drift demo: workspace housepricedrift, pipeline housepricepipe, an assay",
-    )
-    parser.add_argument(
-        "--api",
-        choices=API_MODES,
-        default="current",
-        help="answer as today's Wallaroo (current, assays v2) or as the 2022 tutorial (seed)",
-    )
-    parser.set_defaults(run=_run_emulator)
-
-
-def emulator_config(args: argparse.Namespace) -> EmulatorConfig:
-    """The `emulator` command's flags as the emulator's config."""
-    return EmulatorConfig(
-        admin_email=args.admin_email,
-        admin_password=args.admin_password,
-        client_id=args.client_id,
-        client_secret=args.client_secret,
-        database=args.database,
-        deployment_startup_seconds=args.startup_seconds,
-        deployment_startup_error_seconds=args.startup_error_seconds,
-        access_token_seconds=args.token_seconds,
-        control_api_everywhere=False,
-        seed_demo=args.seed_demo,
-        api=args.api,
-    )
-
-
-_API_NAMES = {"current": "today's Wallaroo, assays v2", "seed": "the 2022 tutorial's Wallaroo"}
-
-
-def _run_emulator(args: argparse.Namespace) -> int:
-    # Imported here: the bot's own processes never load the emulator's server stack.
-    from emulator.app import create_app
-    from emulator.server import serve_forever
-
-    config = emulator_config(args)
-    base = f"http://{args.host}:{args.port}"
-    print(f"Wallaroo emulator on {base} (answering as {_API_NAMES[args.api]})")
-    print("Point the bot at it with:")
-    print(f"  WALLAROO_URL={base}")
-    # The emulator's default secret is a published test value; one chosen with --client-secret
-    # is the user's own and is not echoed.
-    if args.client_secret == DEFAULT_CLIENT_SECRET:
-        print(f"  WALLAROO_CLIENT_SECRET={args.client_secret}")
-    else:
-        print("  WALLAROO_CLIENT_SECRET=<the --client-secret you gave>")
-    print(f"  admin: {args.admin_email}   client: {args.client_id}")
-    if args.seed_demo:
-        print("  demo: workspace housepricedrift, pipeline housepricepipe, assay 'example assay'")
-    serve_forever(create_app(config), args.host, args.port)
-    return 0
 
 
 def _console_parsers(commands: argparse._SubParsersAction) -> None:
@@ -164,7 +69,7 @@ def _slack_parsers(commands: argparse._SubParsersAction) -> None:
 def _run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from bot.http import create_http_app
+    from bot.adapters.http import create_http_app
     from bot.logs import configure_logging
     from bot.settings import Settings
 
@@ -200,7 +105,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 def _run_socket(args: argparse.Namespace) -> int:
     import asyncio
 
-    from bot.http import run_socket_mode
+    from bot.adapters.http import run_socket_mode
     from bot.logs import configure_logging
     from bot.settings import Settings
 
@@ -222,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _console_parsers(commands)
     _slack_parsers(commands)
-    _emulator_parser(commands)
+    add_emulator_parser(commands, HELP_FORMAT)
     add_database_parsers(commands, HELP_FORMAT)
     return parser
 
@@ -240,6 +145,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         for error in exc.errors():
             name = "_".join(str(part) for part in error["loc"]).upper()
             print(f"setting {name}: {error['msg']}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        # `pip install wallaroo-chatops` alone leaves the emulator's packages out.
+        if args.command not in EMULATOR_COMMANDS or (exc.name or "").split(".")[0] in OURS:
+            raise
+        print(
+            f"`wallaroo-chatops {args.command}` needs the emulator's packages ({exc.name} is "
+            "missing): pip install 'wallaroo-chatops[demo]'",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         # Ctrl-C while starting or stopping (the console handles it at its own prompt).

@@ -15,13 +15,14 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bot.chat import ConsoleChat
-from bot.console import MetaCommand, run_console
+from bot.adapters.console import MetaCommand, run_console
+from bot.background import background_work
+from bot.chat.console import ConsoleChat
 from bot.scheduler import Poller
 from bot.services import open_services
 from bot.settings import Settings
 from handlers.context import Actor
-from handlers.times import when
+from handlers.render.times import when
 
 
 def run_demo(user_id: str) -> int:
@@ -134,16 +135,12 @@ async def _console(
     settings: Settings, user_id: str, *, poll: bool, emulator_url: str | None = None
 ) -> int:
     # The console's messages (approval requests, alerts) go to this terminal, not Slack.
-    async with open_services(settings, chat=ConsoleChat()) as services:
+    async with (
+        open_services(settings, chat=ConsoleChat()) as services,
+        background_work(services, poll=poll) as poller,
+    ):
         actor = Actor(user_id=user_id, user_name=user_id, channel_id="#console")
-        poller = Poller(services) if poll else None
         meta = {}
-        if poller is not None:
-            await poller.start()
-            if emulator_url is not None:
-                meta[ADVANCE] = _advance_command(emulator_url, poller)
-        try:
-            return await run_console(services, actor, meta=meta)
-        finally:
-            if poller is not None:
-                await poller.stop()
+        if poller is not None and emulator_url is not None:
+            meta[ADVANCE] = _advance_command(emulator_url, poller)
+        return await run_console(services, actor, meta=meta)

@@ -22,15 +22,15 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.alerting.assays import check_assay
-from bot.alerting.assays import poll_state as assay_poll_state
-from bot.alerting.deployments import apply_observation, has_news, observe
-from bot.alerting.outage import OutageTracker, is_outage
-from bot.alerting.outbox import OutboxSender, enqueue_for_episode
 from bot.logs import new_request_id
-from bot.services import Services
 from bot.wallaroo import ListedDeployment, WallarooError
-from handlers.alert_messages import reminder_note
+from handlers.alerting.assays import check_assay
+from handlers.alerting.assays import poll_state as assay_poll_state
+from handlers.alerting.deployments import apply_observation, has_news, observe
+from handlers.alerting.outage import OutageTracker, is_outage
+from handlers.alerting.outbox import OutboxSender, enqueue_for_episode
+from handlers.context import Services
+from handlers.render.alert_messages import reminder_note
 from storage.alerts import all_health, assay_subject, open_episodes, pipeline_subject
 from storage.approvals import pipelines_being_undeployed
 from storage.leases import give_up_lease, hold_lease

@@ -5,9 +5,33 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from bot.services import Services
-from handlers.blocks import Reply
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.metrics import Metrics
+from bot.settings import Settings
+from bot.tasks import BackgroundTasks
+from bot.wallaroo import WallarooClient
+from handlers.chat import Chat
+from handlers.render.blocks import Reply
+from storage.audit import AuditLog
 from storage.roles import Role
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    wallaroo: WallarooClient
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    audit: AuditLog
+    metrics: Metrics
+    chat: Chat
+    tasks: BackgroundTasks
+
+    @property
+    def admins(self) -> frozenset[str]:
+        return self.settings.admin_user_ids
 
 
 @dataclass(frozen=True)
@@ -28,7 +52,7 @@ class Context:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Answer:
     """A handler's reply plus what the audit log should say about it."""
 
     reply: Reply

@@ -16,14 +16,15 @@ import httpx
 import numpy as np
 import pytest
 
-from bot.alerting.assays import apply_result, check_assay, poll_state
-from bot.alerting.outbox import OutboxSender, enqueue_for_episode
-from bot.chat import ConsoleChat
-from bot.services import Services, open_services
+from bot.chat.console import ConsoleChat
+from bot.services import open_services
 from emulator.inference_logs import LogColumns
 from emulator.seed import DAY_MS, FEATURES, PIPELINE
 from emulator.server import serve_in_thread
-from handlers.blocks import Reply
+from handlers.alerting.assays import apply_result, check_assay, poll_state
+from handlers.alerting.outbox import OutboxSender, enqueue_for_episode
+from handlers.context import Services
+from handlers.render.blocks import Reply
 from storage.alerts import AlertEpisode, get_episode, open_episodes
 from storage.outbox import enqueue, pending_messages
 from storage.watches import AssaySubscription, add_subscription

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.services import Services, open_services
+from bot.services import open_services
 from bot.wallaroo import AssayV2
 from emulator.assays.config import format_time_z
 from emulator.seed import DAY_MS
-from handlers.assay_lookup import find_assay
-from handlers.context import CommandProblem
+from handlers.commands.assay_lookup import find_assay
+from handlers.context import CommandProblem, Services
 from storage.watches import list_subscriptions
 from tests.conftest import Emulator
 from tests.test_commands import say as say_to

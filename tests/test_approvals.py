@@ -20,18 +20,18 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat import ConsoleChat
-from bot.rollout import carry_out
-from bot.services import Services, open_services
-from handlers.approval_messages import (
+from bot.chat.console import ConsoleChat
+from bot.services import open_services
+from handlers.approvals.requests import Verdict, decide
+from handlers.approvals.rollout import carry_out
+from handlers.context import Actor, Services
+from handlers.render.approval_messages import (
     APPROVE_ACTION,
     REJECT_ACTION,
     REJECT_REASON_BLOCK,
     REJECT_REASON_INPUT,
     REJECT_REASON_VIEW,
 )
-from handlers.approvals import Verdict, decide
-from handlers.context import Actor
 from storage.approvals import ApprovalRequest, ApprovalState, create_request, get_request
 from storage.roles import Role
 from storage.utc import utc_now

@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 from sqlmodel import delete
 
-from bot.alerting.assays import check_assay
 from bot.services import open_services
 from bot.wallaroo.assay_models import AssayResultList
 from bot.wallaroo.assay_v2_models import AssayResultV2List, AssayV2
 from bot.wallaroo.drift import from_v1, from_v2
 from bot.wallaroo.models import parse_response
-from handlers.assay_lookup import found_v2
-from handlers.assay_runs import baseline_rows
+from handlers.alerting.assays import check_assay
+from handlers.commands.assay_lookup import found_v2
+from handlers.commands.assay_runs import baseline_rows
 from storage.alerts import AssayCursor, assay_subject, get_cursor, open_episode
 from storage.watches import list_subscriptions
 from tests.recorded_wallaroo import RecordedServers

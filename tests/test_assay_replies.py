@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.alerting.assays import check_assay, poll_state
-from bot.chat import ConsoleChat
-from bot.services import Services, open_services
+from bot.chat.console import ConsoleChat
+from bot.services import open_services
 from bot.wallaroo import WallarooBadRequest
 from emulator.seed import DAY_MS
-from handlers.alert_messages import render_episode
-from handlers.assay_options import refused
-from handlers.blocks import render_text
+from handlers.alerting.assays import check_assay, poll_state
+from handlers.commands.assay_options import refused
+from handlers.context import Services
+from handlers.render.alert_messages import render_episode
+from handlers.render.blocks import render_text
 from storage.alerts import NO_RESULT_YET, get_cursor, open_episodes
 from storage.watches import AssaySubscription, add_subscription, list_subscriptions
 from tests.conftest import Emulator, both_api_modes

@@ -23,9 +23,9 @@ from bot.wallaroo.assay_v2_models import (
 from bot.wallaroo.calls import v2_url_beside
 from bot.wallaroo.drift import from_v1, from_v2
 from bot.wallaroo.models import parse_response
-from handlers.assay_create import width_seconds
-from handlers.assay_runs import _v2_baseline_rows
-from handlers.assays import _v2_row, result_row
+from handlers.commands.assay_create import width_seconds
+from handlers.commands.assay_runs import _v2_baseline_rows
+from handlers.commands.assays import _v2_row, result_row
 
 ASSAY_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 LABELS = ["left_outlier", "q_20", "q_40", "q_60", "q_80", "right_outlier"]

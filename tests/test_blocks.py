@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
 
-from handlers.blocks import (
+from handlers.commands.grammar import ParseError, parse_command
+from handlers.render.blocks import (
     MAX_BLOCKS,
     Reply,
     context,
@@ -26,8 +27,7 @@ from handlers.blocks import (
     sections,
     status_emoji,
 )
-from handlers.grammar import ParseError, parse_command
-from handlers.mrkdwn import (
+from handlers.render.mrkdwn import (
     channel_mention,
     code,
     escape,

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.alerting.charts import drift_chart, drift_figure
-from bot.chat import ConsoleChat
+from bot.chat.console import ConsoleChat
 from bot.wallaroo import DriftResult
+from handlers.render.charts import drift_chart, drift_figure
 
 BINS = ["left_outlier", "q_20", "q_40", "q_60", "q_80", "q_100", "right_outlier"]
 

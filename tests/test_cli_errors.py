@@ -185,3 +185,18 @@ def test_help_shows_defaults(args: list[str], defaults: list[str], tmp_path: Pat
     help_text = " ".join(result.stdout.split())
     for default in defaults:
         assert default in help_text, result.stdout
+
+
+@pytest.mark.parametrize("command", ["demo", "emulator"])
+def test_without_the_demo_extra_the_emulator_commands_say_what_to_install(command: str) -> None:
+    # As in an install without `[demo]` (the Docker image): FastAPI cannot be imported.
+    script = (
+        "import sys; sys.modules['fastapi'] = None; from bot.cli import main; "
+        f"sys.exit(main(['{command}']))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "pip install 'wallaroo-chatops[demo]'" in result.stderr
+    assert "fastapi is missing" in result.stderr and "Traceback" not in result.stderr

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.rollout import carry_out
-from bot.services import Services, open_services
+from bot.services import open_services
 from bot.wallaroo import PipelineListing, WallarooClient
-from handlers.blocks import Reply, render_text
-from handlers.context import Actor
-from handlers.router import handle_command
+from handlers.approvals.rollout import carry_out
+from handlers.commands.router import handle_command
+from handlers.context import Actor, Services
+from handlers.render.blocks import Reply, render_text
 from storage.approvals import ApprovalRequest, ApprovalState, create_request, get_request
 from storage.utc import utc_now
 from tests.conftest import ClientUnderTest, Emulator

@@ -15,7 +15,7 @@ from bot.services import open_services
 from bot.wallaroo.inference_logs import InferenceLogRecordList
 from bot.wallaroo.models import UsersEnvelope, parse_response
 from bot.wallaroo.pipeline_models import DeploymentStatus
-from handlers.deployments import render_status
+from handlers.commands.deployments import render_status
 from tests.recorded_wallaroo import RecordedServers
 from tests.test_commands import say
 

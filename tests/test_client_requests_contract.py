@@ -27,8 +27,8 @@ from bot.wallaroo.assay_v2_models import DataOrigin, Thresholds, schedule_body
 from bot.wallaroo.drift import parse_time
 from emulator.assays.config import format_time_z
 from emulator.seed import DAY_MS
-from handlers.assay_lookup import found_v1
-from handlers.assay_runs import config_of
+from handlers.commands.assay_lookup import found_v1
+from handlers.commands.assay_runs import config_of
 from tests.conftest import ClientUnderTest, Emulator
 from tests.wallaroo_spec import PACKAGE, generated_client
 

@@ -26,8 +26,8 @@ from bot.wallaroo.pipeline_models import (
     PipelineVersionListings,
 )
 from bot.wallaroo.pipelines import deployment_from_url
-from handlers.deployments import render_status
-from handlers.models import model_row
+from handlers.commands.deployments import render_status
+from handlers.commands.models import model_row
 
 TUTORIAL_MODEL = {
     "id": 1,

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.services import Services, open_services
-from handlers import router
-from handlers.blocks import Reply, render_text
-from handlers.context import Actor
-from handlers.router import handle_command
+from bot.services import open_services
+from handlers.commands import router
+from handlers.commands.router import handle_command
+from handlers.context import Actor, Services
+from handlers.render.blocks import Reply, render_text
 from storage.audit import recent_entries, verify_chain
 from storage.watches import list_subscriptions, list_watches
 from tests.conftest import Emulator, both_api_modes

@@ -234,7 +234,7 @@ def test_sigint_during_a_piped_command_leaves_at_once(
 
 
 def test_a_history_file_others_could_read_is_made_the_owners(tmp_path: Path) -> None:
-    from bot.console_input import EditedLines
+    from bot.adapters.console_input import EditedLines
 
     path = tmp_path / "state" / "wallaroo-chatops" / "history"
     path.parent.mkdir(parents=True)

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.commands import AREAS, USAGE, help_lines
-from handlers.grammar import ChannelRef, Command, ParseError, UserRef, parse_command
+from handlers.commands.grammar import ChannelRef, Command, ParseError, UserRef, parse_command
+from handlers.commands.specs import AREAS, USAGE, help_lines
 
 
 def parsed(text: str) -> Command:

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.console import run_console
-from bot.services import Services, open_services
-from handlers.blocks import MAX_BLOCKS, SECTION_CHARS, Reply, render_text
-from handlers.commands import AREAS, SPECS
-from handlers.context import Actor
-from handlers.help import AREA_ABOUT
-from handlers.router import handle_command
+from bot.adapters.console import run_console
+from bot.services import open_services
+from handlers.commands.help import AREA_ABOUT
+from handlers.commands.router import handle_command
+from handlers.commands.specs import AREAS, SPECS
+from handlers.context import Actor, Services
+from handlers.render.blocks import MAX_BLOCKS, SECTION_CHARS, Reply, render_text
 from tests.conftest import Emulator
 
 VIEWER = Actor("UVIEWER", "val", "T1", "#console")

@@ -12,15 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat import ConsoleChat, SlackChat, build_web_client
-from bot.services import Services, open_services
+from bot.chat.console import ConsoleChat
+from bot.chat.slack import SlackChat, build_web_client
+from bot.services import open_services
 from emulator.server import serve_in_thread
-from handlers.alert_messages import render_episode
-from handlers.approval_messages import render_request, summary
-from handlers.blocks import Reply, render_text
-from handlers.context import Actor
-from handlers.grammar import Command, parse_command
-from handlers.router import handle_command
+from handlers.commands.grammar import Command, parse_command
+from handlers.commands.router import handle_command
+from handlers.context import Actor, Services
+from handlers.render.alert_messages import render_episode
+from handlers.render.approval_messages import render_request, summary
+from handlers.render.blocks import Reply, render_text
 from storage.alerts import AlertEpisode
 from storage.approvals import ApprovalRequest, ApprovalState
 from tests.conftest import Emulator, both_api_modes

@@ -86,5 +86,9 @@ def test_serve_logs_one_line_per_poll_and_no_token_warning(
         assert poll["level"] == "INFO" and poll["logger"] == "bot.scheduler"
         assert poll["objects"] == 1 and poll["failures"] == 0 and poll["seconds"] >= 0
         assert poll["message"].startswith("poll assays: 1 checked in ")
-    scheduler_lines = [r for r in records if r["logger"].startswith("apscheduler")]
+    # APScheduler's per-run lines stay at DEBUG; its warnings (a run skipped because the one
+    # before overran, as on a loaded machine) are meant to show, so only INFO is counted.
+    scheduler_lines = [
+        r for r in records if r["logger"].startswith("apscheduler") and r["level"] == "INFO"
+    ]
     assert scheduler_lines == [], scheduler_lines[:3]

@@ -22,7 +22,7 @@ import httpx
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.http import create_http_app
+from bot.adapters.http import create_http_app
 from bot.logs import configure_logging
 from emulator.server import serve_in_thread
 from tests.conftest import Emulator

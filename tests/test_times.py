@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from handlers.times import when
+from handlers.render.times import when
 
 NOW = datetime(2026, 12, 1, 7, 45, tzinfo=UTC)
 

@@ -9,7 +9,8 @@ import uuid
 
 import pytest
 
-from bot.cli import build_parser, emulator_config
+from bot.cli import build_parser
+from emulator.cli import emulator_config
 from tests.conftest import Api, Emulator
 from tests.emulator_setup import (
     MODEL,

@@ -1,0 +1,81 @@
+"""`Chat` on the console's terminal: messages are printed, files saved."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from handlers.chat import Posted
+from handlers.render.blocks import Reply, render_text
+
+
+class ConsoleChat:
+    """The console's stand-in for a channel: messages are printed, edits summed up in a line."""
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        emails: dict[str, str] | None = None,
+        file_dir: Path | None = None,
+    ) -> None:
+        self._stream = stream
+        self.emails = emails or {}
+        self.file_dir = file_dir or Path(tempfile.gettempdir()) / "wallaroo-chatops"
+        self._numbers = itertools.count(1)
+        self._keys: dict[str, str] = {}
+
+    @property
+    def stream(self) -> TextIO:
+        """Without a stream given, sys.stdout at each print: at a terminal the console's line
+        editor replaces it with one that prints above the prompt and draws the prompt again."""
+        return self._stream if self._stream is not None else sys.stdout
+
+    async def post(
+        self, channel: str, reply: Reply, *, thread_ts: str | None = None, key: str | None = None
+    ) -> Posted:
+        ts = f"{next(self._numbers)}.000000"
+        if key is not None:
+            self._keys[key] = ts
+        where = f"{channel}, thread {thread_ts}" if thread_ts else channel
+        self._print(f"[message {ts} in {where}]", reply)
+        return Posted(channel=channel, ts=ts)
+
+    async def find_posted(
+        self, channel: str, key: str, since: datetime, thread_ts: str | None = None
+    ) -> Posted | None:
+        ts = self._keys.get(key)
+        return Posted(channel=channel, ts=ts) if ts else None
+
+    async def update(self, channel: str, ts: str, reply: Reply) -> None:
+        # A terminal cannot edit what it printed; one line saying what changed reads better
+        # than the whole message again.
+        print(f"[message {ts} in {channel}, edited] {reply.text}\n", file=self.stream, flush=True)
+
+    async def post_ephemeral(self, channel: str, user_id: str, reply: Reply) -> None:
+        self._print(f"[only {user_id} sees this, in {channel}]", reply)
+
+    async def user_email(self, user_id: str) -> str | None:
+        return self.emails.get(user_id)
+
+    async def users_named(self, name: str) -> list[str]:
+        return [name]  # console users are their own ids (`:as alice` acts as `alice`)
+
+    async def upload(
+        self, channel: str, content: bytes, filename: str, title: str, thread_ts: str | None
+    ) -> None:
+        """Saved to a file, whose path is printed: a terminal cannot show the picture."""
+        self.file_dir.mkdir(parents=True, exist_ok=True)
+        # The time (to the microsecond) keeps one run's charts from overwriting another's.
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        path = self.file_dir / f"{stamp}-{next(self._numbers)}-{Path(filename).name}"
+        await asyncio.to_thread(path.write_bytes, content)
+        where = f"{channel}, thread {thread_ts}" if thread_ts else channel
+        print(f"[file in {where}] {title}: saved to {path}\n", file=self.stream, flush=True)
+
+    def _print(self, heading: str, reply: Reply) -> None:
+        print(f"{heading}\n{render_text(reply)}\n", file=self.stream, flush=True)

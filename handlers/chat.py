@@ -1,0 +1,65 @@
+"""Where the bot speaks on its own (not as a reply): the port every layer posts through.
+
+Approval requests, their live status and outcomes, and alerts are posted and edited through a
+`Chat`; `bot/chat/` holds the two implementations (Slack's Web API, the console's terminal), so
+the same flow runs in Slack, in the console and in tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from handlers.render.blocks import Reply
+
+# Slack message metadata type of the bot's own alert posts (the payload carries the outbox key).
+METADATA_EVENT = "wallaroo_chatops_alert"
+
+
+class ChatError(Exception):
+    """Slack (or the terminal) did not take the message; the text says why, without tokens."""
+
+
+@dataclass(frozen=True)
+class Posted:
+    channel: str  # the channel id Slack answered (a #name becomes an id)
+    ts: str
+
+
+class Chat(Protocol):
+    async def post(
+        self, channel: str, reply: Reply, *, thread_ts: str | None = None, key: str | None = None
+    ) -> Posted:
+        """Post a message (in a thread with `thread_ts`); `key` tags it so `find_posted` can
+        tell later whether an attempt whose answer was lost did get through."""
+        ...
+
+    async def find_posted(
+        self, channel: str, key: str, since: datetime, thread_ts: str | None = None
+    ) -> Posted | None:
+        """The message posted with `key` since `since` (in the thread, with `thread_ts`)."""
+        ...
+
+    async def update(self, channel: str, ts: str, reply: Reply) -> None:
+        """Replace a message the bot posted."""
+        ...
+
+    async def post_ephemeral(self, channel: str, user_id: str, reply: Reply) -> None:
+        """A message only `user_id` sees."""
+        ...
+
+    async def user_email(self, user_id: str) -> str | None:
+        """The user's email, or None when it cannot be known."""
+        ...
+
+    async def users_named(self, name: str) -> list[str]:
+        """The ids of the users `@name` may mean (handle, display or real name, case aside);
+        raises ChatError when that cannot be known."""
+        ...
+
+    async def upload(
+        self, channel: str, content: bytes, filename: str, title: str, thread_ts: str | None
+    ) -> None:
+        """A file (a chart) into a channel or a thread."""
+        ...

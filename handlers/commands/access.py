@@ -1,0 +1,95 @@
+"""access list | access grant @user ROLE | access revoke @user ROLE.
+
+A role comes from one of two places: CHATOPS_ADMINS (the bot's settings, which chat cannot
+change) or a grant made in chat. Replies say which, so a revoke that cannot work says why.
+"""
+
+from __future__ import annotations
+
+from handlers.chat import ChatError
+from handlers.commands.grammar import Command
+from handlers.context import Answer, CommandProblem, Context, page_of
+from handlers.render.blocks import error_reply, list_reply, ok_reply
+from handlers.render.mrkdwn import USER_FORMS, UserRef, code, escape, shorten, user_mention
+from handlers.render.times import when
+from storage.roles import Role, grant_role, list_grants, revoke_role
+
+FROM_SETTINGS = "from CHATOPS_ADMINS (the bot's settings)"
+
+
+async def run(ctx: Context, cmd: Command) -> Answer:
+    if cmd.action == "list":
+        return await _list(ctx, cmd)
+    user_ref = cmd.args["user"]
+    assert isinstance(user_ref, UserRef)
+    user_id = await resolve_user(ctx, user_ref)
+    role = Role(str(cmd.args["role"]))
+    target = f"user {user_id} role {role}"
+    in_settings = user_id in ctx.services.admins
+    async with ctx.services.sessions() as session:
+        if cmd.action == "grant":
+            changed = await grant_role(session, user_id, role, ctx.actor.user_id)
+            message = "now has" if changed else "already had"
+        else:
+            changed = await revoke_role(session, user_id, role)
+            message = "no longer has" if changed else "did not have"
+    who = user_mention(user_id)
+    if cmd.action == "revoke" and role is Role.ADMIN and in_settings:
+        removed = " Their admin role granted in chat is removed; they" if changed else " They"
+        return Answer(
+            error_reply(
+                f"{who} is an admin {FROM_SETTINGS}, which cannot be revoked from chat."
+                f"{removed} stay admin while CHATOPS_ADMINS names them.",
+                "Remove them from CHATOPS_ADMINS and restart the bot.",
+            ),
+            target=target,
+            outcome="refused",
+        )
+    reply = f"{who} {message} the *{role}* role."
+    if in_settings:
+        reply += f" They are admin anyway, {FROM_SETTINGS}."
+    return Answer(ok_reply(reply), target=target)
+
+
+async def _list(ctx: Context, cmd: Command) -> Answer:
+    """Who holds which role, and where it comes from."""
+    async with ctx.services.sessions() as session:
+        grants = await list_grants(session)
+    admins = sorted(ctx.services.admins)
+    rows = [f"{user_mention(a)}  ·  admin  ·  {FROM_SETTINGS}" for a in admins]
+    rows += [
+        f"{user_mention(g.slack_user_id)}  ·  {escape(g.role)}  ·  granted in chat by "
+        f"{user_mention(g.granted_by)} on {when(g.granted_at)}"
+        for g in grants
+    ]
+    return Answer(
+        list_reply(
+            "Access",
+            rows,
+            empty="Nobody has a role; everyone is a viewer.",
+            page=page_of(cmd.args),
+        )
+    )
+
+
+async def resolve_user(ctx: Context, user: UserRef) -> str:
+    """The id of the user a command names: given (`<@U123|jane>`, `U123`), or looked up by
+    `@name` through the chat (Slack's users; in the console a user is their own id)."""
+    if user.id is not None:
+        return user.id
+    name = user.name or ""
+    shown = code(f"@{shorten(name)}")
+    hint = f"Write the user as {USER_FORMS}."
+    try:
+        ids = await ctx.services.chat.users_named(name)
+    except ChatError as exc:
+        raise CommandProblem(f"I could not look up {shown}: {escape(exc)}.", hint) from exc
+    if len(ids) == 1:
+        return ids[0]
+    if not ids:
+        raise CommandProblem(f"Slack has no user named {shown}.", hint)
+    listed = ", ".join(code(found) for found in ids[:10])
+    raise CommandProblem(
+        f"{len(ids)} Slack users could be {shown}: {listed}.",
+        "Mention the one you mean (`&lt;@U123|name&gt;`), or give their id.",
+    )

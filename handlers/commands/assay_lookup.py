@@ -1,0 +1,140 @@
+"""Finding the assay a command names: a v1 number, or a v2 UUID or its unique prefix, as one
+`FoundAssay` whichever generation it is."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from bot.wallaroo import (
+    Assay,
+    AssayV2,
+    WallarooClient,
+    WallarooForbidden,
+    WallarooUnauthorized,
+    is_v2_id,
+)
+from handlers.context import CommandProblem
+from handlers.render.mrkdwn import code, escape, shorten
+
+SHORT_ID = 8  # how replies show a v2 id
+MATCHES_SHOWN = 5
+LISTING_HINT = "`/wallaroo assays WS PIPELINE` lists them."
+
+
+def short_id(assay_id: str | int) -> str:
+    """How a reply names an assay: `3`, or a UUID's first 8 characters."""
+    text = str(assay_id)
+    return text[:SHORT_ID] if is_v2_id(text) else text
+
+
+@dataclass(frozen=True)
+class FoundAssay:
+    id: str  # "3" or the full UUID
+    name: str
+    active: bool
+    pipeline_name: str
+    workspace_id: int
+    alert_threshold: float | None
+    warning_threshold: float | None
+    v1: Assay | None = None
+    v2: AssayV2 | None = None
+
+    @property
+    def shown_id(self) -> str:
+        return short_id(self.id)
+
+    @property
+    def target(self) -> str:
+        """How the audit log names it: the full id."""
+        return f"assay {self.id}"
+
+
+def found_v1(assay: Assay, workspace_id: int) -> FoundAssay:
+    return FoundAssay(
+        id=str(assay.id),
+        name=assay.name,
+        active=assay.active,
+        pipeline_name=assay.pipeline_name,
+        workspace_id=workspace_id,
+        alert_threshold=assay.alert_threshold,
+        warning_threshold=assay.warning_threshold,
+        v1=assay,
+    )
+
+
+def found_v2(assay: AssayV2) -> FoundAssay:
+    thresholds = assay.path.thresholds
+    return FoundAssay(
+        id=assay.id,
+        name=assay.name,
+        active=assay.active,
+        pipeline_name=assay.pipeline_name,
+        workspace_id=assay.workspace_id,
+        alert_threshold=thresholds.alert,
+        warning_threshold=thresholds.warning,
+        v2=assay,
+    )
+
+
+async def find_assay(client: WallarooClient, ref: str | int) -> FoundAssay:
+    """The assay `ref` names. A number is a v1 id (or, failing that, a v2 prefix of digits)."""
+    text = str(ref).lower()
+    if not is_v2_id(text):
+        found = await _find_v1(client, int(text))
+        if found is not None:
+            return found
+        if len(text) < 6 or not await _may_be_v2(client):
+            raise unknown_assay(text)
+    elif not await client.uses_assays_v2():
+        raise CommandProblem(
+            f"`{escape(text)}` looks like a v2 assay id, but this Wallaroo runs assays v1 only, "
+            "whose ids are numbers.",
+            LISTING_HINT,
+        )
+    return await _find_v2(client, text)
+
+
+def unknown_assay(ref: str) -> CommandProblem:
+    """The one answer for an id no assay has, whichever generation and however it was typed
+    (a v2 prefix included: people type them as they do git hashes)."""
+    return CommandProblem(f"No assay has id {escape(shorten(ref, 40))}.", LISTING_HINT)
+
+
+async def _may_be_v2(client: WallarooClient) -> bool:
+    """Whether a number not found among v1 assays is worth looking for as a v2 prefix; v2
+    refused to the service account counts as no (the number was a v1 id, most likely)."""
+    try:
+        return await client.uses_assays_v2()
+    except (WallarooForbidden, WallarooUnauthorized):
+        return False
+
+
+async def _find_v1(client: WallarooClient, assay_id: int) -> FoundAssay | None:
+    """The API lists v1 assays per pipeline only, so every pipeline is asked, all at once."""
+    listings = await client.list_pipelines()
+    per_pipeline = await asyncio.gather(
+        *(client.list_assays(listing.pipeline.id) for listing in listings)
+    )
+    for listing, assays in zip(listings, per_pipeline, strict=True):
+        for assay in assays:
+            if assay.id == assay_id:
+                return found_v1(assay, listing.workspace.id)
+    return None
+
+
+async def _find_v2(client: WallarooClient, prefix: str) -> FoundAssay:
+    matches = [a for a in await client.list_assays_v2() if a.id.lower().startswith(prefix)]
+    if not matches:
+        raise unknown_assay(prefix)
+    if len(matches) > 1:
+        shown = ", ".join(
+            f"{code(a.id[: max(SHORT_ID, len(prefix) + 2)])} ({escape(a.name)})"
+            for a in matches[:MATCHES_SHOWN]
+        )
+        more = f" and {len(matches) - MATCHES_SHOWN} more" if len(matches) > MATCHES_SHOWN else ""
+        raise CommandProblem(
+            f"`{escape(prefix)}` matches {len(matches)} assays: {shown}{more}.",
+            "Type more of the id.",
+        )
+    return found_v2(matches[0])

@@ -1,0 +1,154 @@
+"""One command in, one reply out: parse, check the role, run the area's handler, audit it all.
+
+Slack (HTTP and Socket Mode) and the console call `handle_command`; nothing here knows which.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.wallaroo import WallarooError, WallarooUnreachable
+from handlers.commands import (
+    access,
+    approvals,
+    assays,
+    audit,
+    deployments,
+    help,
+    models,
+    pipelines,
+    users,
+    watches,
+    workspaces,
+)
+from handlers.commands.grammar import Command, ParseError, parse_command
+from handlers.commands.permissions import required_role
+from handlers.context import Actor, Answer, CommandProblem, Context, Services
+from handlers.render.blocks import Reply, error_reply
+from handlers.render.mrkdwn import escape
+from storage.roles import allows, effective_role
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Context, Command], Awaitable[Answer]]
+Deliver = Callable[[Reply], Awaitable[None]]
+
+HANDLERS: dict[str, Handler] = {
+    "help": help.run,
+    "features": help.run,
+    "workspaces": workspaces.run,
+    "users": users.run,
+    "models": models.run,
+    "pipelines": pipelines.run,
+    "deployments": deployments.run,
+    "assays": assays.run,
+    "approvals": approvals.run,
+    "access": access.run,
+    "audit": audit.run,
+    "watches": watches.run,
+}
+
+
+async def handle_command(
+    services: Services, actor: Actor, text: str, deliver: Deliver | None = None
+) -> Reply:
+    """The reply to one `/wallaroo` command. Never raises for anything the user typed.
+
+    `deliver` (Slack's respond, say) gets the reply before the audit entry is written, so the
+    user never waits on the log; the entry is still written before this returns.
+    """
+    started = time.perf_counter()
+    reply, entry = await _decide(services, actor, text)
+    services.metrics.commands.labels(entry["area"] or "unparsed", entry["outcome"]).inc()
+    if deliver is not None:
+        await deliver(reply)
+    duration_ms = int((time.perf_counter() - started) * 1000)
+    logger.info(
+        "command %s %s: %s",
+        entry["area"] or "-",
+        entry["action"] or "-",
+        entry["outcome"],
+        extra={"user": actor.user_id, "duration_ms": duration_ms, **entry},
+    )
+    await services.audit.record(
+        slack_user_id=actor.user_id,
+        slack_user_name=actor.user_name,
+        team_id=actor.team_id,
+        channel_id=actor.channel_id,
+        command_text=text,
+        duration_ms=int((time.perf_counter() - started) * 1000),
+        **entry,
+    )
+    return reply
+
+
+async def _decide(services: Services, actor: Actor, text: str) -> tuple[Reply, dict[str, Any]]:
+    """The reply, and what the audit entry says about it."""
+    parsed = parse_command(text)
+    if isinstance(parsed, ParseError):
+        return error_reply(parsed.message, parsed.suggestion), _entry("", "", "", "invalid")
+
+    async with services.sessions() as session:
+        role = await effective_role(session, actor.user_id, services.admins)
+    needed = required_role(parsed.area, parsed.action)
+    if not allows(role, needed):
+        message = f"`{escape(_verb(parsed))}` needs the *{needed}* role; you are *{role}*."
+        hint = f"An admin can run `/wallaroo access grant @you {needed}`."
+        return error_reply(message, hint), _entry(parsed.area, parsed.action, "", "refused")
+
+    outcome, wallaroo_error = await _run(Context(services, actor, role), parsed)
+    entry = _entry(parsed.area, parsed.action, outcome.target, outcome.outcome, wallaroo_error)
+    return outcome.reply, entry
+
+
+def _entry(
+    area: str, action: str, target: str, outcome: str, wallaroo_error: str | None = None
+) -> dict[str, Any]:
+    return {
+        "area": area,
+        "action": action,
+        "target": target,
+        "outcome": outcome,
+        "wallaroo_error": wallaroo_error,
+    }
+
+
+async def _run(ctx: Context, command: Command) -> tuple[Answer, str | None]:
+    handler = HANDLERS.get(command.area)
+    if handler is None:
+        reply = error_reply(f"`{escape(_verb(command))}` is not available in this version yet.")
+        return Answer(reply, outcome="invalid"), None
+    try:
+        return await handler(ctx, command), None
+    except CommandProblem as problem:
+        return Answer(error_reply(problem.message, problem.suggestion), outcome="invalid"), None
+    except WallarooError as exc:
+        ctx.services.metrics.wallaroo_errors.labels(type(exc).__name__).inc()
+        return Answer(_wallaroo_reply(exc), outcome="error"), exc.msg
+    except Exception:
+        # A bug of ours: the user gets a plain answer, the log gets the trace, the audit a row.
+        logger.exception("command %r failed", command.text)
+        reply = error_reply("Something went wrong in the bot itself; it has been logged.")
+        return Answer(reply, outcome="error"), None
+
+
+def _wallaroo_reply(exc: WallarooError) -> Reply:
+    if isinstance(exc, WallarooUnreachable):
+        # A write whose answer was lost may still have happened, so do not promise otherwise.
+        return error_reply(
+            f"Wallaroo is unreachable right now ({escape(exc.msg)}).",
+            "Try again in a minute; if you were changing something, check first whether it "
+            "went through.",
+        )
+    # str(exc) names the call and carries Wallaroo's own message, credentials removed.
+    return error_reply(escape(str(exc)))
+
+
+def _verb(command: Command) -> str:
+    words = command.text.strip().split()
+    if words and words[0] == "/wallaroo":
+        words = words[1:]
+    return " ".join(words[:2]) or command.area

@@ -1,0 +1,94 @@
+"""The Approve and Reject buttons (and the reject dialog): the same checks, decision and audit
+as `approve` / `reject` typed as commands, answered to the clicker alone."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from bot.wallaroo import WallarooError
+from handlers.approvals.checks import decision_refusal
+from handlers.approvals.requests import Verdict, decide
+from handlers.context import Actor, Answer, CommandProblem, Services, record_click
+from handlers.render.blocks import Reply, error_reply
+from handlers.render.mrkdwn import escape
+from storage.approvals import ApprovalState, get_request
+from storage.roles import effective_role
+from storage.utc import utc_now
+
+logger = logging.getLogger(__name__)
+
+
+async def precheck_click(
+    services: Services, actor: Actor, request_id: int, verdict: Verdict, source: str
+) -> Reply | None:
+    """Before Reject opens its reason dialog: the refusal (audited) if `actor` may not decide
+    this request at all, else None. Spares people typing a reason that would be refused."""
+    async with services.sessions() as session:
+        role = await effective_role(session, actor.user_id, services.admins)
+        request = await get_request(session, request_id)
+    refusal: tuple[str, str | None] | None
+    if request is None:
+        refusal = (f"There is no approval request #{request_id}.", None)
+    elif request.current_state is not ApprovalState.PENDING or request.is_expired(utc_now()):
+        return await handle_click(services, actor, request_id, verdict, source)
+    else:
+        try:
+            refusal = await decision_refusal(services, actor, role, request)
+        except WallarooError:
+            refusal = None  # let the decision itself report it
+    if refusal is None:
+        return None
+    await _audit_click(services, actor, request_id, verdict, source, "refused", None)
+    return error_reply(*refusal)
+
+
+async def handle_click(
+    services: Services, actor: Actor, request_id: int, verdict: Verdict, source: str
+) -> Reply:
+    """An Approve/Reject button (or the reject modal): the same checks and audit as commands."""
+    started = time.perf_counter()
+    async with services.sessions() as session:
+        role = await effective_role(session, actor.user_id, services.admins)
+    wallaroo_error = None
+    try:
+        outcome = await decide(services, actor, role, request_id, verdict)
+    except CommandProblem as problem:
+        outcome = Answer(error_reply(problem.message, problem.suggestion), outcome="invalid")
+    except WallarooError as exc:
+        message = f"Wallaroo did not answer the check before deciding: {escape(str(exc))}"
+        outcome = Answer(error_reply(message, "Nothing was decided; try again."), outcome="error")
+        wallaroo_error = exc.msg
+    except Exception:
+        # A bug of ours (or the database): a plain answer for the user, the trace in the log.
+        logger.exception("deciding request %s failed", request_id)
+        reply = error_reply("Something went wrong in the bot itself; it has been logged.")
+        outcome = Answer(reply, outcome="error")
+    await _audit_click(
+        services, actor, request_id, verdict, source, outcome.outcome, started, wallaroo_error
+    )
+    return outcome.reply
+
+
+async def _audit_click(
+    services: Services,
+    actor: Actor,
+    request_id: int,
+    verdict: Verdict,
+    source: str,
+    outcome: str,
+    started: float | None,
+    wallaroo_error: str | None = None,
+) -> None:
+    reason = f" {verdict.reason}" if verdict.reason else ""
+    await record_click(
+        services,
+        actor,
+        text=f"[{source}] {verdict.verb} {request_id}{reason}",
+        area="approvals",
+        action=verdict.verb,
+        target=f"request {request_id}",
+        outcome=outcome,
+        started=started,
+        wallaroo_error=wallaroo_error,
+    )

@@ -1,0 +1,190 @@
+"""How alerts look: the episode's one message (rebuilt from the episode on every edit), the
+thread replies (escalation, reminder, recovery) and the Wallaroo-unreachable notices.
+
+`episode.detail` holds what the latest event said (JSON): for an assay the thresholds, window
+and the bins that moved most; for a deployment its workspace and status details.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
+
+from handlers.render.blocks import Reply, context, fields, header, section, status_emoji
+from handlers.render.mrkdwn import escape, user_mention
+from handlers.render.times import when
+from storage.alerts import OPEN, AlertEpisode
+
+ACK_ACTION = "alert_ack"
+SNOOZE_4H_ACTION = "alert_snooze_4h"
+SNOOZE_24H_ACTION = "alert_snooze_24h"
+RUN_ASSAY_ACTION = "alert_run_assay"
+DISABLE_ASSAY_ACTION = "alert_disable_assay"
+
+
+def details_of(episode: AlertEpisode) -> dict[str, Any]:
+    return json.loads(episode.detail) if episode.detail else {}
+
+
+def render_episode(episode: AlertEpisode, now: datetime) -> Reply:
+    """The episode's message as it should read now."""
+    render = _assay_blocks if episode.kind == "assay" else _deployment_blocks
+    blocks = render(episode)
+    if episode.state == OPEN:
+        notes = []
+        if episode.acknowledged_by:
+            notes.append(f"Acknowledged by {user_mention(episode.acknowledged_by)}.")
+        if episode.is_snoozed(now) and episode.snoozed_until is not None:
+            until = when(episode.snoozed_until, now=now, relative=True)
+            notes.append(f"Snoozed until {until}.")
+        if notes:
+            blocks.append(context(" ".join(notes)))
+        blocks.append(_buttons(episode))
+    else:
+        closed = when(episode.closed_at) if episode.closed_at else "now"
+        reason = details_of(episode).get("closed_reason")
+        if reason:
+            blocks.append(context(f":white_circle: Closed at {closed}: {escape(reason)}."))
+        else:
+            blocks.append(context(f":white_check_mark: Recovered at {closed}; episode closed."))
+    return Reply(text=summary(episode), blocks=blocks, ephemeral=False)
+
+
+def summary(episode: AlertEpisode) -> str:
+    """Plain text: the notification fallback and the console's line for an edit."""
+    state = episode.severity
+    if episode.state != OPEN:
+        state = "closed" if details_of(episode).get("closed_reason") else "recovered"
+    if episode.kind == "assay":
+        score = f", latest score {episode.latest_score:.4f}" if episode.latest_score else ""
+        return (
+            f"Assay {episode.title}: {state} ({episode.count} breaching result(s)"
+            f"{score}, worst {episode.worst_score or 0:.4f})"
+        )
+    return f"Deployment {episode.title}: {state}"
+
+
+def _assay_blocks(episode: AlertEpisode) -> list[Block]:
+    detail = details_of(episode)
+    emoji = status_emoji(episode.severity)
+    title = f"{episode.severity}: drift on assay “{episode.title}”"
+    pairs = [
+        ("Latest score", f"{emoji} {_score(episode.latest_score)}"),
+        ("Worst score", _score(episode.worst_score)),
+        (
+            "Thresholds",
+            f"warning {_score(detail.get('warning_threshold'))} · "
+            f"alert {_score(detail.get('alert_threshold'))}",
+        ),
+        ("Breaching results", str(episode.count)),
+        ("Pipeline", escape(detail.get("pipeline_name", ""))),
+        ("Latest window", escape(_window(detail.get("window", "")))),
+    ]
+    blocks: list[Block] = [header(title), *fields(pairs)]
+    moved = detail.get("moved_bins") or []
+    if moved:
+        lines = [
+            f"• `{escape(b['name'])}`: baseline {b['baseline']:.3f} → window {b['window']:.3f}"
+            for b in moved
+        ]
+        blocks.append(section("*Bins that moved most*\n" + "\n".join(lines)))
+    return blocks
+
+
+def _deployment_blocks(episode: AlertEpisode) -> list[Block]:
+    detail = details_of(episode)
+    emoji = status_emoji(episode.severity if episode.severity != "Gone" else "error")
+    problem = {
+        "Error": "is in Error",
+        "Starting": "has been Starting for too long",
+        "Gone": "is no longer deployed (not undeployed through this bot)",
+    }.get(episode.severity, f"is {episode.severity}")
+    title = f"Deployment {episode.title} {problem}"
+    pairs = [
+        ("Status", f"{emoji} {escape(episode.severity)}"),
+        ("Workspace", escape(detail.get("workspace_name", ""))),
+        ("Since", escape(when(detail.get("since")))),
+        ("Polls in this state", str(episode.count)),
+    ]
+    blocks: list[Block] = [header(title), *fields(pairs)]
+    if detail.get("details"):
+        blocks.append(context(escape(detail["details"])))
+    return blocks
+
+
+def _buttons(episode: AlertEpisode) -> ActionsBlock:
+    value = str(episode.id)
+    buttons = [
+        ButtonElement(text=PlainTextObject(text="Acknowledge"), action_id=ACK_ACTION, value=value),
+        ButtonElement(
+            text=PlainTextObject(text="Snooze 4 h"), action_id=SNOOZE_4H_ACTION, value=value
+        ),
+        ButtonElement(
+            text=PlainTextObject(text="Snooze 24 h"), action_id=SNOOZE_24H_ACTION, value=value
+        ),
+    ]
+    if episode.kind == "assay":
+        buttons += [
+            ButtonElement(
+                text=PlainTextObject(text="Run assay now"), action_id=RUN_ASSAY_ACTION, value=value
+            ),
+            ButtonElement(
+                text=PlainTextObject(text="Disable assay"),
+                action_id=DISABLE_ASSAY_ACTION,
+                value=value,
+                style="danger",
+            ),
+        ]
+    return ActionsBlock(block_id=f"episode-{episode.id}", elements=buttons)
+
+
+def thread_note(text: str) -> Reply:
+    """A reply in an episode's thread (escalation, reminder, recovery); `text` is mrkdwn."""
+    return Reply(text=text, blocks=[section(text)], ephemeral=False)
+
+
+def escalation_note(episode: AlertEpisode) -> Reply:
+    return thread_note(
+        f":rotating_light: Escalated to *Alert*: score {_score(episode.latest_score)} "
+        f"crossed the alert threshold."
+    )
+
+
+def reminder_note(episode: AlertEpisode) -> Reply:
+    return thread_note(
+        f":bell: Still open: {episode.count} breaching result(s), worst "
+        f"{_score(episode.worst_score)}. Acknowledge to stop these reminders."
+    )
+
+
+def recovery_note(episode: AlertEpisode) -> Reply:
+    if episode.kind == "assay":
+        return thread_note(
+            f":white_check_mark: Back to *Ok* (score {_score(episode.latest_score)}) after "
+            f"{episode.count} breaching result(s); worst was {_score(episode.worst_score)}."
+        )
+    return thread_note(f":white_check_mark: *{escape(episode.title)}* is Running again.")
+
+
+def outage_notice(down: bool, since: datetime, error: str = "") -> Reply:
+    if down:
+        text = (
+            f":red_circle: Wallaroo is unreachable since {when(since)} "
+            f"({escape(error)}). Polling backs off; results are caught up when it is back."
+        )
+    else:
+        text = f":large_green_circle: Wallaroo is reachable again (down since {when(since)})."
+    return thread_note(text)
+
+
+def _window(window: str) -> str:
+    """`start → end` as stored (Wallaroo's ISO times), each end in the one format."""
+    ends = window.split(" → ") if window else []
+    return " → ".join(when(end) if end != "?" else end for end in ends)
+
+
+def _score(value: object) -> str:
+    return f"{value:.4f}" if isinstance(value, int | float) else "—"
