@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -11,11 +13,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.tasks import BackgroundTasks
-from bot.wallaroo import WallarooClient
+from bot.wallaroo import WallarooClient, WallarooError, WallarooUnreachable
 from handlers.chat import Chat
-from handlers.render.blocks import Reply
+from handlers.render.blocks import Reply, error_reply
+from handlers.render.mrkdwn import escape
 from storage.audit import AuditLog
 from storage.roles import Role
+
+logger = logging.getLogger(__name__)
+BOT_FAILED = "Something went wrong in the bot itself; it has been logged."
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,19 @@ class Actor:
     team_id: str = ""
     channel_id: str = ""
 
+    def audit_fields(self) -> dict[str, str]:
+        """Who and where, as every audit row of this actor's commands and clicks says it."""
+        return {
+            "slack_user_id": self.user_id,
+            "slack_user_name": self.user_name,
+            "team_id": self.team_id,
+            "channel_id": self.channel_id,
+        }
+
+
+# What the bot itself does (carrying out an approved change) is audited as this actor.
+BOT_ACTOR = Actor(user_id="bot", user_name="wallaroo-chatops")
+
 
 @dataclass(frozen=True)
 class Context:
@@ -69,6 +88,40 @@ class CommandProblem(Exception):
         self.suggestion = suggestion
 
 
+def answer_for_error(
+    services: Services,
+    exc: Exception,
+    doing: str,
+    wallaroo_reply: Callable[[WallarooError], Reply] | None = None,
+) -> tuple[Answer, str | None]:
+    """The answer to an exception a handler raised, and the Wallaroo error for the audit row.
+
+    Input that cannot be acted on is `invalid`; a Wallaroo failure says what Wallaroo said (or,
+    with `wallaroo_reply`, what the caller knows about it); anything else is a bug of ours: a
+    plain answer for the user, the trace (under `doing`) for the log.
+    """
+    if isinstance(exc, CommandProblem):
+        return Answer(error_reply(exc.message, exc.suggestion), outcome="invalid"), None
+    if isinstance(exc, WallarooError):
+        services.metrics.wallaroo_errors.labels(type(exc).__name__).inc()
+        reply = (wallaroo_reply or reply_for_wallaroo_error)(exc)
+        return Answer(reply, outcome="error"), exc.msg
+    logger.error("%s failed", doing, exc_info=exc)
+    return Answer(error_reply(BOT_FAILED), outcome="error"), None
+
+
+def reply_for_wallaroo_error(exc: WallarooError) -> Reply:
+    if isinstance(exc, WallarooUnreachable):
+        # A write whose answer was lost may still have happened, so do not promise otherwise.
+        return error_reply(
+            f"Wallaroo is unreachable right now ({escape(exc.msg)}).",
+            "Try again in a minute; if you were changing something, check first whether it "
+            "went through.",
+        )
+    # str(exc) names the call and carries Wallaroo's own message, credentials removed.
+    return error_reply(escape(str(exc)))
+
+
 async def record_click(
     services: Services,
     actor: Actor,
@@ -84,10 +137,7 @@ async def record_click(
     """Count and audit a button click (or dialog) the way the router does a command."""
     services.metrics.commands.labels(area, outcome).inc()
     await services.audit.record(
-        slack_user_id=actor.user_id,
-        slack_user_name=actor.user_name,
-        team_id=actor.team_id,
-        channel_id=actor.channel_id,
+        **actor.audit_fields(),
         command_text=text,
         area=area,
         action=action,

@@ -19,7 +19,7 @@ from bot.chat.slack import SlackChat
 from bot.logs import bolt_token_warning_silenced
 from handlers.approvals.requests import Verdict
 from handlers.commands.router import handle_command
-from handlers.context import Actor, Services
+from handlers.context import BOT_FAILED, Actor, Services
 from handlers.interactions.alert_clicks import handle_alert_click
 from handlers.interactions.approval_clicks import handle_click, precheck_click
 from handlers.interactions.home import home_view
@@ -37,7 +37,6 @@ from storage.approvals import get_request
 
 ACK_HEADSTART_SECONDS = 0.03
 logger = logging.getLogger(__name__)
-BOT_FAILED = "Something went wrong in the bot itself; it has been logged."
 
 
 class SlackNotConfigured(RuntimeError):
@@ -173,10 +172,7 @@ def _guarded(
             respond = kwargs.get("respond")
             if respond is not None:
                 with contextlib.suppress(Exception):
-                    reply = error_reply(
-                        "Something went wrong in the bot itself; it has been logged."
-                    )
-                    await _tell(respond, reply)
+                    await _tell(respond, error_reply(BOT_FAILED))
 
     return run
 

@@ -18,7 +18,7 @@ from bot.wallaroo import WallarooError, WallarooNotFound, WallarooUnreachable
 from handlers.alerting.episodes import close_episode
 from handlers.approvals.reconcile import look_for_effect
 from handlers.chat import ChatError
-from handlers.context import Services
+from handlers.context import BOT_ACTOR, Services
 from handlers.render.approval_messages import render_outcome, render_request
 from storage.alerts import pipeline_subject
 from storage.approvals import (
@@ -300,10 +300,7 @@ async def _audit(
     wallaroo_error: str | None = None,
 ) -> None:
     await services.audit.record(
-        slack_user_id="bot",
-        slack_user_name="wallaroo-chatops",
-        team_id="",
-        channel_id=request.channel,
+        **(BOT_ACTOR.audit_fields() | {"channel_id": request.channel}),
         command_text=f"request {request.id} {request.action} {step}: {detail}",
         area="approvals",
         action=f"{request.action}-{step}",

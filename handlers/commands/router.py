@@ -10,7 +10,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.wallaroo import WallarooError, WallarooUnreachable
 from handlers.commands import (
     access,
     approvals,
@@ -26,7 +25,7 @@ from handlers.commands import (
 )
 from handlers.commands.grammar import Command, ParseError, parse_command
 from handlers.commands.permissions import required_role
-from handlers.context import Actor, Answer, CommandProblem, Context, Services
+from handlers.context import Actor, Answer, Context, Services, answer_for_error
 from handlers.render.blocks import Reply, error_reply
 from handlers.render.mrkdwn import escape
 from storage.roles import allows, effective_role
@@ -74,10 +73,7 @@ async def handle_command(
         extra={"user": actor.user_id, "duration_ms": duration_ms, **entry},
     )
     await services.audit.record(
-        slack_user_id=actor.user_id,
-        slack_user_name=actor.user_name,
-        team_id=actor.team_id,
-        channel_id=actor.channel_id,
+        **actor.audit_fields(),
         command_text=text,
         duration_ms=int((time.perf_counter() - started) * 1000),
         **entry,
@@ -123,28 +119,8 @@ async def _run(ctx: Context, command: Command) -> tuple[Answer, str | None]:
         return Answer(reply, outcome="invalid"), None
     try:
         return await handler(ctx, command), None
-    except CommandProblem as problem:
-        return Answer(error_reply(problem.message, problem.suggestion), outcome="invalid"), None
-    except WallarooError as exc:
-        ctx.services.metrics.wallaroo_errors.labels(type(exc).__name__).inc()
-        return Answer(_wallaroo_reply(exc), outcome="error"), exc.msg
-    except Exception:
-        # A bug of ours: the user gets a plain answer, the log gets the trace, the audit a row.
-        logger.exception("command %r failed", command.text)
-        reply = error_reply("Something went wrong in the bot itself; it has been logged.")
-        return Answer(reply, outcome="error"), None
-
-
-def _wallaroo_reply(exc: WallarooError) -> Reply:
-    if isinstance(exc, WallarooUnreachable):
-        # A write whose answer was lost may still have happened, so do not promise otherwise.
-        return error_reply(
-            f"Wallaroo is unreachable right now ({escape(exc.msg)}).",
-            "Try again in a minute; if you were changing something, check first whether it "
-            "went through.",
-        )
-    # str(exc) names the call and carries Wallaroo's own message, credentials removed.
-    return error_reply(escape(str(exc)))
+    except Exception as exc:
+        return answer_for_error(ctx.services, exc, f"command {command.text!r}")
 
 
 def _verb(command: Command) -> str:

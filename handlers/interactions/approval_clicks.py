@@ -9,7 +9,7 @@ import time
 from bot.wallaroo import WallarooError
 from handlers.approvals.checks import decision_refusal
 from handlers.approvals.requests import Verdict, decide
-from handlers.context import Actor, Answer, CommandProblem, Services, record_click
+from handlers.context import Actor, Services, answer_for_error, record_click
 from handlers.render.blocks import Reply, error_reply
 from handlers.render.mrkdwn import escape
 from storage.approvals import ApprovalState, get_request
@@ -53,21 +53,19 @@ async def handle_click(
     wallaroo_error = None
     try:
         outcome = await decide(services, actor, role, request_id, verdict)
-    except CommandProblem as problem:
-        outcome = Answer(error_reply(problem.message, problem.suggestion), outcome="invalid")
-    except WallarooError as exc:
-        message = f"Wallaroo did not answer the check before deciding: {escape(str(exc))}"
-        outcome = Answer(error_reply(message, "Nothing was decided; try again."), outcome="error")
-        wallaroo_error = exc.msg
-    except Exception:
-        # A bug of ours (or the database): a plain answer for the user, the trace in the log.
-        logger.exception("deciding request %s failed", request_id)
-        reply = error_reply("Something went wrong in the bot itself; it has been logged.")
-        outcome = Answer(reply, outcome="error")
+    except Exception as exc:
+        outcome, wallaroo_error = answer_for_error(
+            services, exc, f"deciding request {request_id}", _nothing_decided
+        )
     await _audit_click(
         services, actor, request_id, verdict, source, outcome.outcome, started, wallaroo_error
     )
     return outcome.reply
+
+
+def _nothing_decided(exc: WallarooError) -> Reply:
+    message = f"Wallaroo did not answer the check before deciding: {escape(str(exc))}"
+    return error_reply(message, "Nothing was decided; try again.")
 
 
 async def _audit_click(
