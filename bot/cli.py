@@ -1,4 +1,8 @@
-"""`wallaroo-chatops` (also `python -m bot`): the one entry point for every process."""
+"""`wallaroo-chatops` (also `python -m bot`): the one entry point for every process.
+
+Each command imports what it runs only when it runs, so `--help`, `db` and `audit` start
+without loading Slack, the Wallaroo client or the emulator.
+"""
 
 from __future__ import annotations
 
@@ -71,7 +75,6 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     from bot.adapters.http import create_http_app
     from bot.logs import configure_logging
-    from bot.settings import Settings
 
     settings = Settings()
     missing = [
@@ -107,7 +110,6 @@ def _run_socket(args: argparse.Namespace) -> int:
 
     from bot.adapters.http import run_socket_mode
     from bot.logs import configure_logging
-    from bot.settings import Settings
 
     settings = Settings()
     if not database_usable(settings):

@@ -7,8 +7,8 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Literal
+from collections.abc import Callable, Coroutine
+from typing import Any, Literal
 
 from bot.settings import Settings
 
@@ -53,7 +53,7 @@ def add_database_parsers(
     db.set_defaults(run=_run_db, usage=db)
 
 
-def on_database(database_url: str, work: Callable[[], Awaitable[int]]) -> int:
+def on_database(database_url: str, work: Callable[[], Coroutine[Any, Any, int]]) -> int:
     """Run `work`; a database that cannot be used is one line on stderr and exit 2."""
     from storage.database import describe_database_error, shown_url
 
@@ -127,11 +127,9 @@ def _run_audit(args: argparse.Namespace) -> int:
     return on_database(database_url, lambda: _audit(args.audit_action, fmt, database_url))
 
 
-async def _audit(
-    action: Literal["export", "verify"], fmt: Literal["jsonl", "csv"], database_url: str
-) -> int:
+async def _audit(action: Literal["export", "verify"], fmt: str, database_url: str) -> int:
     # Imported here: the other commands never need SQLAlchemy loaded.
-    from storage.audit import AuditEntry, export_entries, verify_chain
+    from storage.audit import AuditEntry, ExportFormat, export_entries, verify_chain
     from storage.database import (
         has_table,
         make_engine,
@@ -153,7 +151,7 @@ async def _audit(
         async with session_factory(engine)() as session:
             if action == "export":
                 try:
-                    async for line in export_entries(session, fmt):
+                    async for line in export_entries(session, ExportFormat(fmt)):
                         sys.stdout.write(line)
                     sys.stdout.flush()
                 except BrokenPipeError:

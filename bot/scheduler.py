@@ -10,37 +10,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import socket
 import time
 import uuid
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.logs import new_request_id
-from bot.wallaroo import ListedDeployment, WallarooError
-from handlers.alerting.assays import check_assay
+from bot.wallaroo import WallarooError
+from handlers.alerting.assays import poll_assays
 from handlers.alerting.assays import poll_state as assay_poll_state
-from handlers.alerting.deployments import apply_observation, has_news, observe
+from handlers.alerting.deployments import poll_deployments
+from handlers.alerting.episodes import stage_reminders
 from handlers.alerting.outage import OutageTracker, is_outage
-from handlers.alerting.outbox import OutboxSender, enqueue_for_episode
+from handlers.alerting.outbox import OutboxSender
 from handlers.context import Services
-from handlers.render.alert_messages import reminder_note
-from storage.alerts import all_health, assay_subject, open_episodes, pipeline_subject
-from storage.approvals import pipelines_being_undeployed
 from storage.leases import give_up_lease, hold_lease
-from storage.utc import utc_now
-from storage.watches import (
-    AssaySubscription,
-    DeploymentWatch,
-    list_subscriptions,
-    list_watches,
-)
+from storage.watches import list_subscriptions, list_watches
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +143,7 @@ class Poller:
             with contextlib.suppress(SQLAlchemyError):
                 async with self.services.sessions() as session:
                     await give_up_lease(session, LEASE, self.replica_id)
+                    await session.commit()
             self.is_leader = False
             self.services.metrics.leader.set(0)
         if self._sending is not None:
@@ -177,7 +170,8 @@ class Poller:
     async def _poll_watched_deployments(self) -> None:
         async with self.services.sessions() as session:
             watches = await list_watches(session)
-        await self._timed("deployments", lambda: self._poll_deployments(watches), len(watches))
+        work = functools.partial(poll_deployments, self.services, watches)
+        await self._timed("deployments", work, len(watches))
 
     async def poll_assay_results(self) -> None:
         async with self._polling["assays"]:
@@ -187,82 +181,18 @@ class Poller:
         async with self.services.sessions() as session:
             subscriptions = await list_subscriptions(session)
             known = await assay_poll_state(session, subscriptions)
-
-        limit = asyncio.Semaphore(self.services.settings.chatops_poll_concurrency)
-
-        async def one(subscription: AssaySubscription) -> None:
-            cursor, episode = known[subscription.assay_id]
-            async with limit:
-                await check_assay(self.services, subscription, cursor, episode)
-
-        await self._timed(
-            "assays", lambda: _gather_all(one(s) for s in subscriptions), len(subscriptions)
-        )
+        work = functools.partial(poll_assays, self.services, subscriptions, known)
+        await self._timed("assays", work, len(subscriptions))
 
     async def remind_open_episodes(self) -> None:
         """Recall open, unacknowledged, unsnoozed episodes in their thread now and then."""
-        now = utc_now()
         every = self.services.settings.chatops_alert_reminder_seconds
         async with self.services.sessions() as session:
-            followed = {pipeline_subject(w.pipeline_id) for w in await list_watches(session)}
-            followed |= {assay_subject(s.assay_id) for s in await list_subscriptions(session)}
-            for episode in await open_episodes(session):
-                if episode.acknowledged_by or episode.is_snoozed(now) or not episode.message_ts:
-                    continue
-                if episode.subject not in followed:
-                    continue  # nobody watches it any more
-                last = episode.last_reminded_at or episode.opened_at
-                if (now - last).total_seconds() >= every:
-                    episode.last_reminded_at = now
-                    session.add(episode)
-                    await enqueue_for_episode(session, episode, "thread", reminder_note(episode))
+            await stage_reminders(session, self.services.clock(), every)
             await session.commit()
         self.sender.wake()
 
     # --- helpers ----------------------------------------------------------------------------
-
-    async def _poll_deployments(self, watches: list[DeploymentWatch]) -> list[BaseException]:
-        services = self.services
-        limit = asyncio.Semaphore(services.settings.chatops_poll_concurrency)
-        by_workspace: dict[int, list[DeploymentWatch]] = defaultdict(list)
-        for watch in watches:
-            by_workspace[watch.workspace_id].append(watch)
-
-        async def deployments_in(workspace_id: int) -> dict[int, ListedDeployment | None]:
-            watched = {w.pipeline_id for w in by_workspace[workspace_id]}
-            async with limit:
-                return await services.wallaroo.live_deployments(workspace_id, watched)
-
-        listed = await asyncio.gather(
-            *(deployments_in(ws) for ws in by_workspace), return_exceptions=True
-        )
-        failures = [r for r in listed if isinstance(r, BaseException)]
-        deployments: dict[int, ListedDeployment | None] = {}
-        for found in listed:
-            if isinstance(found, dict):
-                deployments.update(found)
-
-        async with services.sessions() as session:
-            healths = {h.pipeline_id: h for h in await all_health(session)}
-            episodes = {e.subject: e for e in await open_episodes(session)}
-            undeploying = await pipelines_being_undeployed(session)
-
-        async def check(watch: DeploymentWatch) -> None:
-            if watch.pipeline_id not in deployments and failures:
-                return  # its workspace's listing failed; do not call it gone
-            if watch.pipeline_id in undeploying:
-                return  # an approved undeploy is under way
-            seen = await observe(services, deployments.get(watch.pipeline_id), limit)
-            health = healths.get(watch.pipeline_id)
-            episode = episodes.get(pipeline_subject(watch.pipeline_id))
-            if not has_news(services, health, episode, seen):
-                return
-            async with services.sessions() as session:
-                await apply_observation(session, services, watch, seen)
-                await session.commit()
-
-        failures += await _gather_all(check(w) for w in watches)
-        return failures
 
     async def _timed(
         self, job: str, work: Callable[[], Awaitable[list[BaseException]]], calls: int
@@ -294,7 +224,7 @@ class Poller:
             if not is_outage(failure):
                 logger.error("poll %s failed", job, exc_info=failure)
         if outages:
-            await self.outage.failed(job, outages[0])  # type: ignore[arg-type]
+            await self.outage.failed(job, outages[0])
         else:
             await self.outage.succeeded(job)
         self.sender.wake()
@@ -302,9 +232,3 @@ class Poller:
 
 def default_replica_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-
-
-async def _gather_all(work: Iterable[Awaitable[object]]) -> list[BaseException]:
-    """Run every coroutine; return the exceptions raised (the others' work is kept)."""
-    results = await asyncio.gather(*work, return_exceptions=True)
-    return [r for r in results if isinstance(r, BaseException)]

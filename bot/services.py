@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 from bot.chat.console import ConsoleChat
 from bot.chat.slack import SlackChat, build_web_client
@@ -16,13 +17,17 @@ from handlers.context import Services
 from storage.audit import AuditLog
 from storage.database import make_engine, session_factory
 from storage.migrate import upgrade_database
+from storage.utc import utc_now
 
 
 @asynccontextmanager
-async def open_services(settings: Settings, chat: Chat | None = None) -> AsyncIterator[Services]:
+async def open_services(
+    settings: Settings, chat: Chat | None = None, clock: Callable[[], datetime] = utc_now
+) -> AsyncIterator[Services]:
     """Everything a bot process shares. `chat` defaults to Slack when a bot token is set and
-    to this terminal otherwise. It only builds: resuming unfinished work starts beside the
-    poller (`bot.scheduler.start_background_work`)."""
+    to this terminal otherwise; `clock` is where it reads the time (tests move their own).
+    It only builds: resuming unfinished work starts beside the poller
+    (`bot.scheduler.start_background_work`)."""
     http = build_http_client()
     engine = make_engine(settings.database_url)
     tasks = BackgroundTasks()
@@ -40,6 +45,7 @@ async def open_services(settings: Settings, chat: Chat | None = None) -> AsyncIt
             metrics=Metrics(),
             chat=chat,
             tasks=tasks,
+            clock=clock,
         )
         yield services
     finally:

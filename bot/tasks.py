@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine, Iterable
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -43,3 +43,9 @@ class BackgroundTasks:
             task.cancel()
         if self._tasks:
             await asyncio.wait(set(self._tasks))
+
+
+async def gather_failures(work: Iterable[Awaitable[object]]) -> list[BaseException]:
+    """Run every awaitable at once; return the exceptions raised (the others' work is kept)."""
+    results = await asyncio.gather(*work, return_exceptions=True)
+    return [r for r in results if isinstance(r, BaseException)]

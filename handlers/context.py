@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,8 +18,9 @@ from bot.wallaroo import WallarooClient, WallarooError, WallarooUnreachable
 from handlers.chat import Chat
 from handlers.render.blocks import Reply, error_reply
 from handlers.render.mrkdwn import escape
-from storage.audit import AuditLog
+from storage.audit import AuditLog, Outcome, Who
 from storage.roles import Role
+from storage.utc import utc_now
 
 logger = logging.getLogger(__name__)
 BOT_FAILED = "Something went wrong in the bot itself; it has been logged."
@@ -34,6 +36,9 @@ class Services:
     metrics: Metrics
     chat: Chat
     tasks: BackgroundTasks
+    # Where the bot reads the time when it decides by it (approval expiry, snoozes, reminders,
+    # episode times): an aware UTC datetime. Tests pass a clock they move forward.
+    clock: Callable[[], datetime] = utc_now
 
     @property
     def admins(self) -> frozenset[str]:
@@ -49,7 +54,7 @@ class Actor:
     team_id: str = ""
     channel_id: str = ""
 
-    def audit_fields(self) -> dict[str, str]:
+    def audit_fields(self) -> Who:
         """Who and where, as every audit row of this actor's commands and clicks says it."""
         return {
             "slack_user_id": self.user_id,
@@ -76,7 +81,7 @@ class Answer:
 
     reply: Reply
     target: str = ""
-    outcome: str = "ok"
+    outcome: Outcome = Outcome.OK
 
 
 class CommandProblem(Exception):
@@ -101,13 +106,13 @@ def answer_for_error(
     plain answer for the user, the trace (under `doing`) for the log.
     """
     if isinstance(exc, CommandProblem):
-        return Answer(error_reply(exc.message, exc.suggestion), outcome="invalid"), None
+        return Answer(error_reply(exc.message, exc.suggestion), outcome=Outcome.INVALID), None
     if isinstance(exc, WallarooError):
         services.metrics.wallaroo_errors.labels(type(exc).__name__).inc()
         reply = (wallaroo_reply or reply_for_wallaroo_error)(exc)
-        return Answer(reply, outcome="error"), exc.msg
+        return Answer(reply, outcome=Outcome.ERROR), exc.msg
     logger.error("%s failed", doing, exc_info=exc)
-    return Answer(error_reply(BOT_FAILED), outcome="error"), None
+    return Answer(error_reply(BOT_FAILED), outcome=Outcome.ERROR), None
 
 
 def reply_for_wallaroo_error(exc: WallarooError) -> Reply:
@@ -130,7 +135,7 @@ async def record_click(
     area: str,
     action: str,
     target: str,
-    outcome: str,
+    outcome: Outcome,
     started: float | None,
     wallaroo_error: str | None = None,
 ) -> None:
@@ -142,13 +147,7 @@ async def record_click(
         area=area,
         action=action,
         target=target,
-        outcome=outcome,  # type: ignore[arg-type]
+        outcome=outcome,
         duration_ms=int((time.perf_counter() - started) * 1000) if started else 0,
         wallaroo_error=wallaroo_error,
     )
-
-
-def page_of(args: dict[str, object]) -> int:
-    """The `page N` a list command was given (1 when none)."""
-    page = args.get("page")
-    return page if isinstance(page, int) and page > 0 else 1

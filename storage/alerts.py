@@ -9,6 +9,7 @@ subject is open (a partial unique index), so two pollers cannot open it twice.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Index, Text, text, update
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +18,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.utc import UTCDateTime, utc_now
 
-OPEN, CLOSED = "open", "closed"
+
+class EpisodeState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class EpisodeKind(StrEnum):
+    ASSAY = "assay"
+    DEPLOYMENT = "deployment"
 
 
 def assay_subject(assay_id: str | int) -> str:
@@ -41,13 +50,14 @@ class AlertEpisode(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str  # assay | deployment
+    # `kind` and `state` hold EpisodeKind and EpisodeState values, as plain text columns.
+    kind: str
     subject: str  # assay:<id> | pipeline:<id>
     title: str  # the assay's or pipeline's name, for people
     channel: str
     message_ts: str | None = None  # set once the opening message is delivered
-    state: str = Field(default=OPEN, index=True)
-    severity: str  # Warning / Alert for assays; Error / Starting / Gone for deployments
+    state: str = Field(default=EpisodeState.OPEN, index=True)
+    severity: str  # Warning / Alert for assays; a DeploymentState in trouble for deployments
     opened_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     count: int = 1  # breaching results (or polls) so far
@@ -59,6 +69,10 @@ class AlertEpisode(SQLModel, table=True):
     snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     detail: str = Field(default="", sa_type=Text)  # the latest message's details, for App Home
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == EpisodeState.OPEN
 
     def is_snoozed(self, now: datetime) -> bool:
         return self.snoozed_until is not None and now < self.snoozed_until
@@ -85,7 +99,7 @@ class DeploymentHealth(SQLModel, table=True):
     __tablename__ = "deployment_health"
 
     pipeline_id: int = Field(primary_key=True)
-    status: str  # Running, Starting, Error, Gone
+    status: str  # a DeploymentState: Running, Starting, Error, Gone (or what Wallaroo said)
     since: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     # Whether it was Running before its current trouble: an Error after Running is news at
     # once, an Error during a start-up only once it has lasted (it is often transient).
@@ -94,16 +108,27 @@ class DeploymentHealth(SQLModel, table=True):
 
 async def open_episode(session: AsyncSession, subject: str) -> AlertEpisode | None:
     found = await session.exec(
-        select(AlertEpisode).where(AlertEpisode.subject == subject, AlertEpisode.state == OPEN)
+        select(AlertEpisode).where(
+            AlertEpisode.subject == subject, AlertEpisode.state == EpisodeState.OPEN
+        )
     )
     return found.first()
 
 
 async def open_episodes(session: AsyncSession) -> list[AlertEpisode]:
     found = await session.exec(
-        select(AlertEpisode).where(AlertEpisode.state == OPEN).order_by(col(AlertEpisode.id))
+        select(AlertEpisode)
+        .where(AlertEpisode.state == EpisodeState.OPEN)
+        .order_by(col(AlertEpisode.id))
     )
     return list(found)
+
+
+def mark_closed(session: AsyncSession, episode: AlertEpisode, at: datetime) -> None:
+    """Stage the close of `episode` at `at` (the caller commits). A closed episode leaves the
+    one-open-per-subject index, so the subject's next trouble opens a new one."""
+    episode.state, episode.closed_at = EpisodeState.CLOSED, at
+    session.add(episode)
 
 
 async def get_episode(session: AsyncSession, episode_id: int) -> AlertEpisode | None:

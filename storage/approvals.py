@@ -97,8 +97,9 @@ class ApprovalRequest(SQLModel, table=True):
 
 
 async def create_request(session: AsyncSession, request: ApprovalRequest) -> ApprovalRequest:
+    """Stage a new request, its id assigned (the caller commits)."""
     session.add(request)
-    await session.commit()
+    await session.flush()
     return request
 
 
@@ -139,7 +140,11 @@ async def move(
     **values: Any,
 ) -> bool:
     """Compare-and-set: move the request to `to_state` only if it is in one of `from_states`
-    (and, with `not_expired_at`, has not expired by then). True for the one caller that won."""
+    (and, with `not_expired_at`, has not expired by then). True for the one caller that won.
+
+    Commits, unlike the other functions here: the winner goes on to act on its win (send the
+    Wallaroo call, post the outcome), so every other worker and replica must see it first,
+    and the row lock the UPDATE takes must not be held while it acts."""
     condition = [
         col(ApprovalRequest.id) == request_id,
         col(ApprovalRequest.state).in_(list(from_states)),
@@ -156,11 +161,11 @@ async def move(
 
 
 async def record_progress(session: AsyncSession, request_id: int, **values: Any) -> None:
-    """Store what was learnt along the way (message ts, deployment id, last status)."""
+    """Stage what was learnt along the way (message ts, deployment id, last status); the
+    caller commits."""
     await session.exec(
         update(ApprovalRequest).where(col(ApprovalRequest.id) == request_id).values(**values)
     )
-    await session.commit()
 
 
 async def pipelines_being_undeployed(session: AsyncSession) -> set[int]:

@@ -18,7 +18,8 @@ import random
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, get_args
+from enum import StrEnum
+from typing import Any, TypedDict
 
 from sqlalchemy import Text
 from sqlalchemy.exc import IntegrityError
@@ -28,8 +29,30 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.utc import UTCDateTime, utc_now
 
-Outcome = Literal["ok", "refused", "invalid", "error"]
-ExportFormat = Literal["jsonl", "csv"]
+
+class Outcome(StrEnum):
+    """What became of a command, click or step, as its audit row (and the metrics) say it."""
+
+    OK = "ok"
+    REFUSED = "refused"  # the role, four-eyes or state did not allow it
+    INVALID = "invalid"  # input that does not parse or names nothing
+    ERROR = "error"  # Wallaroo failed, or the bot did
+
+
+class Who(TypedDict):
+    """Who did it and where, as every row says it (`AuditLog.record`'s first four fields)."""
+
+    slack_user_id: str
+    slack_user_name: str
+    team_id: str
+    channel_id: str
+
+
+class ExportFormat(StrEnum):
+    JSONL = "jsonl"
+    CSV = "csv"
+
+
 GENESIS_HASH = "0" * 64
 
 # The fields a row's hash covers, in a fixed list: a column added later must not change the
@@ -100,7 +123,8 @@ def entry_hash(entry: AuditEntry) -> str:
 
 
 class AuditLog:
-    """Appends rows. Build one per process and share it: its lock is what keeps concurrent
+    """Appends rows, each in a transaction of its own (it reads the last row in the one that
+    inserts the next). Build one per process and share it: its lock is what keeps concurrent
     handlers from both chaining onto the same last row."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -122,7 +146,7 @@ class AuditLog:
         duration_ms: int,
         wallaroo_error: str | None = None,
     ) -> AuditEntry:
-        if outcome not in get_args(Outcome):
+        if outcome not in Outcome.__members__.values():
             raise ValueError(f"unknown audit outcome {outcome!r}")
         fields = {
             "slack_user_id": slack_user_id,
@@ -133,7 +157,7 @@ class AuditLog:
             "area": area,
             "action": action,
             "target": target,
-            "outcome": outcome,
+            "outcome": Outcome(outcome).value,  # stored and hashed as the plain word
             "wallaroo_error": wallaroo_error,
             "duration_ms": duration_ms,
         }
@@ -234,13 +258,13 @@ async def _describe_broken_link(
 async def export_entries(session: AsyncSession, fmt: ExportFormat) -> AsyncIterator[str]:
     """Every row in id order, one string per record ending in a newline: JSON objects, or CSV
     with a header. Times are ISO 8601 in UTC, as hashed."""
-    if fmt not in get_args(ExportFormat):
+    if fmt not in ExportFormat.__members__.values():
         raise ValueError(f"unknown export format {fmt!r}; use jsonl or csv")
-    if fmt == "csv":
+    if fmt == ExportFormat.CSV:
         yield _csv_line(EXPORT_FIELDS)
     async for entry in _entries_in_order(session):
         values = _field_values(entry, EXPORT_FIELDS)
-        if fmt == "csv":
+        if fmt == ExportFormat.CSV:
             yield _csv_line(values.values())
         else:
             yield json.dumps(values, ensure_ascii=False) + "\n"

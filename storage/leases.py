@@ -27,7 +27,10 @@ class SchedulerLease(SQLModel, table=True):
 
 
 async def hold_lease(session: AsyncSession, name: str, holder: str, seconds: float) -> bool:
-    """Take or renew the lease for `seconds`; True if `holder` has it now. Commits."""
+    """Take or renew the lease for `seconds`; True if `holder` has it now.
+
+    Commits, unlike the other functions here: a lease is only held once the database says
+    so to every replica, and a first take that loses the race is rolled back."""
     now = utc_now()
     until = now + timedelta(seconds=seconds)
     taken = await session.exec(
@@ -54,13 +57,13 @@ async def hold_lease(session: AsyncSession, name: str, holder: str, seconds: flo
 
 
 async def give_up_lease(session: AsyncSession, name: str, holder: str) -> None:
-    """Let the lease go at once (a clean shutdown), so another replica need not wait it out."""
+    """Stage letting the lease go at once (a clean shutdown; the caller commits), so another
+    replica need not wait it out."""
     await session.exec(
         update(SchedulerLease)
         .where(col(SchedulerLease.name) == name, col(SchedulerLease.holder) == holder)
         .values(expires_at=utc_now())
     )
-    await session.commit()
 
 
 async def lease_holder(session: AsyncSession, name: str) -> str | None:

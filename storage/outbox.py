@@ -2,15 +2,16 @@
 transaction as the state change it announces. A crash after the commit loses nothing (the row
 is still pending); a row marked sent is never sent again.
 
-Kinds: `post` (a new message; for an episode, its opening message), `update` (edit the
-episode's message; only the newest pending one is worth sending), `thread` (a reply in the
-episode's thread), `upload` (a file, a chart, into the episode's thread).
+Kinds (`OutboxKind`): `post` (a new message; for an episode, its opening message), `update`
+(edit the episode's message; only the newest pending one is worth sending), `thread` (a reply in
+the episode's thread), `upload` (a file, a chart, into the episode's thread).
 """
 
 from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import LargeBinary, Text, update
@@ -19,7 +20,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.utc import UTCDateTime, utc_now
 
-PENDING, SENT, FAILED, SUPERSEDED = "pending", "sent", "failed", "superseded"
+
+class OutboxKind(StrEnum):
+    POST = "post"
+    UPDATE = "update"
+    THREAD = "thread"
+    UPLOAD = "upload"
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # given up after MAX_ATTEMPTS, or its episode's opening post was
+    SUPERSEDED = "superseded"  # a newer edit of the same episode replaced it
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -27,12 +40,14 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(index=True)
-    kind: str  # post | update | thread | upload
+    # `kind` and `state` hold OutboxKind and OutboxState values as plain text: a new kind
+    # needs no schema change.
+    kind: str
     episode_id: int | None = Field(default=None, index=True)
     body: str = Field(sa_type=Text)  # {"text": ..., "blocks": [...]} as Slack takes it
     file_content: bytes | None = Field(default=None, sa_type=LargeBinary)
     filename: str | None = None
-    state: str = Field(default=PENDING, index=True)
+    state: str = Field(default=OutboxState.PENDING, index=True)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
@@ -48,7 +63,7 @@ async def enqueue(
     session: AsyncSession,
     *,
     channel: str,
-    kind: str,
+    kind: OutboxKind,
     message: dict[str, Any],
     episode_id: int | None = None,
     file_content: bytes | None = None,
@@ -56,15 +71,15 @@ async def enqueue(
 ) -> OutboxMessage:
     """Stage a message (the caller commits). A newer edit of an episode replaces any older
     one still pending: only the latest state is worth an API call."""
-    if kind == "update" and episode_id is not None:
+    if kind == OutboxKind.UPDATE and episode_id is not None:
         await session.exec(
             update(OutboxMessage)
             .where(
                 col(OutboxMessage.episode_id) == episode_id,
-                col(OutboxMessage.kind) == "update",
-                col(OutboxMessage.state) == PENDING,
+                col(OutboxMessage.kind) == OutboxKind.UPDATE,
+                col(OutboxMessage.state) == OutboxState.PENDING,
             )
-            .values(state=SUPERSEDED)
+            .values(state=OutboxState.SUPERSEDED)
         )
     row = OutboxMessage(
         channel=channel,
@@ -81,16 +96,20 @@ async def enqueue(
 async def pending_messages(session: AsyncSession) -> list[OutboxMessage]:
     """Everything not yet delivered, oldest first (due or not: order matters per channel)."""
     found = await session.exec(
-        select(OutboxMessage).where(OutboxMessage.state == PENDING).order_by(col(OutboxMessage.id))
+        select(OutboxMessage)
+        .where(OutboxMessage.state == OutboxState.PENDING)
+        .order_by(col(OutboxMessage.id))
     )
     return list(found)
 
 
-async def mark(session: AsyncSession, message_id: int, **values: Any) -> None:
+async def mark_sent(session: AsyncSession, message_id: int, at: datetime) -> None:
+    """Stage that the row went out at `at` (the caller commits): it is never sent again."""
     await session.exec(
-        update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values)
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id)
+        .values(state=OutboxState.SENT, sent_at=at)
     )
-    await session.commit()
 
 
 async def claim(
@@ -98,13 +117,16 @@ async def claim(
 ) -> bool:
     """Count an attempt and hold the row for `hold_seconds`, if it is still pending, due, and
     nobody has started an attempt since it was read: the one sender (of any process) that wins
-    this compare-and-set may send, and nobody else picks the row up while it does. Commits."""
+    this compare-and-set may send, and nobody else picks the row up while it does.
+
+    Commits, unlike the other functions here: the claim must be visible to every other sender
+    before this one calls Slack, and the row lock an UPDATE takes must not be held meanwhile."""
     now = utc_now()
     result = await session.exec(
         update(OutboxMessage)
         .where(
             col(OutboxMessage.id) == message_id,
-            col(OutboxMessage.state) == PENDING,
+            col(OutboxMessage.state) == OutboxState.PENDING,
             col(OutboxMessage.attempts) == seen_attempts,
             col(OutboxMessage.next_attempt_at) <= now,
         )
@@ -117,14 +139,17 @@ async def claim(
 async def retry_later(
     session: AsyncSession, message_id: int, error: str, at: datetime, give_up: bool
 ) -> None:
-    """After a failed attempt: try again at `at`, or stop (FAILED). Only a still-pending row
-    changes (an edit superseded meanwhile stays superseded). Commits."""
+    """Stage what a failed attempt leaves (the caller commits): try again at `at`, or stop
+    (FAILED). Only a still-pending row changes (an edit superseded meanwhile stays so)."""
     await session.exec(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.state) == PENDING)
-        .values(error=error, next_attempt_at=at, state=FAILED if give_up else PENDING)
+        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.state) == OutboxState.PENDING)
+        .values(
+            error=error,
+            next_attempt_at=at,
+            state=OutboxState.FAILED if give_up else OutboxState.PENDING,
+        )
     )
-    await session.commit()
 
 
 async def settle_episode_rows(session: AsyncSession, episode_id: int, **values: Any) -> None:
@@ -132,6 +157,9 @@ async def settle_episode_rows(session: AsyncSession, episode_id: int, **values: 
     opening message could not be posted). The caller commits."""
     await session.exec(
         update(OutboxMessage)
-        .where(col(OutboxMessage.episode_id) == episode_id, col(OutboxMessage.state) == PENDING)
+        .where(
+            col(OutboxMessage.episode_id) == episode_id,
+            col(OutboxMessage.state) == OutboxState.PENDING,
+        )
         .values(**values)
     )

@@ -48,7 +48,11 @@ class RoleGrant(SQLModel, table=True):
 
 
 async def grant_role(session: AsyncSession, user_id: str, role: Role, granted_by: str) -> bool:
-    """Give `user_id` the role; False when they already had it. Commits."""
+    """Give `user_id` the role; False when they already had it.
+
+    Commits, unlike the other functions here: the unique constraint decides a race with
+    another admin, and losing it rolls the transaction back, which would take anything else
+    the caller had staged with it."""
     existing = await session.exec(
         select(RoleGrant.id).where(RoleGrant.slack_user_id == user_id, RoleGrant.role == role)
     )
@@ -65,13 +69,12 @@ async def grant_role(session: AsyncSession, user_id: str, role: Role, granted_by
 
 
 async def revoke_role(session: AsyncSession, user_id: str, role: Role) -> bool:
-    """Take the role away; False when the user did not have it. Commits."""
+    """Stage taking the role away (the caller commits); False when the user did not have it."""
     result = await session.exec(
         delete(RoleGrant).where(
             col(RoleGrant.slack_user_id) == user_id, col(RoleGrant.role) == role.value
         )
     )
-    await session.commit()
     return result.rowcount > 0
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel, delete, select
+from sqlmodel import Field, SQLModel, col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.alerts import AssayCursor
@@ -44,20 +44,21 @@ class AssaySubscription(SQLModel, table=True):
 
 
 async def add_watch(session: AsyncSession, watch: DeploymentWatch) -> DeploymentWatch | None:
-    """Store the watch; None (and nothing changed) if the pipeline is already watched."""
+    """Store the watch; None (and nothing changed) if the pipeline is already watched.
+    Commits (see `_add_unique`)."""
     return await _add_unique(session, watch)
 
 
 async def remove_watch(session: AsyncSession, pipeline_id: int) -> bool:
+    """Stage the removal (the caller commits); False if the pipeline was not watched."""
     result = await session.exec(
-        delete(DeploymentWatch).where(DeploymentWatch.pipeline_id == pipeline_id)
+        delete(DeploymentWatch).where(col(DeploymentWatch.pipeline_id) == pipeline_id)
     )
-    await session.commit()
     return result.rowcount > 0
 
 
 async def list_watches(session: AsyncSession) -> list[DeploymentWatch]:
-    return list(await session.exec(select(DeploymentWatch).order_by(DeploymentWatch.id)))
+    return list(await session.exec(select(DeploymentWatch).order_by(col(DeploymentWatch.id))))
 
 
 async def add_subscription(
@@ -65,7 +66,8 @@ async def add_subscription(
 ) -> AssaySubscription | None:
     """Store the subscription, and with `cursor` (the window start of the assay's latest result,
     or NO_RESULT_YET) where its alerts start, in one transaction; None (and nothing changed) if
-    the assay already has one. Without a cursor the first poll starts from the latest result."""
+    the assay already has one. Without a cursor the first poll starts from the latest result.
+    Commits (see `_add_unique`)."""
     if cursor is not None:
         # A poll in flight during an earlier unsubscribe may have left a cursor: replaced.
         await session.merge(
@@ -75,14 +77,14 @@ async def add_subscription(
 
 
 async def remove_subscription(session: AsyncSession, assay_id: str) -> bool:
-    """Also forgets the assay's cursor: a poll in flight then fails its cursor
-    compare-and-set and leaves no episode behind, and a later subscription starts afresh."""
+    """Stage the removal (the caller commits); False if the assay had no subscription. Also
+    forgets the assay's cursor: a poll in flight then fails its cursor compare-and-set and
+    leaves no episode behind, and a later subscription starts afresh."""
     assay_id = str(assay_id)  # the column is text: PostgreSQL refuses to compare it with a number
     result = await session.exec(
-        delete(AssaySubscription).where(AssaySubscription.assay_id == assay_id)
+        delete(AssaySubscription).where(col(AssaySubscription.assay_id) == assay_id)
     )
-    await session.exec(delete(AssayCursor).where(AssayCursor.assay_id == assay_id))
-    await session.commit()
+    await session.exec(delete(AssayCursor).where(col(AssayCursor.assay_id) == assay_id))
     return result.rowcount > 0
 
 
@@ -101,11 +103,12 @@ async def is_subscribed(session: AsyncSession, assay_id: str) -> bool:
 
 
 async def list_subscriptions(session: AsyncSession) -> list[AssaySubscription]:
-    return list(await session.exec(select(AssaySubscription).order_by(AssaySubscription.id)))
+    return list(await session.exec(select(AssaySubscription).order_by(col(AssaySubscription.id))))
 
 
 async def _add_unique(session: AsyncSession, row: Row) -> Row | None:
-    # The unique column decides: two concurrent `watch` commands leave one row.
+    # The unique column decides: two concurrent `watch` commands leave one row. So this
+    # commits itself: losing rolls the transaction back, with anything else staged in it.
     session.add(row)
     try:
         await session.commit()

@@ -1,5 +1,7 @@
-"""Alerting end to end: the bot (`serve`, its scheduler polling every 0.2 s) watching the
-emulator's drift demo as its clock moves, alerts landing in a fake Slack."""
+"""Alerting end to end: the bot (`serve`'s app in this process, its scheduler polling every
+0.2 s) watching the emulator's drift demo as its clock moves, alerts landing in a fake Slack.
+"Nothing more was posted" is asserted after a poll known to have run (`bot.poll_once()`), and
+reminders and snoozes are timed on the bot's own clock, moved by the test."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ import asyncio
 import io
 import json
 import sqlite3
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,12 +29,14 @@ from handlers.render.blocks import Reply
 from storage.alerts import AlertEpisode, get_episode, open_episodes
 from storage.outbox import enqueue, pending_messages
 from storage.watches import AssaySubscription, add_subscription
-from tests.conftest import Emulator, both_api_modes
-from tests.fake_slack import FakeSlack
-from tests.test_slack_http import Bot, running_bot, wait_until
+from tests.helpers.emulators import Emulator, both_api_modes
+from tests.helpers.fake_slack import FakeSlack
+from tests.helpers.net import wait_until
+from tests.helpers.slack_bot import Bot, running_bot
 
 ALERTS = "CALERTS"
 FAST = {"chatops_poll_seconds": 0.2, "chatops_channel_pacing_seconds": 0.05}
+HOUR = 3600  # the reminder interval of the reminder tests, passed on the bot's own clock
 
 # Every test here runs against today's Wallaroo and again against the 2022 tutorial's.
 api_mode = both_api_modes
@@ -112,7 +115,7 @@ def test_one_message_per_episode_edits_recovery_chart_and_no_repeat_after_restar
     with running_bot(drift, tmp_path, **fast) as bot:
         assay = demo_assay(drift, generation)
         assert "will go to" in say(bot, f"subscribe assay {assay} <#{ALERTS}|a>")
-        time.sleep(0.6)  # polls see the 29 Ok results: no message
+        bot.poll_once()  # a poll sees the 29 Ok results: no message
         assert posts(bot.slack) == []
 
         next_day(drift)  # the first drifted day completes: Alert
@@ -125,12 +128,12 @@ def test_one_message_per_episode_edits_recovery_chart_and_no_repeat_after_restar
         assert upload.body["png"] and upload.body["bytes"] > 10_000
         (completed,) = bot.slack.wait_for("/api/files.completeUploadExternal", 1)
         assert completed.body["thread_ts"] == bot.slack.posted_ts[0]
-        time.sleep(0.6)
+        bot.poll_once()  # the same results polled again
         assert len(openings(bot.slack)) == 1  # still one message
 
     # A restart between polls: nothing already sent is sent again.
     with running_bot(drift, tmp_path, **fast) as bot:
-        time.sleep(0.8)
+        bot.poll_once()
         assert posts(bot.slack) == [] and edits(bot.slack) == []
 
         next_day(drift)  # a second drifted day: the same episode, edited
@@ -151,7 +154,7 @@ def open_alert(drift: Emulator, bot: Bot) -> dict:
     """Subscribe to the demo assay, move a day on, and return the episode's opening message."""
     assert drift.demo is not None
     say(bot, f"subscribe assay {drift.demo['assay_id']} <#{ALERTS}|a>")
-    time.sleep(0.5)
+    bot.poll_once()  # the Ok results seen first
     next_day(drift)
     (opening,) = wait_until(lambda: openings(bot.slack))
     return opening
@@ -170,7 +173,7 @@ def test_a_429_is_retried_after_retry_after_and_the_alert_is_posted_once(
         open_alert(drift, bot)
         refused = [c for c in slack.calls if c.path == "/api/chat.postMessage#429"]
         assert len(refused) == 1
-        time.sleep(1.0)
+        bot.poll_once()
         assert len(openings(slack)) == 1
         metrics = httpx.get(f"{bot.url}/metrics").text
         assert "chatops_scheduler_leader 1.0" in metrics
@@ -185,13 +188,15 @@ def test_a_wallaroo_outage_gives_one_notice_one_recovery_and_loses_no_result(
     assert drift.demo is not None
     with running_bot(drift, tmp_path, **FAST) as bot:
         say(bot, f"subscribe assay {drift.demo['assay_id']} <#{ALERTS}|a>")
-        time.sleep(0.5)
+        bot.poll_once()
         drift.control("faults", {"path_prefix": "/v1/api/assays", "error_rate": 1.0})
         try:
             (down,) = wait_until(lambda: openings(bot.slack))
             assert "Wallaroo is unreachable" in json.dumps(down)
             next_day(drift)  # a breaching result arrives while the bot cannot see it
-            time.sleep(2.0)
+            failed = bot.poller.outage.failures
+            wait_until(lambda: bot.poller.outage.failures > failed)  # another poll failed...
+            bot.run(bot.poller.sender.deliver_due)  # ...and what it had to say was delivered
             assert len(openings(bot.slack)) == 1  # one notice, not one per poll
         finally:
             drift.http.delete(f"{drift.url}/emulator/faults")
@@ -199,32 +204,38 @@ def test_a_wallaroo_outage_gives_one_notice_one_recovery_and_loses_no_result(
         texts = [json.dumps(p) for p in openings(bot.slack)]
         assert "reachable again" in texts[1] or "reachable again" in texts[2]
         assert any("Alert: drift on assay" in t for t in texts[1:])  # caught up
-        time.sleep(0.6)
+        bot.poll_once()
         assert len(openings(bot.slack)) == 3
 
 
 def test_snooze_and_acknowledge_stop_reminders_and_viewers_cannot(
     drift: Emulator, tmp_path: Path
 ) -> None:
-    with running_bot(drift, tmp_path, chatops_alert_reminder_seconds=0.3, **FAST) as bot:
+    with running_bot(drift, tmp_path, chatops_alert_reminder_seconds=HOUR, **FAST) as bot:
+        assert bot.clock is not None
         episode = episode_of(open_alert(drift, bot))
 
         def reminders() -> list[dict]:
             return [t for t in thread(bot.slack) if "Still open" in json.dumps(t)]
 
-        wait_until(lambda: reminders())  # unacknowledged: reminded in the thread
+        bot.clock.advance(HOUR)
+        wait_until(lambda: reminders())  # unacknowledged for an hour: reminded in the thread
         refusal = json.dumps(bot.reply_to(bot.click("alert_snooze_4h", episode, "UVIEWER")[1]))
         assert "by operators; you are *viewer*" in refusal
         answer = json.dumps(bot.reply_to(bot.click("alert_snooze_4h", episode, "UADMIN")[1]))
         assert "Snoozed" in answer and "for 4 h" in answer
         wait_until(lambda: "Snoozed until" in last_edit(bot.slack))
         before = len(reminders())
-        time.sleep(1.0)
+        bot.clock.advance(2 * HOUR)  # two reminder intervals, within the 4 h snooze
+        bot.poll_once()
         assert len(reminders()) == before
 
         answer = json.dumps(bot.reply_to(bot.click("alert_ack", episode, "UADMIN")[1]))
         assert "no more reminders" in answer
         wait_until(lambda: "Acknowledged by" in last_edit(bot.slack))
+        bot.clock.advance(4 * HOUR)  # past the snooze: acknowledged, so still not reminded
+        bot.poll_once()
+        assert len(reminders()) == before
         audit = say(bot, "audit 10")
         assert f"[button] snooze 4h episode {episode}" in audit and "refused" in audit
 
@@ -259,12 +270,14 @@ def test_a_transient_start_up_error_is_not_alerted(flaky: Emulator, tmp_path: Pa
             bot, f"watch housepricedrift housepricepipe <#{ALERTS}|a>"
         )
         wait_until(lambda: health_of(tmp_path) == "Error")
-        time.sleep(0.6)  # several polls see the Error
+        for _ in range(3):
+            bot.poll_once()  # several polls see the Error
+        assert posts(bot.slack) == []
         flaky.control("clock", {"advance_seconds": 31})
         wait_until(lambda: health_of(tmp_path) == "Starting")
         flaky.control("clock", {"advance_seconds": 30})
         wait_until(lambda: health_of(tmp_path) == "Running")
-        time.sleep(0.3)
+        bot.poll_once()
         assert posts(bot.slack) == []
 
 
@@ -272,13 +285,19 @@ def test_deployment_errors_and_disappearances_are_alerted_and_recovered(
     flaky: Emulator, tmp_path: Path
 ) -> None:
     assert flaky.demo is not None
-    settings = {**FAST, "chatops_startup_error_grace_seconds": 0.3}
+    settings = {**FAST, "chatops_startup_error_grace_seconds": 20}
     with running_bot(flaky, tmp_path, **settings) as bot:
+        assert bot.clock is not None
         say(bot, f"watch housepricedrift housepricepipe <#{ALERTS}|a>")
+        wait_until(lambda: health_of(tmp_path) == "Error")
+        bot.poll_once()
+        assert posts(bot.slack) == []  # within the start-up's grace time
+        bot.clock.advance(21)  # the emulator's stays put: Error, past the grace time
         (opening,) = wait_until(lambda: openings(bot.slack))
         assert "Deployment housepricepipe is in Error" in json.dumps(opening)
         assert "back-off restarting" in json.dumps(opening)
-        time.sleep(0.5)
+        bot.poll_once()
+        bot.poll_once()
         assert len(openings(bot.slack)) == 1  # not one per poll
         flaky.control("clock", {"advance_seconds": 61})
         (recovery,) = wait_until(lambda: thread(bot.slack))
@@ -424,12 +443,14 @@ def test_unsubscribing_closes_the_open_episode_without_a_recovery(
     drift: Emulator, tmp_path: Path
 ) -> None:
     assert drift.demo is not None
-    with running_bot(drift, tmp_path, chatops_alert_reminder_seconds=0.3, **FAST) as bot:
+    with running_bot(drift, tmp_path, chatops_alert_reminder_seconds=HOUR, **FAST) as bot:
+        assert bot.clock is not None
         open_alert(drift, bot)
 
         def reminders() -> int:
             return len([t for t in thread(bot.slack) if "Still open" in json.dumps(t)])
 
+        bot.clock.advance(HOUR)
         wait_until(reminders)  # open and unacknowledged: reminded
         assert "No more alerts" in say(bot, f"unsubscribe assay {drift.demo['assay_id']}")
         (note,) = wait_until(lambda: [t for t in thread(bot.slack) if "closed" in json.dumps(t)])
@@ -437,7 +458,8 @@ def test_unsubscribing_closes_the_open_episode_without_a_recovery(
         wait_until(lambda: "Closed at" in last_edit(bot.slack))
         assert "alert_ack" not in last_edit(bot.slack)  # no buttons on a closed episode
         before = reminders()
-        time.sleep(0.8)
+        bot.clock.advance(2 * HOUR)  # two reminder intervals on, it is closed: not reminded
+        bot.poll_once()
         assert reminders() == before
 
 

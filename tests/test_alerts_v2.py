@@ -16,8 +16,8 @@ from emulator.seed import DAY_MS
 from handlers.commands.assay_lookup import find_assay
 from handlers.context import CommandProblem, Services
 from storage.watches import list_subscriptions
-from tests.conftest import Emulator
-from tests.test_commands import say as say_to
+from tests.helpers.commands import say as say_to
+from tests.helpers.emulators import Emulator
 
 
 @pytest.fixture

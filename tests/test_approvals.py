@@ -35,9 +35,10 @@ from handlers.render.approval_messages import (
 from storage.approvals import ApprovalRequest, ApprovalState, create_request, get_request
 from storage.roles import Role
 from storage.utc import utc_now
-from tests.conftest import Emulator, both_api_modes
-from tests.fake_slack import FakeSlack
-from tests.test_slack_http import Bot, running_bot, wait_until
+from tests.helpers.emulators import Emulator, both_api_modes
+from tests.helpers.fake_slack import FakeSlack
+from tests.helpers.net import wait_until
+from tests.helpers.slack_bot import Bot, running_bot
 
 DEPLOY_CALLS = "/v1/api/pipelines/deploy"
 UNDEPLOY_CALLS = "/v1/api/pipelines/undeploy"
@@ -50,9 +51,11 @@ api_mode = both_api_modes
 
 
 @pytest.fixture(scope="module")
-def drift(start_emulator: Callable[..., Emulator], api_mode: str) -> Emulator:
+def drift(start_module_emulator: Callable[..., Emulator], api_mode: str) -> Emulator:
     """The drift demo, with deployments that stay Starting until the test moves the clock."""
-    return start_emulator(api=api_mode, seed_demo=True, deployment_startup_seconds=STARTUP_SECONDS)
+    return start_module_emulator(
+        api=api_mode, seed_demo=True, deployment_startup_seconds=STARTUP_SECONDS
+    )
 
 
 @pytest.fixture
@@ -182,9 +185,10 @@ def test_viewer_and_operator_clicks_are_refused(drift: Emulator, bot: Bot, pipel
 
 
 def test_expired_request_cannot_be_approved(drift: Emulator, tmp_path: Path, pipeline: str) -> None:
-    with running_bot(drift, tmp_path, chatops_approval_ttl_seconds=0.5, **ROLES) as bot:
+    with running_bot(drift, tmp_path, chatops_approval_ttl_seconds=60, **ROLES) as bot:
+        assert bot.clock is not None
         request_id = request_id_in(ask(bot, f"deploy housepricedrift {pipeline}"))
-        time.sleep(0.6)
+        bot.clock.advance(61)  # on the bot's clock: the request's minute is up
         refusal = click(bot, APPROVE_ACTION, request_id, "UAPP1")
         assert f"Request #{request_id} expired" in refusal
         assert "Expired before anyone decided" in state_of(bot, request_id)
@@ -222,7 +226,12 @@ def test_twenty_concurrent_approve_clicks_make_one_deploy_call(
     assert sum("Approved request" in r for r in replies) == 1
     assert sum("was already approved" in r for r in replies) == len(APPROVERS) - 1
     wait_until(lambda: drift.calls_to(DEPLOY_CALLS) > deploys)
-    time.sleep(0.3)  # time for any second call to arrive
+    # Every click has been answered, so any rollout they started is running: let the deploy
+    # finish, and wait for all of them to end. No call can come after that.
+    drift.control("clock", {"advance_seconds": STARTUP_SECONDS + 1})
+    (outcome,) = thread_replies(bot.slack)
+    assert "is deployed" in json.dumps(outcome)
+    bot.drain()
     assert drift.calls_to(DEPLOY_CALLS) == deploys + 1
 
 
@@ -417,7 +426,9 @@ async def calling_request(services: Services, drift: Emulator, pipeline: str) ->
         call_sent_at=now - timedelta(minutes=1),  # the process died a minute ago
     )
     async with services.sessions() as session:
-        return await create_request(session, request)
+        request = await create_request(session, request)
+        await session.commit()
+        return request
 
 
 async def test_a_call_of_unknown_fate_that_never_arrived_is_not_sent_again(
@@ -462,9 +473,9 @@ async def test_a_call_of_unknown_fate_that_arrived_is_followed_to_running(
 
 
 @pytest.fixture(scope="module")
-def flaky(start_emulator: Callable[..., Emulator], api_mode: str) -> Emulator:
+def flaky(start_module_emulator: Callable[..., Emulator], api_mode: str) -> Emulator:
     """Deployments that report Error for their first 30 s, then Starting, then Running."""
-    return start_emulator(
+    return start_module_emulator(
         api=api_mode,
         seed_demo=True,
         deployment_startup_seconds=STARTUP_SECONDS,
@@ -531,6 +542,7 @@ async def test_a_request_stored_before_version_uuids_is_checked_by_its_pk(
         )
         async with s.sessions() as session:
             request_id = (await create_request(session, old)).id or 0
+            await session.commit()
         actor = Actor("UAPP1", "approver", "T1", "#console")
         decided = await decide(s, actor, Role.ADMIN, request_id, Verdict(approve=True))
         reply = str(decided.reply.to_slack())

@@ -24,8 +24,8 @@ from handlers.commands.assay_lookup import found_v2
 from handlers.commands.assay_runs import baseline_rows
 from storage.alerts import AssayCursor, assay_subject, get_cursor, open_episode
 from storage.watches import list_subscriptions
-from tests.recorded_wallaroo import RecordedServers
-from tests.test_commands import say
+from tests.helpers.commands import say
+from tests.helpers.recorded_wallaroo import RecordedServers
 
 ASSAY_ID = "0a8f6c2e-5b1d-4e3a-9c7f-2d4b6e8a1c3f"
 KEY = "out.Model_Confidence_Level"  # iopath indexes null: keyed WITHOUT an index

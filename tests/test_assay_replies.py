@@ -25,8 +25,8 @@ from handlers.render.alert_messages import render_episode
 from handlers.render.blocks import render_text
 from storage.alerts import NO_RESULT_YET, get_cursor, open_episodes
 from storage.watches import AssaySubscription, add_subscription, list_subscriptions
-from tests.conftest import Emulator, both_api_modes
-from tests.test_commands import say
+from tests.helpers.commands import say
+from tests.helpers.emulators import Emulator, both_api_modes
 
 api_mode = both_api_modes
 

@@ -9,7 +9,8 @@ import pytest
 from bot.wallaroo import AssayConfig, WallarooBadRequest, WallarooNotFound
 from emulator.assays.config import format_time_z
 from emulator.seed import DAY_MS
-from tests.conftest import ClientUnderTest, Emulator
+from tests.helpers.clients import ClientUnderTest
+from tests.helpers.emulators import Emulator
 
 
 @pytest.fixture

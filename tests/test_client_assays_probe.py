@@ -10,14 +10,15 @@ import pytest
 
 from bot.wallaroo import WallarooForbidden
 from bot.wallaroo import assays_v2 as assays_v2_module
-from tests.conftest import ClientUnderTest, Emulator
+from tests.helpers.clients import ClientUnderTest
+from tests.helpers.emulators import Emulator
 
 PROBE = "/v2/api/assays/get"
 
 
 @pytest.fixture(scope="module")
-def today(start_emulator: Callable[..., Emulator]) -> Emulator:
-    return start_emulator(api="current", seed_demo=True, deployment_startup_seconds=0)
+def today(start_module_emulator: Callable[..., Emulator]) -> Emulator:
+    return start_module_emulator(api="current", seed_demo=True, deployment_startup_seconds=0)
 
 
 def fault(emulator: Emulator, status: int) -> None:

@@ -11,13 +11,14 @@ import pytest
 
 from bot.wallaroo import build_http_client, build_wallaroo_client
 from emulator.seed import DAY_MS
-from tests.conftest import ClientUnderTest, Emulator
+from tests.helpers.clients import ClientUnderTest
+from tests.helpers.emulators import Emulator
 
 
 @pytest.fixture(scope="module")
-def today_demo(start_emulator: Callable[..., Emulator]) -> Emulator:
+def today_demo(start_module_emulator: Callable[..., Emulator]) -> Emulator:
     """Shared by the read-only tests; a test that moves the clock starts its own."""
-    return start_emulator(api="current", seed_demo=True, deployment_startup_seconds=0)
+    return start_module_emulator(api="current", seed_demo=True, deployment_startup_seconds=0)
 
 
 @pytest.fixture
@@ -26,8 +27,8 @@ def fresh_today_demo(start_emulator: Callable[..., Emulator]) -> Emulator:
 
 
 @pytest.fixture(scope="module")
-def tutorial_demo(start_emulator: Callable[..., Emulator]) -> Emulator:
-    return start_emulator(api="seed", seed_demo=True, deployment_startup_seconds=0)
+def tutorial_demo(start_module_emulator: Callable[..., Emulator]) -> Emulator:
+    return start_module_emulator(api="seed", seed_demo=True, deployment_startup_seconds=0)
 
 
 def v2_id(emulator: Emulator) -> str:

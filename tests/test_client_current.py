@@ -21,7 +21,8 @@ from handlers.context import Actor, Services
 from handlers.render.blocks import Reply, render_text
 from storage.approvals import ApprovalRequest, ApprovalState, create_request, get_request
 from storage.utc import utc_now
-from tests.conftest import ClientUnderTest, Emulator
+from tests.helpers.clients import ClientUnderTest
+from tests.helpers.emulators import Emulator
 
 VERSIONS_CALL = "/v1/api/pipelines/list_pipeline_versions"
 URL_CALL = "/v1/api/admin/get_pipeline_external_url"
@@ -51,13 +52,13 @@ async def two_versions(under_test: ClientUnderTest, workspace_id: int, name: str
 
 
 @pytest.fixture(scope="module")
-def today(start_emulator: Callable[..., Emulator]) -> Emulator:
-    return start_emulator(api="current")
+def today(start_module_emulator: Callable[..., Emulator]) -> Emulator:
+    return start_module_emulator(api="current")
 
 
 @pytest.fixture(scope="module")
-def tutorial(start_emulator: Callable[..., Emulator]) -> Emulator:
-    return start_emulator(api="seed")
+def tutorial(start_module_emulator: Callable[..., Emulator]) -> Emulator:
+    return start_module_emulator(api="seed")
 
 
 def admin_client(make_client: Callable[..., ClientUnderTest], emulator: Emulator):
@@ -124,8 +125,8 @@ async def test_the_tutorial_instance_falls_back_to_the_listing_once(
 
 
 @pytest.fixture(scope="module")
-def demo_today(start_emulator: Callable[..., Emulator]) -> Emulator:
-    return start_emulator(api="current", seed_demo=True, deployment_startup_seconds=0)
+def demo_today(start_module_emulator: Callable[..., Emulator]) -> Emulator:
+    return start_module_emulator(api="current", seed_demo=True, deployment_startup_seconds=0)
 
 
 @pytest.fixture
@@ -236,7 +237,9 @@ async def calling_request(services: Services, emulator: Emulator, version: str) 
         call_sent_at=now - timedelta(minutes=1),
     )
     async with services.sessions() as session:
-        return await create_request(session, request)
+        request = await create_request(session, request)
+        await session.commit()
+        return request
 
 
 async def test_a_call_of_unknown_fate_is_reconciled_by_version_uuid(

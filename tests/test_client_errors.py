@@ -17,7 +17,8 @@ from bot.wallaroo import (
     WallarooUnauthorized,
     WallarooUnreachable,
 )
-from tests.conftest import ClientUnderTest, Emulator
+from tests.helpers.clients import ClientUnderTest
+from tests.helpers.emulators import Emulator
 
 MakeClient = Callable[..., ClientUnderTest]
 

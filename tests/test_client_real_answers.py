@@ -16,12 +16,9 @@ from bot.wallaroo.inference_logs import InferenceLogRecordList
 from bot.wallaroo.models import UsersEnvelope, parse_response
 from bot.wallaroo.pipeline_models import DeploymentStatus
 from handlers.commands.deployments import render_status
-from tests.recorded_wallaroo import RecordedServers
-from tests.test_commands import say
-
-PIPELINE_VERSION = "f1b7d3a4-0c6e-4b8e-9d2a-6f3c1e5b7a90"
-MODEL_VERSION = "2d4c8e1f-7a3b-4c5d-9e6f-0a1b2c3d4e5f"
-SHA = "e22a0831aafd9917f3cc87a15ed267797f80e2afa12ad7d8810ca58f173b8cc6"
+from tests.helpers.commands import say
+from tests.helpers.real_answers import MODEL_VERSION, PIPELINE_VERSION, SHA
+from tests.helpers.recorded_wallaroo import RecordedServers
 
 
 @pytest.fixture

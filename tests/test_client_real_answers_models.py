@@ -13,9 +13,9 @@ import pytest
 
 from bot.services import open_services
 from bot.wallaroo.models import ModelsEnvelope, parse_response
-from tests.recorded_wallaroo import RecordedServers
-from tests.test_client_real_answers import MODEL_VERSION, SHA
-from tests.test_commands import say
+from tests.helpers.commands import say
+from tests.helpers.real_answers import MODEL_VERSION, SHA
+from tests.helpers.recorded_wallaroo import RecordedServers
 
 
 @pytest.fixture

@@ -29,8 +29,9 @@ from emulator.assays.config import format_time_z
 from emulator.seed import DAY_MS
 from handlers.commands.assay_lookup import found_v1
 from handlers.commands.assay_runs import config_of
-from tests.conftest import ClientUnderTest, Emulator
-from tests.wallaroo_spec import PACKAGE, generated_client
+from tests.helpers.clients import ClientUnderTest
+from tests.helpers.emulators import Emulator
+from tests.helpers.wallaroo_spec import PACKAGE, generated_client
 
 # Fields the bot sends that the spec does not list, each for a reason.
 KNOWN_EXTRAS = {

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from bot.wallaroo import DeploymentStatus, WallarooClient, WallarooNotFound
-from tests.conftest import ClientUnderTest, Emulator
-from tests.shapes import TUTORIAL_SHAPES, check_shape
+from tests.helpers.clients import ClientUnderTest
+from tests.helpers.emulators import Emulator
+from tests.helpers.shapes import TUTORIAL_SHAPES, check_shape
 
 NEW_USER, NEW_PASSWORD = "kilvin.mitchell@wallaroo.ai", "new-user-password"
 
@@ -38,9 +39,11 @@ async def wait_until_running(
 
 
 @pytest.fixture(scope="module")
-def walk_emulator(start_emulator: Callable[..., Emulator]) -> Emulator:
+def walk_emulator(start_module_emulator: Callable[..., Emulator]) -> Emulator:
     # Credentials no URL or log line could contain by accident, so the leak check means something.
-    return start_emulator(admin_password="Walk-Admin-Pw-7431", client_secret="walk-secret-9d2e")
+    return start_module_emulator(
+        admin_password="Walk-Admin-Pw-7431", client_secret="walk-secret-9d2e"
+    )
 
 
 async def test_tutorial_walk(

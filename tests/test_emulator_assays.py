@@ -10,12 +10,12 @@ import pytest
 
 from emulator.assays.config import format_time_z
 from emulator.seed import DAY_MS, RECORDS_PER_DAY, demo_assay
-from tests.conftest import Api, Emulator
+from tests.helpers.emulators import Api, Emulator
 
 
 @pytest.fixture(scope="module")
-def demo(start_emulator: Callable[..., Emulator]) -> Emulator:
-    return start_emulator(seed_demo=True, deployment_startup_seconds=0)
+def demo(start_module_emulator: Callable[..., Emulator]) -> Emulator:
+    return start_module_emulator(seed_demo=True, deployment_startup_seconds=0)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 
 from emulator.assays.config import format_time_z
 from emulator.seed import DAY_MS, MODEL, PIPELINE
-from tests.conftest import Emulator
+from tests.helpers.emulators import Emulator
 
 EVER = {"start": "2000-01-01T00:00:00+00:00", "end": "2100-01-01T00:00:00+00:00"}
 SUMMARIZER = {
@@ -24,8 +24,8 @@ SUMMARIZER = {
 
 
 @pytest.fixture(scope="module")
-def demo(start_emulator: Callable[..., Emulator]) -> Emulator:
-    return start_emulator(api="current", seed_demo=True, deployment_startup_seconds=0)
+def demo(start_module_emulator: Callable[..., Emulator]) -> Emulator:
+    return start_module_emulator(api="current", seed_demo=True, deployment_startup_seconds=0)
 
 
 def window(emulator: Emulator, **changes: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import pytest
 
 from emulator.assays.config import format_time_z
 from emulator.seed import DAY_MS, demo_assay_v2
-from tests.conftest import Api, Emulator
+from tests.helpers.emulators import Api, Emulator
 
 KEY = "in.tensor.0"
 EVER = {"start": "2000-01-01T00:00:00+00:00", "end": "2100-01-01T00:00:00+00:00"}
@@ -49,8 +49,8 @@ def univariate(**changes: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def demo(start_emulator: Callable[..., Emulator]) -> Emulator:
-    return start_emulator(api="current", seed_demo=True, deployment_startup_seconds=0)
+def demo(start_module_emulator: Callable[..., Emulator]) -> Emulator:
+    return start_module_emulator(api="current", seed_demo=True, deployment_startup_seconds=0)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from emulator.seed import DAY_MS, demo_assay_v2
-from tests.conftest import Api, Emulator
+from tests.helpers.emulators import Api, Emulator
 
 KEY = "in.tensor.0"
 QUANTILE_5_LABELS = ["< 20%", "20% - 40%", "40% - 60%", "60% - 80%", "> 80%"]
@@ -29,8 +29,8 @@ RUN_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
 @pytest.fixture(scope="module")
-def demo(start_emulator: Callable[..., Emulator]) -> Emulator:
-    return start_emulator(api="current", seed_demo=True, deployment_startup_seconds=0)
+def demo(start_module_emulator: Callable[..., Emulator]) -> Emulator:
+    return start_module_emulator(api="current", seed_demo=True, deployment_startup_seconds=0)
 
 
 def v2(emulator: Emulator) -> Api:

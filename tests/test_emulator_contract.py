@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Api, Emulator
-from tests.wallaroo_spec import generated_client, parse_answer
+from tests.helpers.emulators import Api, Emulator
+from tests.helpers.wallaroo_spec import generated_client, parse_answer
 
 DAY_MS = 86_400_000
 
@@ -29,8 +29,8 @@ def spec() -> Any:
 
 
 @pytest.fixture(scope="module")
-def today(start_emulator: Callable[..., Emulator]) -> Emulator:
-    return start_emulator(api="current", seed_demo=True, deployment_startup_seconds=0)
+def today(start_module_emulator: Callable[..., Emulator]) -> Emulator:
+    return start_module_emulator(api="current", seed_demo=True, deployment_startup_seconds=0)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import Emulator
+from tests.helpers.emulators import Emulator
 
 README = Path(__file__).parent.parent / "README.md"
 FAULT = b'{"path_prefix": "/v1/api/status", "latency_ms": 0, "error_rate": 1, "status": 503}'

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Api, Emulator
+from tests.helpers.emulators import Api, Emulator
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Api, Emulator
+from tests.helpers.emulators import Api, Emulator
 
 
 @pytest.fixture

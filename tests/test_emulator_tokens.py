@@ -5,7 +5,7 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from tests.conftest import Emulator
+from tests.helpers.emulators import Emulator
 
 
 def _token_call(emulator: Emulator, data: dict, auth: tuple[str, str] | None = None):

@@ -3,18 +3,33 @@ text whatever makes the parser raise."""
 
 from __future__ import annotations
 
+import dataclasses
+import typing
+from typing import TypeVar
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from handlers.commands import arguments as a
 from handlers.commands.grammar import ChannelRef, Command, ParseError, UserRef, parse_command
-from handlers.commands.specs import AREAS, USAGE, help_lines
+from handlers.commands.specs import AREAS, SPECS, USAGE, Spec, help_lines
+from storage.roles import Role
+
+A = TypeVar("A")
 
 
 def parsed(text: str) -> Command:
     result = parse_command(text)
     assert isinstance(result, Command), result
     return result
+
+
+def args_of(text: str, kind: type[A]) -> A:
+    """The arguments `text` parses to, checked to be of the class `kind`."""
+    args = parsed(text).args
+    assert isinstance(args, kind), args
+    return args
 
 
 def refused(text: str) -> ParseError:
@@ -25,168 +40,237 @@ def refused(text: str) -> ParseError:
 
 
 WS_P = {"workspace": "housepricedrift", "pipeline": "housepricepipe"}
+OPTIONS = {
+    "iopath": "input 0 0",
+    "width": "24 hours",
+    "baseline_start": "2026-10-28T00:00:00Z",
+    "baseline_end": "2026-10-29",
+    "warning": "0.05",
+    "alert": "0.1",
+    "bins": "5",
+    "name": "drift",
+    "metric": "PSI",
+}
 
-# (text, area, action, args): every command of the grammar, with and without its optional parts.
-HAPPY: list[tuple[str, str, str, dict[str, object]]] = [
-    ("help", "help", "show", {"area": None}),
-    ("help pipelines", "help", "show", {"area": "pipelines"}),
-    ("help pipeline", "help", "show", {"area": "pipelines"}),
-    ("help assay create", "help", "show", {"area": "assays"}),
-    ("help deploy", "help", "show", {"area": "deployments"}),
-    ("workspaces", "workspaces", "list", {"page": 1}),
-    ("workspaces page 3", "workspaces", "list", {"page": 3}),
-    ("workspace create teama", "workspaces", "create", {"name": "teama"}),
+# (text, area, action, arguments): every command of the grammar, with and without its optional
+# parts. Dataclasses compare their class too, so each line also checks which class came back.
+HAPPY: list[tuple[str, str, str, object]] = [
+    ("help", "help", "show", a.Help(area=None)),
+    ("help pipelines", "help", "show", a.Help(area="pipelines")),
+    ("help pipeline", "help", "show", a.Help(area="pipelines")),
+    ("help assay create", "help", "show", a.Help(area="assays")),
+    ("help deploy", "help", "show", a.Help(area="deployments")),
+    ("workspaces", "workspaces", "list", a.WorkspaceList(page=1)),
+    ("workspaces page 3", "workspaces", "list", a.WorkspaceList(page=3)),
+    ("workspace create teama", "workspaces", "create", a.WorkspaceCreate(name="teama")),
     (
         "workspace users housepricedrift",
         "workspaces",
         "users",
-        {"workspace": "housepricedrift"} | {"page": 1},
+        a.WorkspaceUsers(workspace="housepricedrift", page=1),
     ),
     (
         "workspace add-user 5 jane@example.com owner",
         "workspaces",
         "add-user",
-        {"workspace": 5, "email": "jane@example.com", "user_type": "owner"},
+        a.WorkspaceAddUser(workspace=5, email="jane@example.com", user_type="owner"),
     ),
     (
         "workspace add-user ws jane@example.com",
         "workspaces",
         "add-user",
-        {"workspace": "ws", "email": "jane@example.com", "user_type": None},
+        a.WorkspaceAddUser(workspace="ws", email="jane@example.com", user_type=None),
     ),
     (
         "workspace remove-user ws jane@example.com",
         "workspaces",
         "remove-user",
-        {"workspace": "ws", "email": "jane@example.com"},
+        a.WorkspaceRemoveUser(workspace="ws", email="jane@example.com"),
     ),
-    ("users", "users", "list", {"page": 1}),
-    ("user invite bo@example.com", "users", "invite", {"email": "bo@example.com"}),
-    ("user activate bo@example.com", "users", "activate", {"email": "bo@example.com"}),
-    ("user deactivate bo@example.com", "users", "deactivate", {"email": "bo@example.com"}),
-    ("models housepricedrift", "models", "list", {"workspace": "housepricedrift", "page": 1}),
+    ("users", "users", "list", a.UserList(page=1)),
+    ("user invite bo@example.com", "users", "invite", a.UserInvite(email="bo@example.com")),
+    ("user activate bo@example.com", "users", "activate", a.UserActivate(email="bo@example.com")),
+    (
+        "user deactivate bo@example.com",
+        "users",
+        "deactivate",
+        a.UserDeactivate(email="bo@example.com"),
+    ),
+    ("models housepricedrift", "models", "list", a.ModelList(workspace="housepricedrift", page=1)),
     (
         "model 12 housepricemodel",
         "models",
         "show",
-        {"workspace": 12, "model": "housepricemodel", "page": 1},
+        a.ModelShow(workspace=12, model="housepricemodel", page=1),
     ),
-    ("pipelines housepricedrift", "pipelines", "list", {"workspace": "housepricedrift", "page": 1}),
+    (
+        "pipelines housepricedrift",
+        "pipelines",
+        "list",
+        a.PipelineList(workspace="housepricedrift", page=1),
+    ),
     (
         "pipeline create ws newpipe",
         "pipelines",
         "create",
-        {"workspace": "ws", "name": "newpipe", "models": []},
+        a.PipelineCreate(workspace="ws", name="newpipe", models=[]),
     ),
     (
         "pipeline create ws newpipe m1 12",
         "pipelines",
         "create",
-        {"workspace": "ws", "name": "newpipe", "models": ["m1", 12]},
+        a.PipelineCreate(workspace="ws", name="newpipe", models=["m1", 12]),
     ),
     (
         "pipeline copy ws housepricepipe pipe-copy",
         "pipelines",
         "copy",
-        {"workspace": "ws", "source": "housepricepipe", "new_name": "pipe-copy"},
+        a.PipelineCopy(workspace="ws", source="housepricepipe", new_name="pipe-copy"),
     ),
-    ("deploy housepricedrift housepricepipe", "deployments", "deploy", WS_P | {"reason": None}),
+    (
+        "deploy housepricedrift housepricepipe",
+        "deployments",
+        "deploy",
+        a.Deploy(**WS_P, reason=None),
+    ),
     (
         "deploy housepricedrift housepricepipe new model, see #42",
         "deployments",
         "deploy",
-        WS_P | {"reason": "new model, see #42"},
+        a.Deploy(**WS_P, reason="new model, see #42"),
     ),
-    ("undeploy housepricedrift housepricepipe", "deployments", "undeploy", WS_P | {"reason": None}),
-    ("status housepricedrift housepricepipe", "deployments", "status", WS_P),
-    ("url 3 7", "deployments", "url", {"workspace": 3, "pipeline": 7}),
-    ("assays housepricedrift housepricepipe", "assays", "list", WS_P | {"page": 1}),
-    ("assay create housepricedrift housepricepipe", "assays", "create", WS_P | {"options": {}}),
+    (
+        "undeploy housepricedrift housepricepipe",
+        "deployments",
+        "undeploy",
+        a.Undeploy(**WS_P, reason=None),
+    ),
+    ("status housepricedrift housepricepipe", "deployments", "status", a.Status(**WS_P)),
+    ("url 3 7", "deployments", "url", a.Url(workspace=3, pipeline=7)),
+    ("assays housepricedrift housepricepipe", "assays", "list", a.AssayList(**WS_P, page=1)),
+    (
+        "assay create housepricedrift housepricepipe",
+        "assays",
+        "create",
+        a.AssayCreate(**WS_P, options={}),
+    ),
     (
         'assay create housepricedrift housepricepipe iopath="input 0 0" width="24 hours" '
         "baseline_start=2026-10-28T00:00:00Z baseline_end=2026-10-29 warning=0.05 alert=0.1 "
         "bins=5 name=drift METRIC=PSI",
         "assays",
         "create",
-        WS_P
-        | {
-            "options": {
-                "iopath": "input 0 0",
-                "width": "24 hours",
-                "baseline_start": "2026-10-28T00:00:00Z",
-                "baseline_end": "2026-10-29",
-                "warning": "0.05",
-                "alert": "0.1",
-                "bins": "5",
-                "name": "drift",
-                "metric": "PSI",
-            }
-        },
+        a.AssayCreate(**WS_P, options=OPTIONS),
     ),
-    ("assay enable 3", "assays", "enable", {"id": 3}),
-    ("assay disable 3", "assays", "disable", {"id": 3}),
-    ("assay run 3", "assays", "run", {"id": 3, "page": 1}),
-    ("assay baseline 3", "assays", "baseline", {"id": 3, "page": 1}),
-    ("assay results 3 page 2", "assays", "results", {"id": 3, "page": 2}),
+    ("assay enable 3", "assays", "enable", a.AssayEnable(id=3)),
+    ("assay disable 3", "assays", "disable", a.AssayDisable(id=3)),
+    ("assay run 3", "assays", "run", a.AssayRun(id=3, page=1)),
+    ("assay baseline 3", "assays", "baseline", a.AssayBaseline(id=3, page=1)),
+    ("assay results 3 page 2", "assays", "results", a.AssayResults(id=3, page=2)),
     # v2 ids: a full UUID (any case), or a prefix of 6+ hex characters; kept as strings.
     (
         "assay run 3FA85F64-5717-4562-B3FC-2C963F66AFA6",
         "assays",
         "run",
-        {"id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "page": 1},
+        a.AssayRun(id="3fa85f64-5717-4562-b3fc-2c963f66afa6", page=1),
     ),
-    ("assay results 3fa85f page 2", "assays", "results", {"id": "3fa85f", "page": 2}),
-    ("assay enable 3fa85f64-57", "assays", "enable", {"id": "3fa85f64-57"}),
-    ("subscribe assay abcdef", "watches", "subscribe", {"id": "abcdef", "channel": None}),
-    ("watch housepricedrift housepricepipe", "watches", "watch", WS_P | {"channel": None}),
+    ("assay results 3fa85f page 2", "assays", "results", a.AssayResults(id="3fa85f", page=2)),
+    ("assay enable 3fa85f64-57", "assays", "enable", a.AssayEnable(id="3fa85f64-57")),
+    # 6 to 8 digits may start a UUID as well as be a v1 id: kept as typed, leading 0 and all.
+    ("assay results 083085", "assays", "results", a.AssayResults(id="083085", page=1)),
+    ("assay enable 12345678", "assays", "enable", a.AssayEnable(id="12345678")),
+    ("assay enable 12345", "assays", "enable", a.AssayEnable(id=12345)),
+    ("assay enable 123456789", "assays", "enable", a.AssayEnable(id=123456789)),
+    ("subscribe assay abcdef", "watches", "subscribe", a.Subscribe(id="abcdef", channel=None)),
+    ("watch housepricedrift housepricepipe", "watches", "watch", a.Watch(**WS_P, channel=None)),
     (
         "watch housepricedrift housepricepipe <#C0123|ml-alerts>",
         "watches",
         "watch",
-        WS_P | {"channel": ChannelRef("C0123", "ml-alerts")},
+        a.Watch(**WS_P, channel=ChannelRef("C0123", "ml-alerts")),
     ),
-    ("unwatch housepricedrift housepricepipe", "watches", "unwatch", WS_P),
-    ("subscribe assay 3", "watches", "subscribe", {"id": 3, "channel": None}),
+    ("unwatch housepricedrift housepricepipe", "watches", "unwatch", a.Unwatch(**WS_P)),
+    ("subscribe assay 3", "watches", "subscribe", a.Subscribe(id=3, channel=None)),
     (
         "subscribe assay 3 #ml-alerts",
         "watches",
         "subscribe",
-        {"id": 3, "channel": ChannelRef(None, "ml-alerts")},
+        a.Subscribe(id=3, channel=ChannelRef(None, "ml-alerts")),
     ),
-    ("unsubscribe assay 3", "watches", "unsubscribe", {"id": 3}),
-    ("approvals", "approvals", "list", {"page": 1}),
-    ("approve 17", "approvals", "approve", {"request_id": 17}),
-    ("reject 17", "approvals", "reject", {"request_id": 17, "reason": None}),
+    ("unsubscribe assay 3", "watches", "unsubscribe", a.Unsubscribe(id=3)),
+    ("approvals", "approvals", "list", a.ApprovalList(page=1)),
+    ("approve 17", "approvals", "approve", a.Approve(request_id=17)),
+    ("reject 17", "approvals", "reject", a.Reject(request_id=17, reason=None)),
     (
         'reject 17 not on a "Friday"',
         "approvals",
         "reject",
-        {"request_id": 17, "reason": 'not on a "Friday"'},
+        a.Reject(request_id=17, reason='not on a "Friday"'),
     ),
-    ("access list", "access", "list", {"page": 1}),
+    ("access list", "access", "list", a.AccessList(page=1)),
     (
         "access grant <@U0123|jane> operator",
         "access",
         "grant",
-        {"user": UserRef("U0123", "jane"), "role": "operator"},
+        a.AccessGrant(user=UserRef("U0123", "jane"), role=Role.OPERATOR),
     ),
     (
         "access revoke W0456 Admin",
         "access",
         "revoke",
-        {"user": UserRef("W0456", None), "role": "admin"},
+        a.AccessRevoke(user=UserRef("W0456", None), role=Role.ADMIN),
     ),
-    ("audit", "audit", "list", {"n": None, "page": 1}),
-    ("audit 50", "audit", "list", {"n": 50, "page": 1}),
-    ("features", "features", "list", {"page": 1}),
+    ("audit", "audit", "list", a.AuditList(n=None, page=1)),
+    ("audit 50", "audit", "list", a.AuditList(n=50, page=1)),
+    ("features", "features", "list", a.Features(page=1)),
 ]
 
 
 @pytest.mark.parametrize(("text", "area", "action", "args"), HAPPY, ids=[h[0][:40] for h in HAPPY])
-def test_every_command_parses(text: str, area: str, action: str, args: dict[str, object]) -> None:
+def test_every_command_parses(text: str, area: str, action: str, args: object) -> None:
     command = parsed(text)
     assert (command.area, command.action, command.args) == (area, action, args)
     assert command.text == text
+
+
+# What the grammar's reader for each kind of parameter gives.
+KIND_TYPES: dict[str, object] = {
+    "ref": a.Ref,
+    "name": str,
+    "email": str,
+    "assay_id": a.AssayId,
+    "int": int,
+    "role": Role,
+    "workspace_role": str,
+    "user": UserRef,
+    "channel": ChannelRef,
+    "topic": str,
+    "refs": list[a.Ref],
+    "rest": str,
+    "options": dict[str, str],
+}
+EMPTY_WHEN_LEFT_OUT = {"refs", "options"}  # other optional parameters left out are None
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[spec.verb for spec in SPECS])
+def test_each_arguments_class_has_exactly_its_rows_parameters(spec: Spec) -> None:
+    expected: dict[str, object] = {}
+    for param, optional in spec.params:
+        kind = KIND_TYPES[param.kind]
+        left_out_is_none = optional and param.kind not in EMPTY_WHEN_LEFT_OUT
+        expected[param.key] = kind | None if left_out_is_none else kind
+    if spec.pageable:
+        expected["page"] = int
+    assert [field.name for field in dataclasses.fields(spec.args)] == list(expected)
+    assert typing.get_type_hints(spec.args) == expected
+    assert spec.args.__dataclass_params__.frozen
+
+
+def test_each_command_has_a_class_of_its_own_and_the_router_knows_them_all() -> None:
+    classes = [spec.args for spec in SPECS]
+    assert len(set(classes)) == len(classes) == len(SPECS)
+    # Arguments is what dispatch.py matches on, exhaustively (mypy checks that part).
+    assert set(typing.get_args(a.Arguments)) == set(classes)
 
 
 def test_every_area_is_a_known_one_and_every_usage_line_parses_when_filled_in() -> None:
@@ -226,14 +310,14 @@ def test_the_slash_command_itself_and_empty_text_mean_help() -> None:
         assert (parsed(text).area, parsed(text).action, parsed(text).args) == (
             "help",
             "show",
-            {"area": None},
+            a.Help(area=None),
         )
 
 
 def test_verbs_and_choices_ignore_case_but_names_keep_it() -> None:
-    command = parsed("PIPELINES HousePriceDrift")
-    assert command.args["workspace"] == "HousePriceDrift"
-    assert parsed("Workspace Add-User ws a@b.io OWNER").args["user_type"] == "owner"
+    assert args_of("PIPELINES HousePriceDrift", a.PipelineList).workspace == "HousePriceDrift"
+    assert args_of("Workspace Add-User ws a@b.io OWNER", a.WorkspaceAddUser).user_type == "owner"
+    assert args_of("access grant @jane OPERATOR", a.AccessGrant).role is Role.OPERATOR
 
 
 # The two required options are shown as required (issue 16).
@@ -298,6 +382,14 @@ def test_bad_input_names_the_usage(text: str, usage: str) -> None:
     assert usage in refused(text).message
 
 
+def test_the_usage_in_an_error_says_page_where_the_command_pages() -> None:
+    page_zero = refused("assay results 1 page 0").message
+    assert page_zero.endswith("`/wallaroo assay results ID [page N]`")
+    assert refused("workspaces everything").message.endswith("`/wallaroo workspaces [page N]`")
+    assert refused("status ws").message.endswith("`/wallaroo status WS PIPELINE`")
+    assert refused("audit x").message.endswith("`/wallaroo audit [N]`")  # one N is enough
+
+
 def test_missing_arguments_are_named() -> None:
     message = refused("workspace add-user ws").message
     assert message == (
@@ -334,10 +426,11 @@ def test_group_words_alone_list_their_subcommands() -> None:
 
 
 def test_quotes_hold_spaces_and_an_unbalanced_one_is_an_error() -> None:
-    assert parsed('workspace create "my workspace"').args["name"] == "my workspace"
-    assert parsed("workspace create \u201cmy workspace\u201d").args["name"] == "my workspace"
-    assert parsed('status "my ws" pipe').args == {"workspace": "my ws", "pipeline": "pipe"}
-    assert parsed('status "42" pipe').args["workspace"] == 42
+    assert args_of('workspace create "my workspace"', a.WorkspaceCreate).name == "my workspace"
+    curly = args_of("workspace create \u201cmy workspace\u201d", a.WorkspaceCreate)
+    assert curly.name == "my workspace"
+    assert parsed('status "my ws" pipe').args == a.Status(workspace="my ws", pipeline="pipe")
+    assert args_of('status "42" pipe', a.Status).workspace == 42
     error = refused('workspace create "my workspace')
     assert "never closed" in error.message
     assert "character 18" in error.message
@@ -345,11 +438,11 @@ def test_quotes_hold_spaces_and_an_unbalanced_one_is_an_error() -> None:
 
 
 def test_digits_are_ids_and_anything_else_a_name() -> None:
-    assert parsed("status 3 7").args == {"workspace": 3, "pipeline": 7}
-    assert parsed("status ws3 7a").args == {"workspace": "ws3", "pipeline": "7a"}
+    assert parsed("status 3 7").args == a.Status(workspace=3, pipeline=7)
+    assert parsed("status ws3 7a").args == a.Status(workspace="ws3", pipeline="7a")
     # Not ASCII digits, and far too many digits: names, not ids, and no exception.
-    assert parsed("status \u00b2 1").args["workspace"] == "\u00b2"
-    assert parsed("status " + "9" * 5000 + " 1").args["workspace"] == "9" * 5000
+    assert args_of("status \u00b2 1", a.Status).workspace == "\u00b2"
+    assert args_of("status " + "9" * 5000 + " 1", a.Status).workspace == "9" * 5000
     assert "whole number" in refused("audit " + "9" * 5000).message
 
 
@@ -366,7 +459,7 @@ def test_digits_are_ids_and_anything_else_a_name() -> None:
     ],
 )
 def test_users_in_every_form(token: str, user: UserRef) -> None:
-    assert parsed(f"access grant {token} viewer").args["user"] == user
+    assert args_of(f"access grant {token} viewer", a.AccessGrant).user == user
 
 
 @pytest.mark.parametrize(
@@ -381,7 +474,7 @@ def test_users_in_every_form(token: str, user: UserRef) -> None:
     ],
 )
 def test_channels_in_every_form(token: str, channel: ChannelRef) -> None:
-    assert parsed(f"subscribe assay 4 {token}").args["channel"] == channel
+    assert args_of(f"subscribe assay 4 {token}", a.Subscribe).channel == channel
 
 
 @pytest.mark.parametrize(
@@ -392,17 +485,18 @@ def test_what_is_not_a_user_is_refused(token: str) -> None:
 
 
 def test_slack_mailto_links_are_unwrapped() -> None:
-    command = parsed("user invite <mailto:jane@example.com|jane@example.com>")
-    assert command.args["email"] == "jane@example.com"
-    added = parsed("workspace add-user ws <mailto:Bo.Li@ex.co.uk|Bo.Li@ex.co.uk> collaborator")
-    assert added.args["email"] == "Bo.Li@ex.co.uk"
+    invited = args_of("user invite <mailto:jane@example.com|jane@example.com>", a.UserInvite)
+    assert invited.email == "jane@example.com"
+    typed = "workspace add-user ws <mailto:Bo.Li@ex.co.uk|Bo.Li@ex.co.uk> collaborator"
+    assert args_of(typed, a.WorkspaceAddUser).email == "Bo.Li@ex.co.uk"
     assert "not an email" in refused("user invite <https://example.com|example.com>").message
 
 
 def test_slack_escaping_is_undone_and_links_of_names_unwrapped() -> None:
     # With escaping on, Slack sends a typed `&` as `&amp;` and links names that look like domains.
-    assert parsed("reject 3 R&amp;D said &lt;no&gt;").args["reason"] == "R&D said <no>"
-    assert parsed("status <http://house.price|house.price> p").args["workspace"] == "house.price"
+    assert args_of("reject 3 R&amp;D said &lt;no&gt;", a.Reject).reason == "R&D said <no>"
+    linked = args_of("status <http://house.price|house.price> p", a.Status)
+    assert linked.workspace == "house.price"
 
 
 def test_hostile_input_comes_back_escaped_in_errors() -> None:

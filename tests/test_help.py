@@ -17,7 +17,7 @@ from handlers.commands.router import handle_command
 from handlers.commands.specs import AREAS, SPECS
 from handlers.context import Actor, Services
 from handlers.render.blocks import MAX_BLOCKS, SECTION_CHARS, Reply, render_text
-from tests.conftest import Emulator
+from tests.helpers.emulators import Emulator
 
 VIEWER = Actor("UVIEWER", "val", "T1", "#console")
 

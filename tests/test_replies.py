@@ -16,6 +16,7 @@ from bot.chat.console import ConsoleChat
 from bot.chat.slack import SlackChat, build_web_client
 from bot.services import open_services
 from emulator.server import serve_in_thread
+from handlers.commands.arguments import Approve, Reject
 from handlers.commands.grammar import Command, parse_command
 from handlers.commands.router import handle_command
 from handlers.context import Actor, Services
@@ -24,8 +25,8 @@ from handlers.render.approval_messages import render_request, summary
 from handlers.render.blocks import Reply, render_text
 from storage.alerts import AlertEpisode
 from storage.approvals import ApprovalRequest, ApprovalState
-from tests.conftest import Emulator, both_api_modes
-from tests.fake_slack import FakeSlack
+from tests.helpers.emulators import Emulator, both_api_modes
+from tests.helpers.fake_slack import FakeSlack
 
 api_mode = both_api_modes
 
@@ -190,9 +191,9 @@ async def test_at_name_is_looked_up_in_slack(
 
 def test_request_ids_take_the_hash_the_bot_writes() -> None:
     for text, args in (
-        ("approve #3", {"request_id": 3}),
-        ("approve 3", {"request_id": 3}),
-        ("reject #12 too risky", {"request_id": 12, "reason": "too risky"}),
+        ("approve #3", Approve(request_id=3)),
+        ("approve 3", Approve(request_id=3)),
+        ("reject #12 too risky", Reject(request_id=12, reason="too risky")),
     ):
         parsed = parse_command(text)
         assert isinstance(parsed, Command), text

@@ -5,35 +5,20 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
-
 from emulator.server import serve_in_thread
-from tests.conftest import Emulator
-from tests.fake_slack import FakeSlack
-from tests.test_slack_http import SIGNING_SECRET, Bot, wait_until
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.helpers.emulators import Emulator
+from tests.helpers.fake_slack import FakeSlack
+from tests.helpers.net import free_port, healthy, wait_until
+from tests.helpers.slack_bot import SIGNING_SECRET, Bot
 
 
 def log_records(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
-
-
-def healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def test_serve_logs_one_line_per_poll_and_no_token_warning(
@@ -54,7 +39,7 @@ def test_serve_logs_one_line_per_poll_and_no_token_warning(
             "WALLAROO_CLIENT_SECRET": drift.config.client_secret,
             "DATABASE_URL": f"sqlite:///{tmp_path}/chatops.db",
             "CHATOPS_ADMINS": "UADMIN",
-            "CHATOPS_POLL_SECONDS": "0.5",
+            "CHATOPS_POLL_SECONDS": "0.25",
             "CHATOPS_LOG_FORMAT": "json",
         }
         with log.open("w") as out:

@@ -16,7 +16,7 @@ async def stored_request(
     sessions: async_sessionmaker[AsyncSession], expires_in: timedelta
 ) -> ApprovalRequest:
     async with sessions() as session:
-        return await create_request(
+        request = await create_request(
             session,
             ApprovalRequest(
                 action="deploy",
@@ -30,6 +30,8 @@ async def stored_request(
                 expires_at=utc_now() + expires_in,
             ),
         )
+        await session.commit()
+        return request
 
 
 async def approve(sessions: async_sessionmaker[AsyncSession], request_id: int, user: str) -> bool:

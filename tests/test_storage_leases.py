@@ -45,4 +45,5 @@ async def test_giving_up_hands_over_at_once(sessions: async_sessionmaker[AsyncSe
     assert await hold(sessions, "a", 30)
     async with sessions() as session:
         await give_up_lease(session, "poller", "a")
+        await session.commit()
     assert await hold(sessions, "b", 30)

@@ -84,7 +84,7 @@ async def test_a_database_from_before_migrations_is_upgraded_with_its_rows(
 
 
 async def test_replicas_starting_together_upgrade_once(postgres_server_url: str) -> None:
-    from tests.postgres import create_database
+    from tests.helpers.postgres import create_database
 
     url = create_database(postgres_server_url)
     engines = [make_engine(url) for _ in range(3)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 import threading
@@ -98,21 +99,18 @@ async def _in_daemon_thread(read: Callable[[], T]) -> T:
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
 
-    def settle(result: T | None, error: BaseException | None) -> None:
-        if future.done():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)  # type: ignore[arg-type]
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():
+            outcome()
 
     def work() -> None:
         try:
-            result, error = read(), None
+            result = read()
+            outcome = functools.partial(future.set_result, result)
         except BaseException as exc:  # handed to the awaiting coroutine
-            result, error = None, exc
+            outcome = functools.partial(future.set_exception, exc)
         with contextlib.suppress(RuntimeError):  # the loop closed while this waited for input
-            loop.call_soon_threadsafe(settle, result, error)
+            loop.call_soon_threadsafe(settle, outcome)
 
     threading.Thread(target=work, name="console-input", daemon=True).start()
     return await future
@@ -142,7 +140,7 @@ class CtrlC:
         if self._installed:
             asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
             # remove_signal_handler leaves Python's default; asyncio.run's own goes back.
-            signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
+            signal.signal(signal.SIGINT, self._previous)
 
     async def guard(self, awaitable: Awaitable[T]) -> T:
         if self.pressed.is_set():

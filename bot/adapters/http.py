@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -24,17 +25,23 @@ from bot.services import open_services
 from bot.settings import Settings
 from bot.wallaroo import WallarooError
 from handlers.context import Services
+from storage.utc import utc_now
 
 # Readiness probes come often and must answer fast; a slow Wallaroo counts as not ready.
 READY_TIMEOUT_SECONDS = 3.0
 
 
-def create_http_app(settings: Settings) -> Starlette:
+def create_http_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Starlette:
+    """The app `serve` runs; `clock` is the services' (tests run it in-process on their own)."""
+
     # Starlette, not FastAPI: four plain routes need no validation layer, and FastAPI's import
     # alone cost the process 7 MiB of its memory budget (bench/poll.py prints the peak).
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_services(settings) as services, background_work(services) as poller:
+        async with (
+            open_services(settings, clock=clock) as services,
+            background_work(services) as poller,
+        ):
             app.state.services = services
             app.state.slack = AsyncSlackRequestHandler(build_slack_app(services))
             app.state.poller = poller

@@ -50,6 +50,7 @@ from bot.wallaroo.models import (
     WorkspaceUser,
 )
 from bot.wallaroo.pipeline_models import (
+    DeploymentState,
     DeploymentStatus,
     EngineLbStatus,
     EngineStatus,
@@ -74,6 +75,7 @@ __all__ = [
     "AssayV2",
     "AssayWindow",
     "Baseline",
+    "DeploymentState",
     "DeploymentStatus",
     "DriftResult",
     "EngineLbStatus",
@@ -122,8 +124,9 @@ def build_http_client(
 ) -> httpx.AsyncClient:
     """An httpx client on aiohttp's connection pool.
 
-    httpx's own async pool collapses under concurrency (encode/httpx#3215; figures in design.md),
-    and the poller fans out hundreds of calls at once. The caller owns it and must `aclose()` it.
+    httpx's own async pool collapses under concurrency (encode/httpx#3215; figures in
+    docs/design.md), and the poller fans out hundreds of calls at once. The caller owns it and
+    must `aclose()` it.
     """
     limits = httpx.Limits(
         max_connections=max_connections, max_keepalive_connections=max_connections

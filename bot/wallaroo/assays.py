@@ -21,7 +21,6 @@ from bot.wallaroo.assay_models import (
 )
 from bot.wallaroo.assay_v2_models import AssayV2
 from bot.wallaroo.assays_v2 import EPOCH, AssayV2Calls, results_end, rfc3339
-from bot.wallaroo.calls import expect
 from bot.wallaroo.drift import DriftResult, from_v1, from_v2, parse_time
 from bot.wallaroo.errors import WallarooBadRequest, WallarooNotFound
 
@@ -63,33 +62,21 @@ class AssayCalls(AssayV2Calls):
         return created
 
     async def _create_assay(self, body: dict[str, Any]) -> int:
-        created = await self._call(
-            "assays/create", body, read_only=False, parse=expect(AssayCreated)
-        )
+        created = await self._write("assays/create", body, AssayCreated)
         return created.assay_id
 
     async def list_assays(self, pipeline_id: int) -> list[Assay]:
-        found = await self._call(
-            "assays/list", {"pipeline_id": pipeline_id}, read_only=True, parse=expect(AssayList)
-        )
+        found = await self._read("assays/list", {"pipeline_id": pipeline_id}, AssayList)
         return found.root
 
     async def set_assay_active(self, assay_id: int, active: bool) -> AssayActive:
-        return await self._call(
-            "assays/set_active",
-            {"id": assay_id, "active": active},
-            read_only=False,
-            parse=expect(AssayActive),
-        )
+        body = {"id": assay_id, "active": active}
+        return await self._write("assays/set_active", body, AssayActive)
 
     async def run_interactive_baseline(self, config: AssayConfig) -> AssayResult:
         """The baseline's summary alone, as one result with status `BaselineRun`."""
-        return await self._call(
-            "assays/run_interactive_baseline",
-            config.to_request(),
-            read_only=True,
-            parse=expect(AssayResult),
-        )
+        body = config.to_request()
+        return await self._read("assays/run_interactive_baseline", body, AssayResult)
 
     async def get_baseline(
         self,
@@ -110,30 +97,19 @@ class AssayCalls(AssayV2Calls):
         }
         optional = {"start": start, "end": end, "model_name": model_name, "limit": limit}
         body.update(_without_none(optional))
-        found = await self._call(
-            "assays/get_baseline", body, read_only=True, parse=expect(InferenceLogRecordList)
-        )
+        found = await self._read("assays/get_baseline", body, InferenceLogRecordList)
         return found.root
 
     async def run_interactive(self, config: AssayConfig) -> list[AssayResult]:
         """Run `config` over every window the data allows now: one result per window."""
-        found = await self._call(
-            "assays/run_interactive",
-            config.to_request(),
-            read_only=True,
-            parse=expect(AssayResultList),
-        )
+        found = await self._read("assays/run_interactive", config.to_request(), AssayResultList)
         return found.root
 
     async def summarize(self, summarizer: dict[str, Any], baseline: dict[str, Any]) -> AssaySummary:
         """A baseline's summary (`baseline`: `{"fixed_window": {...}}` or `{"vector": [...]}`);
         today's replacement of run_interactive_baseline."""
-        return await self._call(
-            "assays/summarize",
-            {"summarizer": summarizer, "baseline": baseline},
-            read_only=True,
-            parse=expect(AssaySummary),
-        )
+        body = {"summarizer": summarizer, "baseline": baseline}
+        return await self._read("assays/summarize", body, AssaySummary)
 
     async def get_assay_results(
         self,
@@ -154,9 +130,7 @@ class AssayCalls(AssayV2Calls):
                 "end": end or results_end(),
             }
             try:
-                found = await self._call(
-                    RESULTS_PATH, body, read_only=True, parse=expect(AssayResultList)
-                )
+                found = await self._read(RESULTS_PATH, body, AssayResultList)
                 self._v1_results_path = RESULTS_PATH
                 return _limited(found.root, limit)
             except WallarooNotFound as exc:
@@ -165,9 +139,7 @@ class AssayCalls(AssayV2Calls):
         body = {"assay_id": assay_id}
         optional = {"start": start, "end": end, "limit": limit, "pipeline_id": pipeline_id}
         body.update(_without_none(optional))
-        found = await self._call(
-            TUTORIAL_RESULTS_PATH, body, read_only=True, parse=expect(AssayResultList)
-        )
+        found = await self._read(TUTORIAL_RESULTS_PATH, body, AssayResultList)
         self._v1_results_path = TUTORIAL_RESULTS_PATH
         return found.root
 

@@ -16,7 +16,7 @@ from bot.wallaroo.assay_v2_models import (
     AssayV2List,
     NextRun,
 )
-from bot.wallaroo.calls import ApiCaller, expect, ignore_body
+from bot.wallaroo.calls import ApiCaller
 from bot.wallaroo.drift import parse_time
 from bot.wallaroo.errors import (
     WallarooBadResponse,
@@ -114,18 +114,14 @@ class AssayV2Calls(ApiCaller):
             body["pipeline_name"] = pipeline_name
         if workspace_id is not None:
             body["workspace_id"] = workspace_id
-        found = await self._call(
-            "assays/get", body, read_only=True, parse=expect(AssayV2List), api="v2"
-        )
+        found = await self._read("assays/get", body, AssayV2List, api="v2")
         return found.root
 
     async def get_assay_v2(self, assay_id: str) -> AssayV2:
         """One assay. The spec's `get/:id` is a literal path; a server without it is asked
         for the whole listing instead."""
         try:
-            return await self._call(
-                "assays/get/:id", {"id": assay_id}, read_only=True, parse=expect(AssayV2), api="v2"
-            )
+            return await self._read("assays/get/:id", {"id": assay_id}, AssayV2, api="v2")
         except WallarooNotFound:
             pass
         for assay in await self.list_assays_v2():
@@ -149,19 +145,12 @@ class AssayV2Calls(ApiCaller):
         }
         if workspace_id is not None:
             body["workspace_id"] = workspace_id
-        found = await self._call(
-            "assays/get_results", body, read_only=True, parse=expect(AssayResultV2List), api="v2"
-        )
+        found = await self._read("assays/get_results", body, AssayResultV2List, api="v2")
         return oldest_first(found.root)
 
     async def set_assay_v2_active(self, assay_id: str, active: bool) -> None:
-        await self._call(
-            "assays/set_active",
-            {"assay_id": assay_id, "active": active},
-            read_only=False,
-            parse=ignore_body,  # answers null
-            api="v2",
-        )
+        body = {"assay_id": assay_id, "active": active}
+        await self._write("assays/set_active", body, api="v2")  # answers null
 
     async def schedule_assay_v2(self, body: dict[str, Any]) -> str:
         """Create (schedule) an assay from the schedule body; answers its UUID."""
@@ -174,19 +163,11 @@ class AssayV2Calls(ApiCaller):
     ) -> list[AssayResultV2]:
         """What the assay would score over [start, end) now, without storing anything."""
         body = assay.preview_body(rfc3339(start), rfc3339(end))
-        found = await self._call(
-            "assays/preview", body, read_only=True, parse=expect(AssayResultV2List), api="v2"
-        )
+        found = await self._read("assays/preview", body, AssayResultV2List, api="v2")
         return oldest_first(found.root)
 
     async def get_assay_v2_next_run(self, assay_id: str) -> NextRun:
-        return await self._call(
-            "assays/get_next_run",
-            {"assay_id": assay_id},
-            read_only=True,
-            parse=expect(NextRun),
-            api="v2",
-        )
+        return await self._read("assays/get_next_run", {"assay_id": assay_id}, NextRun, api="v2")
 
     @property
     def _v2_probe(self) -> asyncio.Lock:

@@ -7,7 +7,7 @@ import functools
 import logging
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 import httpx
 from pydantic import BaseModel
@@ -35,6 +35,7 @@ from bot.wallaroo.models import parse_response
 logger = logging.getLogger(__name__)
 
 AssaysMode = Literal["auto", "v1", "v2"]
+Api = Literal["v1", "v2"]
 # How a v2 call's path is marked inside the caller; error texts then name it `v2/api/...`.
 V2_PREFIX = "v2/api/"
 _V1_SUFFIX = "/v1/api"
@@ -113,6 +114,48 @@ class ApiCaller:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(api_url={self._api_url!r}, auth={self._auth!r})"
 
+    async def _read(
+        self, path: str, body: dict[str, Any], answer: type[M], *, api: Api = "v1"
+    ) -> M:
+        """A read: `body` to `path`, the answer parsed as `answer`; retried (see `_call`)."""
+        return await self._call(path, body, read_only=True, parse=expect(answer), api=api)
+
+    @overload
+    async def _write(
+        self,
+        path: str,
+        body: dict[str, Any],
+        answer: type[M],
+        *,
+        api: Api = ...,
+        secrets: tuple[str | None, ...] = ...,
+    ) -> M: ...
+
+    @overload
+    async def _write(
+        self,
+        path: str,
+        body: dict[str, Any],
+        answer: None = None,
+        *,
+        api: Api = ...,
+        secrets: tuple[str | None, ...] = ...,
+    ) -> None: ...
+
+    async def _write(
+        self,
+        path: str,
+        body: dict[str, Any],
+        answer: type[M] | None = None,
+        *,
+        api: Api = "v1",
+        secrets: tuple[str | None, ...] = (),
+    ) -> M | None:
+        """A write, never retried: `body` to `path`, the answer parsed as `answer` (none: a
+        success status is the whole answer, as for calls that answer `{}` or null)."""
+        parse: Parse[M | None] = ignore_body if answer is None else expect(answer)
+        return await self._call(path, body, read_only=False, parse=parse, api=api, secrets=secrets)
+
     async def _call(
         self,
         path: str,
@@ -123,7 +166,7 @@ class ApiCaller:
         request: dict[str, Any] | None = None,
         can_resend: Callable[[], bool] = always,
         secrets: tuple[str | None, ...] = (),
-        api: str = "v1",
+        api: Api = "v1",
     ) -> T:
         """POST `json` (or the httpx arguments in `request`) to `path` and parse the answer.
         `api="v2"` sends it under the v2 base (`/v2/api/...`) instead of the v1 one."""

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterable, Callable
 from typing import Any, BinaryIO
 
 from bot.wallaroo.assays import AssayCalls
-from bot.wallaroo.calls import OneShotStream, always, expect, ignore_body
+from bot.wallaroo.calls import OneShotStream, always, expect
 from bot.wallaroo.models import (
     AffectedRows,
     Features,
@@ -48,39 +48,30 @@ class WallarooClient(PipelineCalls, AssayCalls):
         if user_ids is not None and not user_ids:
             return {}  # the API would answer every user for an empty list
         body = {} if user_ids is None else {"user_ids": list(user_ids)}
-        found = await self._call("users/query", body, read_only=True, parse=expect(UsersEnvelope))
+        found = await self._read("users/query", body, UsersEnvelope)
         # Today's Wallaroo may answer null for a user it cannot describe: leave those out.
         return {user_id: user for user_id, user in found.users.items() if user is not None}
 
     async def invite_user(self, email: str, password: str | None = None) -> InvitedUser:
         """Invite `email`. Whatever password goes in or comes back is never logged or kept."""
         body = {"email": email} if password is None else {"email": email, "password": password}
-        return await self._call(
-            "users/invite", body, read_only=False, parse=expect(InvitedUser), secrets=(password,)
-        )
+        return await self._write("users/invite", body, InvitedUser, secrets=(password,))
 
     async def activate_user(self, email: str) -> None:
-        await self._call("users/activate", {"email": email}, read_only=False, parse=ignore_body)
+        await self._write("users/activate", {"email": email})
 
     async def deactivate_user(self, email: str) -> None:
-        await self._call("users/deactivate", {"email": email}, read_only=False, parse=ignore_body)
+        await self._write("users/deactivate", {"email": email})
 
     # Workspaces
 
     async def list_workspaces(self, user_id: str | None = None) -> list[Workspace]:
         body = {} if user_id is None else {"user_id": user_id}
-        found = await self._call(
-            "workspaces/list", body, read_only=True, parse=expect(WorkspacesEnvelope)
-        )
+        found = await self._read("workspaces/list", body, WorkspacesEnvelope)
         return found.workspaces
 
     async def create_workspace(self, name: str) -> int:
-        created = await self._call(
-            "workspaces/create",
-            {"workspace_name": name},
-            read_only=False,
-            parse=expect(WorkspaceCreated),
-        )
+        created = await self._write("workspaces/create", {"workspace_name": name}, WorkspaceCreated)
         return created.workspace_id
 
     async def add_user_to_workspace(
@@ -89,15 +80,11 @@ class WallarooClient(PipelineCalls, AssayCalls):
         body: dict[str, Any] = {"email": email, "workspace_id": workspace_id}
         if user_type is not None:
             body["user_type"] = user_type.upper()  # Wallaroo spells them OWNER, COLLABORATOR
-        await self._call("workspaces/add_user", body, read_only=False, parse=ignore_body)
+        await self._write("workspaces/add_user", body)
 
     async def list_workspace_users(self, workspace_id: int) -> list[WorkspaceUser]:
-        found = await self._call(
-            "workspaces/list_users",
-            {"workspace_id": workspace_id},
-            read_only=True,
-            parse=expect(WorkspaceUsersEnvelope),
-        )
+        body = {"workspace_id": workspace_id}
+        found = await self._read("workspaces/list_users", body, WorkspaceUsersEnvelope)
         return found.users
 
     async def remove_user_from_workspace(
@@ -108,9 +95,7 @@ class WallarooClient(PipelineCalls, AssayCalls):
             raise ValueError("give exactly one of email or user_id")
         body: dict[str, Any] = {"workspace_id": workspace_id}
         body.update({"email": email} if email is not None else {"user_id": user_id})
-        removed = await self._call(
-            "workspaces/remove_user", body, read_only=False, parse=expect(AffectedRows)
-        )
+        removed = await self._write("workspaces/remove_user", body, AffectedRows)
         return removed.affected_rows
 
     # Models
@@ -175,29 +160,18 @@ class WallarooClient(PipelineCalls, AssayCalls):
         return uploaded.model_id
 
     async def list_models(self, workspace_id: int) -> list[ListedModel]:
-        found = await self._call(
-            "models/list",
-            {"workspace_id": workspace_id},
-            read_only=True,
-            parse=expect(ModelsEnvelope),
-        )
+        found = await self._read("models/list", {"workspace_id": workspace_id}, ModelsEnvelope)
         return found.models
 
     async def get_model_by_id(self, model_id: int) -> ModelDetails:
-        return await self._call(
-            "models/get_by_id", {"id": model_id}, read_only=True, parse=expect(ModelDetails)
-        )
+        return await self._read("models/get_by_id", {"id": model_id}, ModelDetails)
 
     async def list_model_versions(self, model_name: str, models_pk_id: int) -> list[ModelVersion]:
         """The versions of model `models_pk_id` named `model_name`. A real instance answered
         versions of other models too (other names, other pks): only this model's are kept.
         A pk of 0 (what the tutorial sends) keeps every model of that name."""
-        found = await self._call(
-            "models/list_versions",
-            {"model_id": model_name, "models_pk_id": models_pk_id},
-            read_only=True,
-            parse=expect(ModelVersionList),
-        )
+        body = {"model_id": model_name, "models_pk_id": models_pk_id}
+        found = await self._read("models/list_versions", body, ModelVersionList)
         return [
             v
             for v in found.root
@@ -205,18 +179,12 @@ class WallarooClient(PipelineCalls, AssayCalls):
         ]
 
     async def get_model_config(self, model_id: int) -> dict[str, Any] | None:
-        found = await self._call(
-            "models/get_config_by_id",
-            {"model_id": model_id},
-            read_only=True,
-            parse=expect(ModelConfigEnvelope),
-        )
+        body = {"model_id": model_id}
+        found = await self._read("models/get_config_by_id", body, ModelConfigEnvelope)
         return found.config
 
     async def get_model(self, model_id: int) -> ModelWithVersions:
-        return await self._call(
-            "models/get", {"id": model_id}, read_only=True, parse=expect(ModelWithVersions)
-        )
+        return await self._read("models/get", {"id": model_id}, ModelWithVersions)
 
     async def list_features(self) -> Features:
-        return await self._call("features/list", {}, read_only=True, parse=expect(Features))
+        return await self._read("features/list", {}, Features)

@@ -10,6 +10,7 @@ is "unknown" (and asked about another way), never a failed listing.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Annotated, Any, Final
 
 from pydantic import BeforeValidator, Field, ValidationError, model_validator
@@ -157,9 +158,9 @@ class PipelineVersionListings(WallarooModel):
             for item in self.pipeline_versions
         ]
         # The order of the answer is not documented; creation times, where all are given, are.
-        stamps = [_instant(v.created_at) for v in versions]
-        if all(stamp is not None for stamp in stamps):
-            order = sorted(range(len(versions)), key=lambda i: stamps[i], reverse=True)
+        stamps = [stamp for v in versions if (stamp := _instant(v.created_at)) is not None]
+        if len(stamps) == len(versions):
+            order = sorted(range(len(versions)), key=stamps.__getitem__, reverse=True)
             versions = [versions[i] for i in order]
         return versions
 
@@ -207,8 +208,21 @@ class EngineLbStatus(WallarooModel):
     _flatten = model_validator(mode="before")(_lift_info)
 
 
+class DeploymentState(StrEnum):
+    """What the bot tells apart about a deployment: Wallaroo's own words for the three states
+    it reports, and the bot's for a deployment Wallaroo no longer has (a 404, or none listed)
+    and for one it cannot tell (Wallaroo does not answer). Stored as these words (deployment
+    health, an episode's severity, a request's last status)."""
+
+    RUNNING = "Running"
+    STARTING = "Starting"
+    ERROR = "Error"
+    GONE = "Gone"
+    UNKNOWN = "unknown"
+
+
 class DeploymentStatus(WallarooModel):
-    status: str  # Starting, Running, Error
+    status: str  # a DeploymentState but GONE, as Wallaroo says it (or another word it adds)
     details: list[str] = Field(default_factory=list)
     engines: list[EngineStatus] = Field(default_factory=list)
     engine_lbs: list[EngineLbStatus] = Field(default_factory=list)

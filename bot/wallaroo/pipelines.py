@@ -12,7 +12,7 @@ import asyncio
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.wallaroo.calls import ApiCaller, expect, ignore_body
+from bot.wallaroo.calls import ApiCaller
 from bot.wallaroo.errors import WallarooBadResponse, WallarooNotFound
 from bot.wallaroo.pipeline_models import (
     DeploymentCreated,
@@ -52,9 +52,7 @@ class PipelineCalls(ApiCaller):
         reads, and the tutorial offers no other way to learn pipeline names.
         """
         body = {} if workspace_id is None else {"workspace_id": workspace_id}
-        found = await self._call(
-            "pipelines/list_pipelines", body, read_only=True, parse=expect(PipelineListings)
-        )
+        found = await self._read("pipelines/list_pipelines", body, PipelineListings)
         return found.pipelines
 
     async def find_listed_pipeline(
@@ -76,9 +74,7 @@ class PipelineCalls(ApiCaller):
         if self._lists_versions is not False:
             body = {"pipeline_id": listing.pipeline.name, "workspace_id": workspace_id}
             try:
-                found = await self._call(
-                    VERSIONS_CALL, body, read_only=True, parse=expect(PipelineVersionListings)
-                )
+                found = await self._read(VERSIONS_CALL, body, PipelineVersionListings)
             except WallarooNotFound:
                 if not listing.lists_versions:
                     raise  # neither way answers: say so rather than guess
@@ -130,9 +126,7 @@ class PipelineCalls(ApiCaller):
     ) -> PipelineCreated:
         """Create pipeline `name`, or a new version of it if the name exists."""
         body = {"pipeline_id": name, "workspace_id": workspace_id, "definition": definition or {}}
-        return await self._call(
-            "pipelines/create", body, read_only=False, parse=expect(PipelineCreated)
-        )
+        return await self._write("pipelines/create", body, PipelineCreated)
 
     async def copy_pipeline(
         self,
@@ -156,9 +150,7 @@ class PipelineCalls(ApiCaller):
             "pipeline_version": pipeline_version,
         }
         body.update({key: value for key, value in optional.items() if value is not None})
-        return await self._call(
-            "pipelines/copy", body, read_only=False, parse=expect(PipelineCopied)
-        )
+        return await self._write("pipelines/copy", body, PipelineCopied)
 
     async def deploy_pipeline(
         self,
@@ -185,32 +177,22 @@ class PipelineCalls(ApiCaller):
             "engine_config": engine_config,
         }
         body.update({key: value for key, value in optional.items() if value is not None})
-        created = await self._call(
-            "pipelines/deploy", body, read_only=False, parse=expect(DeploymentCreated)
-        )
+        created = await self._write("pipelines/deploy", body, DeploymentCreated)
         return created.id
 
     async def undeploy_pipeline(self, pipeline_id: int, deployment_id: int) -> None:
         body = {"pipeline_id": pipeline_id, "deployment_id": deployment_id}
-        await self._call("pipelines/undeploy", body, read_only=False, parse=ignore_body)
+        await self._write("pipelines/undeploy", body)
 
     # Status
 
     async def get_deployment_status(self, deploy_id: str, deployment_id: int) -> DeploymentStatus:
         """Status of a deployment (flat or `info`-nested engines, read as one view);
         WallarooNotFound once it has been undeployed."""
-        return await self._call(
-            "status/get_deployment",
-            {"name": f"{deploy_id}-{deployment_id}"},
-            read_only=True,
-            parse=expect(DeploymentStatus),
-        )
+        body = {"name": f"{deploy_id}-{deployment_id}"}
+        return await self._read("status/get_deployment", body, DeploymentStatus)
 
     async def get_pipeline_external_url(self, workspace_id: int, pipeline_name: str) -> str:
-        found = await self._call(
-            EXTERNAL_URL_CALL,
-            {"workspace_id": workspace_id, "pipeline_name": pipeline_name},
-            read_only=True,
-            parse=expect(ExternalUrl),
-        )
+        body = {"workspace_id": workspace_id, "pipeline_name": pipeline_name}
+        found = await self._read(EXTERNAL_URL_CALL, body, ExternalUrl)
         return found.url

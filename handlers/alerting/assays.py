@@ -11,26 +11,29 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.tasks import gather_failures
 from bot.wallaroo import AssayResult, DriftResult
 from bot.wallaroo.drift import from_v1, parse_time
+from handlers.alerting.episodes import close_and_announce
 from handlers.alerting.outbox import enqueue_for_episode
 from handlers.context import Services
 from handlers.render.alert_messages import escalation_note, recovery_note, render_episode
 from handlers.render.charts import drift_chart
 from storage.alerts import (
-    CLOSED,
     AlertEpisode,
+    EpisodeKind,
     advance_cursor,
     all_cursors,
     assay_subject,
     open_episode,
     open_episodes,
 )
-from storage.outbox import enqueue
+from storage.outbox import OutboxKind, enqueue
 from storage.utc import utc_now
 from storage.watches import AssaySubscription, is_subscribed
 
@@ -48,6 +51,23 @@ async def poll_state(
         str(s.assay_id): (cursors.get(str(s.assay_id)), episodes.get(assay_subject(s.assay_id)))
         for s in subscriptions
     }
+
+
+async def poll_assays(
+    services: Services,
+    subscriptions: list[AssaySubscription],
+    known: dict[str, tuple[str | None, AlertEpisode | None]],
+) -> list[BaseException]:
+    """One poll of the subscribed assays, CHATOPS_POLL_CONCURRENCY at once, from the cursors
+    and episodes `poll_state` read (`known`). Returns the failures; the others' work stands."""
+    limit = asyncio.Semaphore(services.settings.chatops_poll_concurrency)
+
+    async def one(subscription: AssaySubscription) -> None:
+        cursor, episode = known[subscription.assay_id]
+        async with limit:
+            await check_assay(services, subscription, cursor, episode)
+
+    return await gather_failures(one(s) for s in subscriptions)
 
 
 async def check_assay(
@@ -82,7 +102,7 @@ async def check_assay(
             return 0  # unsubscribed while we asked Wallaroo
         try:
             for result in fresh:
-                await apply_result(session, subscription, result, chart)
+                await apply_result(session, subscription, result, chart, services.clock())
         except IntegrityError:
             # Another poller opened the episode first (a lease hand-over): theirs stands.
             await session.rollback()
@@ -104,11 +124,12 @@ async def apply_result(
     subscription: AssaySubscription,
     result: DriftResult | AssayResult,
     chart: bytes | None,
+    now: datetime | None = None,
 ) -> None:
-    """Stage what one result changes (the caller commits)."""
+    """Stage what one result changes (the caller commits), as of `now` (the services' clock)."""
     if isinstance(result, AssayResult):
         result = from_v1(result, subscription.assay_id, "assays/get_assay_results")
-    now = utc_now()
+    now = now or utc_now()
     subject = assay_subject(subscription.assay_id)
     episode = await open_episode(session, subject)
     detail = json.dumps(_detail(subscription, result))
@@ -116,7 +137,7 @@ async def apply_result(
         title = title_of(subscription, result)
         if episode is None:
             episode = AlertEpisode(
-                kind="assay",
+                kind=EpisodeKind.ASSAY,
                 subject=subject,
                 title=title,
                 channel=subscription.channel,
@@ -130,12 +151,14 @@ async def apply_result(
             )
             session.add(episode)
             await session.flush()  # the episode's id, for its outbox rows
-            await enqueue_for_episode(session, episode, "post", render_episode(episode, now))
+            await enqueue_for_episode(
+                session, episode, OutboxKind.POST, render_episode(episode, now)
+            )
             if chart is not None:
                 await enqueue(
                     session,
                     channel=episode.channel,
-                    kind="upload",
+                    kind=OutboxKind.UPLOAD,
                     episode_id=episode.id,
                     message={"text": f"Drift of {title}: scores and the latest window"},
                     file_content=chart,
@@ -153,16 +176,12 @@ async def apply_result(
         escalated = result.status == "Alert" and not episode.escalation_announced
         if escalated and not episode.is_snoozed(now):
             episode.escalation_announced = True
-            await enqueue_for_episode(session, episode, "thread", escalation_note(episode))
+            await enqueue_for_episode(session, episode, OutboxKind.THREAD, escalation_note(episode))
         session.add(episode)
-        await enqueue_for_episode(session, episode, "update", render_episode(episode, now))
+        await enqueue_for_episode(session, episode, OutboxKind.UPDATE, render_episode(episode, now))
     elif result.status == "Ok" and episode is not None:
         episode.latest_score = result.score
-        episode.state = CLOSED
-        episode.closed_at = now
-        session.add(episode)
-        await enqueue_for_episode(session, episode, "thread", recovery_note(episode))
-        await enqueue_for_episode(session, episode, "update", render_episode(episode, now))
+        await close_and_announce(session, episode, recovery_note(episode), now)
 
 
 def _detail(subscription: AssaySubscription, result: DriftResult) -> dict:

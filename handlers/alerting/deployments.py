@@ -9,49 +9,107 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.wallaroo import ListedDeployment, WallarooNotFound
+from bot.tasks import gather_failures
+from bot.wallaroo import DeploymentState, ListedDeployment, WallarooNotFound
+from handlers.alerting.episodes import close_and_announce
 from handlers.alerting.outbox import enqueue_for_episode
 from handlers.context import Services
 from handlers.render.alert_messages import recovery_note, render_episode, thread_note
 from handlers.render.mrkdwn import escape
 from storage.alerts import (
-    CLOSED,
     AlertEpisode,
     DeploymentHealth,
+    EpisodeKind,
+    all_health,
     get_health,
     open_episode,
+    open_episodes,
     pipeline_subject,
 )
 from storage.approvals import pipelines_being_undeployed
-from storage.utc import utc_now
+from storage.outbox import OutboxKind
 from storage.watches import DeploymentWatch, is_watched
-
-GONE = "Gone"
 
 
 @dataclass(frozen=True)
 class Observation:
-    status: str  # Running, Starting, Error, Gone
+    status: str  # a DeploymentState (Running, Starting, Error, Gone) or another word of Wallaroo's
     details: str = ""
+
+
+async def poll_deployments(
+    services: Services, watches: list[DeploymentWatch]
+) -> list[BaseException]:
+    """One poll of the watched deployments: each workspace listed once, each live deployment's
+    status asked (CHATOPS_POLL_CONCURRENCY calls at once), only news written, each deployment
+    in its own transaction. Returns the failures; the other deployments' work stands."""
+    limit = asyncio.Semaphore(services.settings.chatops_poll_concurrency)
+    deployments, failures = await _live_deployments(services, watches, limit)
+    async with services.sessions() as session:
+        healths = {h.pipeline_id: h for h in await all_health(session)}
+        episodes = {e.subject: e for e in await open_episodes(session)}
+        undeploying = await pipelines_being_undeployed(session)
+
+    async def check(watch: DeploymentWatch) -> None:
+        if watch.pipeline_id not in deployments and failures:
+            return  # its workspace's listing failed; do not call it gone
+        if watch.pipeline_id in undeploying:
+            return  # an approved undeploy is under way
+        seen = await observe(services, deployments.get(watch.pipeline_id), limit)
+        health = healths.get(watch.pipeline_id)
+        episode = episodes.get(pipeline_subject(watch.pipeline_id))
+        if not has_news(services, health, episode, seen):
+            return
+        async with services.sessions() as session:
+            await apply_observation(session, services, watch, seen)
+            await session.commit()
+
+    return failures + await gather_failures(check(w) for w in watches)
+
+
+async def _live_deployments(
+    services: Services, watches: list[DeploymentWatch], limit: asyncio.Semaphore
+) -> tuple[dict[int, ListedDeployment | None], list[BaseException]]:
+    """The live deployment of each watched pipeline, by pipeline id, from one listing per
+    workspace; and the listings that failed."""
+    by_workspace: dict[int, set[int]] = defaultdict(set)
+    for watch in watches:
+        by_workspace[watch.workspace_id].add(watch.pipeline_id)
+
+    async def deployments_in(workspace_id: int) -> dict[int, ListedDeployment | None]:
+        async with limit:
+            return await services.wallaroo.live_deployments(
+                workspace_id, by_workspace[workspace_id]
+            )
+
+    listed = await asyncio.gather(
+        *(deployments_in(ws) for ws in by_workspace), return_exceptions=True
+    )
+    deployments: dict[int, ListedDeployment | None] = {}
+    for found in listed:
+        if isinstance(found, dict):
+            deployments.update(found)
+    return deployments, [r for r in listed if isinstance(r, BaseException)]
 
 
 async def observe(
     services: Services, deployment: ListedDeployment | None, limit: asyncio.Semaphore
 ) -> Observation:
     if deployment is None:
-        return Observation(GONE, "Wallaroo lists no deployment for the pipeline.")
+        return Observation(DeploymentState.GONE, "Wallaroo lists no deployment for the pipeline.")
     async with limit:
         try:
             status = await services.wallaroo.get_deployment_status(
                 deployment.deploy_id, deployment.id
             )
         except WallarooNotFound:
-            return Observation(GONE, "status/get_deployment answers 404.")
+            return Observation(DeploymentState.GONE, "status/get_deployment answers 404.")
     details = "; ".join(
         dict.fromkeys(d for engine in status.engines for d in (engine.details or []))
     )
@@ -67,15 +125,15 @@ async def apply_observation(
         return
     if watch.pipeline_id in await pipelines_being_undeployed(session):
         return
-    now = utc_now()
+    now = services.clock()
     health = await get_health(session, watch.pipeline_id)
     if health is None:
         health = DeploymentHealth(pipeline_id=watch.pipeline_id, status=seen.status, since=now)
     elif health.status != seen.status:
         health.status, health.since = seen.status, now
-    if seen.status == "Running":
+    if seen.status == DeploymentState.RUNNING:
         health.was_running = True
-    elif seen.status == "Starting":
+    elif seen.status == DeploymentState.STARTING:
         health.was_running = False
     session.add(health)
 
@@ -92,7 +150,7 @@ async def apply_observation(
     if trouble is not None:
         if episode is None:
             episode = AlertEpisode(
-                kind="deployment",
+                kind=EpisodeKind.DEPLOYMENT,
                 subject=subject,
                 title=watch.pipeline_name,
                 channel=watch.channel,
@@ -101,21 +159,22 @@ async def apply_observation(
             )
             session.add(episode)
             await session.flush()
-            await enqueue_for_episode(session, episode, "post", render_episode(episode, now))
+            await enqueue_for_episode(
+                session, episode, OutboxKind.POST, render_episode(episode, now)
+            )
             return
         episode.count += 1
         if episode.severity != trouble:
             episode.severity, episode.detail = trouble, detail
             note = f"Now *{escape(trouble)}*: {escape(seen.details) or 'no details'}"
             if not episode.is_snoozed(now):
-                await enqueue_for_episode(session, episode, "thread", thread_note(note))
-            await enqueue_for_episode(session, episode, "update", render_episode(episode, now))
+                await enqueue_for_episode(session, episode, OutboxKind.THREAD, thread_note(note))
+            await enqueue_for_episode(
+                session, episode, OutboxKind.UPDATE, render_episode(episode, now)
+            )
         session.add(episode)
-    elif seen.status == "Running" and episode is not None:
-        episode.state, episode.closed_at = CLOSED, now
-        session.add(episode)
-        await enqueue_for_episode(session, episode, "thread", recovery_note(episode))
-        await enqueue_for_episode(session, episode, "update", render_episode(episode, now))
+    elif seen.status == DeploymentState.RUNNING and episode is not None:
+        await close_and_announce(session, episode, recovery_note(episode), now)
 
 
 def has_news(
@@ -128,7 +187,7 @@ def has_news(
     and then the poller writes nothing)."""
     if health is None or health.status != seen.status or episode is not None:
         return True
-    return _trouble(services, health, seen, utc_now()) is not None
+    return _trouble(services, health, seen, services.clock()) is not None
 
 
 def _trouble(
@@ -136,13 +195,16 @@ def _trouble(
 ) -> str | None:
     settings = services.settings
     lasted = (now - health.since).total_seconds()
-    if seen.status == "Error":
+    if seen.status == DeploymentState.ERROR:
         # After Running, an Error is news; during a start-up it often passes by itself.
         if health.was_running or lasted >= settings.chatops_startup_error_grace_seconds:
-            return "Error"
+            return DeploymentState.ERROR
         return None
-    if seen.status == "Starting" and lasted >= settings.chatops_starting_alert_seconds:
-        return "Starting"
-    if seen.status == GONE:
-        return GONE
+    if (
+        seen.status == DeploymentState.STARTING
+        and lasted >= settings.chatops_starting_alert_seconds
+    ):
+        return DeploymentState.STARTING
+    if seen.status == DeploymentState.GONE:
+        return DeploymentState.GONE
     return None

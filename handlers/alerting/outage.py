@@ -7,13 +7,16 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime
+from typing import TypeGuard
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.wallaroo import WallarooError, WallarooServerError, WallarooUnreachable
 from handlers.alerting.outbox import stored
 from handlers.context import Services
 from handlers.render.alert_messages import outage_notice
-from storage.outbox import enqueue
-from storage.utc import utc_now
+from handlers.render.blocks import Reply
+from storage.outbox import OutboxKind, enqueue
 from storage.watches import list_subscriptions, list_watches
 
 logger = logging.getLogger(__name__)
@@ -21,7 +24,7 @@ logger = logging.getLogger(__name__)
 MAX_BACKOFF_POLLS = 8
 
 
-def is_outage(error: BaseException) -> bool:
+def is_outage(error: BaseException) -> TypeGuard[WallarooUnreachable | WallarooServerError]:
     """Failures that mean Wallaroo is down or broken, rather than one call being wrong."""
     return isinstance(error, WallarooUnreachable | WallarooServerError)
 
@@ -61,19 +64,21 @@ class OutageTracker:
         self._next_try = time.monotonic() + backoff
         if self.down_since is not None:
             return
-        self.down_since = utc_now()
+        self.down_since = self.services.clock()
         logger.warning("Wallaroo unreachable: %s", error)
         await self._notify(outage_notice(True, self.down_since, error.msg))
 
-    async def _notify(self, notice) -> None:
+    async def _notify(self, notice: Reply) -> None:
         async with self.services.sessions() as session:
             channels = await notice_channels(self.services, session)
             for channel in channels:
-                await enqueue(session, channel=channel, kind="post", message=stored(notice))
+                await enqueue(
+                    session, channel=channel, kind=OutboxKind.POST, message=stored(notice)
+                )
             await session.commit()
 
 
-async def notice_channels(services: Services, session) -> list[str]:
+async def notice_channels(services: Services, session: AsyncSession) -> list[str]:
     """The alert channel, or else every channel that receives alerts."""
     if services.settings.chatops_alert_channel:
         return [services.settings.chatops_alert_channel]

@@ -23,14 +23,14 @@ from handlers.chat import ChatError, Posted
 from handlers.context import Services
 from handlers.render.alert_messages import render_episode
 from handlers.render.blocks import Reply
-from storage.alerts import CLOSED, AlertEpisode, get_episode
+from storage.alerts import AlertEpisode, get_episode, mark_closed
 from storage.outbox import (
-    FAILED,
-    SENT,
+    OutboxKind,
     OutboxMessage,
+    OutboxState,
     claim,
     enqueue,
-    mark,
+    mark_sent,
     pending_messages,
     retry_later,
     settle_episode_rows,
@@ -118,7 +118,7 @@ class OutboxSender:
     async def _target(self, row: OutboxMessage) -> tuple[str, str | None] | None:
         """(channel id, episode message ts) to send the row to; None while its episode's
         opening message is not out yet."""
-        if row.episode_id is None or row.kind == "post":
+        if row.episode_id is None or row.kind == OutboxKind.POST:
             return row.channel, None
         async with self.services.sessions() as session:
             episode = await get_episode(session, row.episode_id)
@@ -140,12 +140,12 @@ class OutboxSender:
             if not await claim(session, row.id or 0, row.attempts, CLAIM_SECONDS):
                 return False  # another sender (or replica) has it
         try:
-            if row.kind in ("post", "thread"):
+            if row.kind in (OutboxKind.POST, OutboxKind.THREAD):
                 await self._post(row, channel, thread_ts)
-            elif row.kind == "update":
+            elif row.kind == OutboxKind.UPDATE:
                 assert thread_ts is not None
                 await self.services.chat.update(channel, thread_ts, await self._current(row))
-            elif row.kind == "upload":
+            elif row.kind == OutboxKind.UPLOAD:
                 title = row.message.get("text", "")
                 content, name = row.file_content or b"", row.filename or "chart.png"
                 await self.services.chat.upload(channel, content, name, title, thread_ts)
@@ -157,7 +157,8 @@ class OutboxSender:
             await self._failed(row, f"{type(exc).__name__}: {exc}")
             return False
         async with self.services.sessions() as session:
-            await mark(session, row.id or 0, state=SENT, sent_at=utc_now())
+            await mark_sent(session, row.id or 0, utc_now())
+            await session.commit()
         self.services.metrics.alerts_sent.labels(row.kind).inc()
         return True
 
@@ -169,7 +170,7 @@ class OutboxSender:
         if posted is None:
             reply = _as_reply(row.message)
             posted = await chat.post(channel, reply, thread_ts=thread_ts, key=key)
-        if row.kind == "post" and row.episode_id is not None:
+        if row.kind == OutboxKind.POST and row.episode_id is not None:
             await self._opened(row.episode_id, posted)
 
     async def _opened(self, episode_id: int, posted: Posted) -> None:
@@ -190,7 +191,7 @@ class OutboxSender:
             episode = await get_episode(session, row.episode_id or 0)
         if episode is None:
             return _as_reply(row.message)
-        return render_episode(episode, utc_now())
+        return render_episode(episode, self.services.clock())
 
     async def _failed(self, row: OutboxMessage, error: str) -> None:
         attempts = row.attempts + 1  # as claimed before the call
@@ -200,25 +201,26 @@ class OutboxSender:
         async with self.services.sessions() as session:
             at = utc_now() + timedelta(seconds=backoff)
             await retry_later(session, row.id or 0, error, at, given_up)
-            if given_up and row.kind == "post" and row.episode_id is not None:
+            if given_up and row.kind == OutboxKind.POST and row.episode_id is not None:
                 # Without its opening message an episode's edits and replies cannot go out,
                 # and an open episode nobody saw would swallow the next breach: close it.
-                await settle_episode_rows(session, row.episode_id, state=FAILED, error=error)
+                await settle_episode_rows(
+                    session, row.episode_id, state=OutboxState.FAILED, error=error
+                )
                 await close_unposted(session, row.episode_id)
-                await session.commit()
+            await session.commit()
 
 
 async def close_unposted(session: AsyncSession, episode_id: int) -> None:
     """Close an episode whose opening message Slack never took (the caller commits); the next
     breach then opens a new one, with a new message, instead of editing nothing."""
     episode = await get_episode(session, episode_id)
-    if episode is not None and episode.state != CLOSED:
-        episode.state, episode.closed_at = CLOSED, utc_now()
-        session.add(episode)
+    if episode is not None and episode.is_open:
+        mark_closed(session, episode, utc_now())
 
 
 async def enqueue_for_episode(
-    session: AsyncSession, episode: AlertEpisode, kind: str, reply: Reply
+    session: AsyncSession, episode: AlertEpisode, kind: OutboxKind, reply: Reply
 ) -> None:
     """Stage a message about an episode: its opening post, an edit, or a thread reply."""
     await enqueue(

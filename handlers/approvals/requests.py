@@ -10,7 +10,8 @@ from datetime import timedelta
 
 from bot.wallaroo import PipelineListing, Workspace
 from handlers.approvals.checks import DECIDERS, decision_refusal, stale_because
-from handlers.approvals.rollout import refresh_message, start_rollout
+from handlers.approvals.following import refresh_message
+from handlers.approvals.rollout import start_rollout
 from handlers.chat import ChatError
 from handlers.context import Actor, Answer, CommandProblem, Context, Services
 from handlers.render.approval_messages import PROGRESS, describe_change, render_request
@@ -26,8 +27,8 @@ from storage.approvals import (
     pending_requests,
     record_progress,
 )
+from storage.audit import Outcome
 from storage.roles import Role, allows
-from storage.utc import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ async def request_change(
         deploy_id = live.deploy_id
     settings = ctx.services.settings
     channel = settings.chatops_approval_channel or ctx.actor.channel_id or "console"
-    now = utc_now()
+    now = ctx.services.clock()
     request = ApprovalRequest(
         action=action,
         workspace_id=workspace.id,
@@ -91,6 +92,7 @@ async def request_change(
     )
     async with ctx.services.sessions() as session:
         request = await create_request(session, request)
+        await session.commit()
     target = f"request {request.id}"
     posted_in = await _post_request(ctx.services, request)
     hours = settings.chatops_approval_ttl_seconds / 3600
@@ -119,6 +121,7 @@ async def _post_request(services: Services, request: ApprovalRequest) -> str | N
         await record_progress(
             session, request.id or 0, channel=posted.channel, message_ts=posted.ts
         )
+        await session.commit()
     return posted.channel
 
 
@@ -138,10 +141,10 @@ async def decide(
         )
     refusal = await decision_refusal(services, actor, role, request)
     if refusal is not None:
-        return Answer(error_reply(*refusal), target=target, outcome="refused")
-    now = utc_now()
+        return Answer(error_reply(*refusal), target=target, outcome=Outcome.REFUSED)
+    now = services.clock()
     if request.current_state is not ApprovalState.PENDING or request.is_expired(now):
-        return Answer(await _too_late(services, request_id), target=target, outcome="refused")
+        return Answer(await _too_late(services, request_id), target=target, outcome=Outcome.REFUSED)
     if verdict.approve:
         stale = await stale_because(services.wallaroo, request)
         if stale is not None:
@@ -157,7 +160,7 @@ async def decide(
                 await refresh_message(services, request_id)
             message = f"Request #{request_id} is stale: {escape(stale)}"
             hint = "Ask for a new request, so approvers see what would really change."
-            return Answer(error_reply(message, hint), target=target, outcome="refused")
+            return Answer(error_reply(message, hint), target=target, outcome=Outcome.REFUSED)
     to_state = ApprovalState.APPROVED if verdict.approve else ApprovalState.REJECTED
     async with services.sessions() as session:
         won = await move(
@@ -172,7 +175,7 @@ async def decide(
             decision_note=verdict.reason or None,
         )
     if not won:
-        return Answer(await _too_late(services, request_id), target=target, outcome="refused")
+        return Answer(await _too_late(services, request_id), target=target, outcome=Outcome.REFUSED)
     if verdict.approve:
         start_rollout(services, request_id)  # before anything else that could fail
     await refresh_message(services, request_id)
@@ -190,7 +193,7 @@ async def decide(
 
 async def _too_late(services: Services, request_id: int) -> Reply:
     """The refusal for a request that is no longer pending (or has just expired)."""
-    now = utc_now()
+    now = services.clock()
     async with services.sessions() as session:
         request = await get_request(session, request_id)
         assert request is not None  # requests are never deleted
@@ -221,7 +224,7 @@ async def decidable(
     """The pending requests `actor` may decide (all checks of a click but the click)."""
     if pending is None:
         async with services.sessions() as session:
-            pending = await pending_requests(session, utc_now())
+            pending = await pending_requests(session, services.clock())
     if not allows(role, DECIDERS):
         return []
     memo: dict[object, object] = {}

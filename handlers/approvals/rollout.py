@@ -1,5 +1,5 @@
 """Carrying out an approved deploy or undeploy: one Wallaroo call, then following the
-deployment to Running (or gone), with the request's message kept up to date.
+deployment to Running (or gone; `following`), with the request's message kept up to date.
 
 Exactly once: a worker must win the compare-and-set approved -> calling before it sends the
 call, and the row records that it did (`call_sent_at`). A process that dies after that point
@@ -12,38 +12,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, replace
 
 from bot.wallaroo import WallarooError, WallarooNotFound, WallarooUnreachable
-from handlers.alerting.episodes import close_episode
-from handlers.approvals.reconcile import look_for_effect
-from handlers.chat import ChatError
-from handlers.context import BOT_ACTOR, Services
-from handlers.render.approval_messages import render_outcome, render_request
-from storage.alerts import pipeline_subject
-from storage.approvals import (
-    ApprovalRequest,
-    ApprovalState,
-    get_request,
-    in_flight_requests,
-    move,
-    record_progress,
+from handlers.approvals.following import (
+    Ending,
+    audit_step,
+    finish,
+    follow,
+    load,
+    refresh_message,
 )
+from handlers.approvals.reconcile import look_for_effect
+from handlers.context import Services
+from storage.approvals import ApprovalRequest, ApprovalState, in_flight_requests, move
+from storage.audit import Outcome
 from storage.utc import utc_now
-from storage.watches import DeploymentWatch, add_watch, remove_watch
 
 logger = logging.getLogger(__name__)
 
 # Longer than one Wallaroo call can take (the client's timeout is 10 s, a write is not retried).
 CALL_GRACE_SECONDS = 30.0
-STOPPED_WATCHING = "Stopped watching it: no more deployment alerts for it."
-
-
-@dataclass(frozen=True)
-class Ending:
-    succeeded: bool
-    outcome: str
-    wallaroo_error: str | None = None
 
 
 def start_rollout(services: Services, request_id: int) -> None:
@@ -61,7 +49,7 @@ async def resume_in_flight(services: Services) -> None:
 
 
 async def carry_out(services: Services, request_id: int) -> None:
-    request = await _load(services, request_id)
+    request = await load(services, request_id)
     state = request.current_state
     if state is ApprovalState.APPROVED:
         async with services.sessions() as session:
@@ -74,8 +62,8 @@ async def carry_out(services: Services, request_id: int) -> None:
             )
         if not claimed:
             return  # another worker (or replica) has it
-        await _audit(services, request, "call", "ok", f"pipelines/{request.action} sent")
-        ending = await _send(services, await _load(services, request_id))
+        await audit_step(services, request, "call", Outcome.OK, f"pipelines/{request.action} sent")
+        ending = await _send(services, await load(services, request_id))
     elif state is ApprovalState.CALLING:
         # Another process (a replica) may be sending this call right now: give it the time
         # a call can take before deciding that nobody is, and looking at Wallaroo instead.
@@ -83,7 +71,7 @@ async def carry_out(services: Services, request_id: int) -> None:
         wait = sent.timestamp() + CALL_GRACE_SECONDS - time.time()
         if wait > 0:
             await asyncio.sleep(wait)
-            request = await _load(services, request_id)
+            request = await load(services, request_id)
             if request.current_state is not ApprovalState.CALLING:
                 return await carry_out(services, request_id)
         ending = await _reconcile(services, request)
@@ -92,8 +80,8 @@ async def carry_out(services: Services, request_id: int) -> None:
     else:
         return
     if ending is None:
-        ending = await _follow(services, await _load(services, request_id))
-    await _finish(services, request_id, ending)
+        ending = await follow(services, await load(services, request_id))
+    await finish(services, request_id, ending)
 
 
 async def _send(services: Services, request: ApprovalRequest) -> Ending | None:
@@ -102,6 +90,7 @@ async def _send(services: Services, request: ApprovalRequest) -> Ending | None:
     unversioned = request.pipeline_version_id is None and request.pipeline_version is None
     if request.action == "deploy" and unversioned:
         return Ending(False, "The request names no pipeline version, so nothing was sent.")
+    deployment_id: int | None
     try:
         if request.action == "deploy":
             # The integer pk is stored only where the instance lists versions the tutorial's
@@ -168,144 +157,5 @@ async def _following(
             to_state=ApprovalState.FOLLOWING,
             deployment_id=deployment_id,
         )
-    await _audit(services, request, "accepted", "ok", f"deployment {deployment_id}")
+    await audit_step(services, request, "accepted", Outcome.OK, f"deployment {deployment_id}")
     await refresh_message(services, request.id or 0)
-
-
-async def _follow(services: Services, request: ApprovalRequest) -> Ending:
-    """Poll the deployment until it is Running (deploy) or gone (undeploy), or time runs out."""
-    settings = services.settings
-    sent = request.call_sent_at or utc_now()
-    deadline = sent.timestamp() + settings.chatops_deploy_timeout_seconds
-    error_since: float | None = None
-    last_seen = request.last_status
-    while True:
-        status = await _status(services, request)
-        if status != last_seen:
-            last_seen = status
-            async with services.sessions() as session:
-                await record_progress(session, request.id or 0, last_status=status)
-            await refresh_message(services, request.id or 0)
-        if request.action == "undeploy":
-            if status == "gone":
-                return Ending(True, "Wallaroo no longer serves it.")
-        elif status == "Running":
-            return Ending(True, "The deployment is Running.")
-        elif status == "gone":
-            return Ending(False, "The deployment disappeared from Wallaroo while starting.")
-        elif status == "Error":
-            error_since = error_since or time.monotonic()
-            if time.monotonic() - error_since >= settings.chatops_startup_error_grace_seconds:
-                return Ending(False, "The deployment is in Error (it did not recover).")
-        else:
-            error_since = None
-        if time.time() >= deadline:
-            waited = int(settings.chatops_deploy_timeout_seconds)
-            return Ending(False, f"Gave up waiting after {waited} s; it was {status}.")
-        await asyncio.sleep(settings.chatops_deploy_poll_seconds)
-
-
-async def _status(services: Services, request: ApprovalRequest) -> str:
-    """Running, Starting, Error, `gone` (404), or `unknown` while Wallaroo does not answer."""
-    request = await _load(services, request.id or 0)
-    if request.deployment_id is None:
-        return "unknown"
-    try:
-        found = await services.wallaroo.get_deployment_status(
-            request.deploy_id, request.deployment_id
-        )
-    except WallarooNotFound:
-        return "gone"
-    except WallarooError as exc:
-        logger.warning("status of request %s: %s", request.id, exc)
-        return "unknown"
-    return found.status
-
-
-async def _finish(services: Services, request_id: int, ending: Ending) -> None:
-    to_state = ApprovalState.SUCCEEDED if ending.succeeded else ApprovalState.FAILED
-    # The watch changes before the request stops counting as an undeploy in flight (which
-    # keeps the poller from calling the deployment gone), and is safe to repeat if we die here.
-    if ending.succeeded and await _update_watch(services, await _load(services, request_id)):
-        ending = replace(ending, outcome=f"{ending.outcome} {STOPPED_WATCHING}")
-    async with services.sessions() as session:
-        won = await move(
-            session,
-            request_id,
-            from_states=[ApprovalState.CALLING, ApprovalState.FOLLOWING],
-            to_state=to_state,
-            outcome=ending.outcome,
-        )
-    if not won:
-        return  # another worker finished it and said so
-    request = await _load(services, request_id)
-    outcome = "ok" if ending.succeeded else "error"
-    await _audit(services, request, to_state.value, outcome, ending.outcome, ending.wallaroo_error)
-    await refresh_message(services, request_id)
-    try:
-        await services.chat.post(
-            request.channel, render_outcome(request), thread_ts=request.message_ts
-        )
-    except ChatError as exc:
-        logger.warning("could not post the outcome of request %s: %s", request_id, exc)
-
-
-async def _update_watch(services: Services, request: ApprovalRequest) -> bool:
-    """Deployments made through an approval are watched; undeployed ones no longer are.
-    True when a watch was removed, which the outcome then says."""
-    async with services.sessions() as session:
-        if request.action == "undeploy":
-            await close_episode(
-                session, pipeline_subject(request.pipeline_id), "Undeployed through the bot"
-            )
-            return await remove_watch(session, request.pipeline_id)  # commits both
-        channel = services.settings.chatops_alert_channel or request.channel
-        watch = DeploymentWatch(
-            workspace_id=request.workspace_id,
-            workspace_name=request.workspace_name,
-            pipeline_id=request.pipeline_id,
-            pipeline_name=request.pipeline_name,
-            channel=channel,
-            created_by=request.decided_by or "bot",
-        )
-        await add_watch(session, watch)  # None if it was already watched: fine
-        return False
-
-
-async def refresh_message(services: Services, request_id: int) -> None:
-    """Edit the request's message to show its state now (no-op if it was never posted)."""
-    request = await _load(services, request_id)
-    if request.message_ts is None:
-        return
-    try:
-        await services.chat.update(request.channel, request.message_ts, render_request(request))
-    except ChatError as exc:
-        logger.warning("could not update the message of request %s: %s", request_id, exc)
-
-
-async def _load(services: Services, request_id: int) -> ApprovalRequest:
-    async with services.sessions() as session:
-        request = await get_request(session, request_id)
-    if request is None:
-        raise LookupError(f"approval request {request_id} vanished")
-    return request
-
-
-async def _audit(
-    services: Services,
-    request: ApprovalRequest,
-    step: str,
-    outcome: str,
-    detail: str,
-    wallaroo_error: str | None = None,
-) -> None:
-    await services.audit.record(
-        **(BOT_ACTOR.audit_fields() | {"channel_id": request.channel}),
-        command_text=f"request {request.id} {request.action} {step}: {detail}",
-        area="approvals",
-        action=f"{request.action}-{step}",
-        target=f"pipeline {request.pipeline_name}",
-        outcome=outcome,  # type: ignore[arg-type]
-        duration_ms=0,
-        wallaroo_error=wallaroo_error,
-    )

@@ -7,51 +7,51 @@ change) or a grant made in chat. Replies say which, so a revoke that cannot work
 from __future__ import annotations
 
 from handlers.chat import ChatError
-from handlers.commands.grammar import Command
-from handlers.context import Answer, CommandProblem, Context, page_of
+from handlers.commands.arguments import AccessGrant, AccessList, AccessRevoke
+from handlers.context import Answer, CommandProblem, Context
 from handlers.render.blocks import error_reply, list_reply, ok_reply
 from handlers.render.mrkdwn import USER_FORMS, UserRef, code, escape, shorten, user_mention
 from handlers.render.times import when
+from storage.audit import Outcome
 from storage.roles import Role, grant_role, list_grants, revoke_role
 
 FROM_SETTINGS = "from CHATOPS_ADMINS (the bot's settings)"
 
 
-async def run(ctx: Context, cmd: Command) -> Answer:
-    if cmd.action == "list":
-        return await _list(ctx, cmd)
-    user_ref = cmd.args["user"]
-    assert isinstance(user_ref, UserRef)
-    user_id = await resolve_user(ctx, user_ref)
-    role = Role(str(cmd.args["role"]))
-    target = f"user {user_id} role {role}"
-    in_settings = user_id in ctx.services.admins
+async def grant(ctx: Context, args: AccessGrant) -> Answer:
+    user_id = await resolve_user(ctx, args.user)
     async with ctx.services.sessions() as session:
-        if cmd.action == "grant":
-            changed = await grant_role(session, user_id, role, ctx.actor.user_id)
-            message = "now has" if changed else "already had"
-        else:
-            changed = await revoke_role(session, user_id, role)
-            message = "no longer has" if changed else "did not have"
-    who = user_mention(user_id)
-    if cmd.action == "revoke" and role is Role.ADMIN and in_settings:
+        changed = await grant_role(session, user_id, args.role, ctx.actor.user_id)
+    return _granted_or_revoked(ctx, user_id, args.role, "now has" if changed else "already had")
+
+
+async def revoke(ctx: Context, args: AccessRevoke) -> Answer:
+    user_id, role = await resolve_user(ctx, args.user), args.role
+    async with ctx.services.sessions() as session:
+        changed = await revoke_role(session, user_id, role)
+        await session.commit()
+    if role is Role.ADMIN and user_id in ctx.services.admins:
         removed = " Their admin role granted in chat is removed; they" if changed else " They"
         return Answer(
             error_reply(
-                f"{who} is an admin {FROM_SETTINGS}, which cannot be revoked from chat."
-                f"{removed} stay admin while CHATOPS_ADMINS names them.",
+                f"{user_mention(user_id)} is an admin {FROM_SETTINGS}, which cannot be revoked "
+                f"from chat.{removed} stay admin while CHATOPS_ADMINS names them.",
                 "Remove them from CHATOPS_ADMINS and restart the bot.",
             ),
-            target=target,
-            outcome="refused",
+            target=f"user {user_id} role {role}",
+            outcome=Outcome.REFUSED,
         )
-    reply = f"{who} {message} the *{role}* role."
-    if in_settings:
+    return _granted_or_revoked(ctx, user_id, role, "no longer has" if changed else "did not have")
+
+
+def _granted_or_revoked(ctx: Context, user_id: str, role: Role, message: str) -> Answer:
+    reply = f"{user_mention(user_id)} {message} the *{role}* role."
+    if user_id in ctx.services.admins:
         reply += f" They are admin anyway, {FROM_SETTINGS}."
-    return Answer(ok_reply(reply), target=target)
+    return Answer(ok_reply(reply), target=f"user {user_id} role {role}")
 
 
-async def _list(ctx: Context, cmd: Command) -> Answer:
+async def listing(ctx: Context, args: AccessList) -> Answer:
     """Who holds which role, and where it comes from."""
     async with ctx.services.sessions() as session:
         grants = await list_grants(session)
@@ -63,12 +63,7 @@ async def _list(ctx: Context, cmd: Command) -> Answer:
         for g in grants
     ]
     return Answer(
-        list_reply(
-            "Access",
-            rows,
-            empty="Nobody has a role; everyone is a viewer.",
-            page=page_of(cmd.args),
-        )
+        list_reply("Access", rows, empty="Nobody has a role; everyone is a viewer.", page=args.page)
     )
 
 

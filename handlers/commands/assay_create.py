@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from bot.wallaroo import AssayConfig, WallarooBadRequest, Workspace
 from bot.wallaroo.assay_v2_models import DataOrigin, Thresholds, schedule_body
+from handlers.commands.arguments import AssayCreate
 from handlers.commands.assay_lookup import short_id
 from handlers.commands.assay_options import (
     V1_IOPATH,
@@ -17,22 +18,22 @@ from handlers.commands.assay_options import (
     refused,
 )
 from handlers.commands.assay_options import width_seconds as width_seconds
-from handlers.commands.grammar import Command
+from handlers.commands.lookup import find_pipeline, find_workspace
 from handlers.context import Answer, CommandProblem, Context
 from handlers.render.blocks import ok_reply
 from handlers.render.mrkdwn import code, named
 
 
-async def create_assay(
-    ctx: Context, cmd: Command, workspace: Workspace, pipeline_id: int, pipeline_name: str
-) -> Answer:
-    typed = dict(cmd.args.get("options") or {})
-    v2 = await ctx.services.wallaroo.uses_assays_v2()
-    options = read_options(typed, v2=v2)
+async def create(ctx: Context, args: AssayCreate) -> Answer:
+    client = ctx.services.wallaroo
+    workspace = await find_workspace(client, args.workspace)
+    pipeline = (await find_pipeline(client, workspace, args.pipeline)).pipeline
+    v2 = await client.uses_assays_v2()
+    options = read_options(args.options, v2=v2)
     try:
         if v2:
-            return await _create_v2(ctx, options, workspace, pipeline_id, pipeline_name)
-        return await _create_v1(ctx, options, workspace.id, pipeline_id, pipeline_name)
+            return await _create_v2(ctx, options, workspace, pipeline.id, pipeline.name)
+        return await _create_v1(ctx, options, workspace.id, pipeline.id, pipeline.name)
     except WallarooBadRequest as exc:
         raise refused(exc) from exc
 

@@ -14,6 +14,7 @@ from bot.wallaroo import (
     WallarooUnauthorized,
     is_v2_id,
 )
+from handlers.commands.arguments import AssayId
 from handlers.context import CommandProblem
 from handlers.render.mrkdwn import code, escape, shorten
 
@@ -77,16 +78,19 @@ def found_v2(assay: AssayV2) -> FoundAssay:
     )
 
 
-async def find_assay(client: WallarooClient, ref: str | int) -> FoundAssay:
-    """The assay `ref` names. A number is a v1 id (or, failing that, a v2 prefix of digits)."""
+async def find_assay(client: WallarooClient, ref: AssayId) -> FoundAssay:
+    """The assay `ref` names: a number is a v1 id; a UUID or its start, a v2 one. Digits kept
+    as text (the grammar keeps 6 to 8, a UUID's start may be all digits) are a v1 id where one
+    has it, else a v2 prefix; with a leading 0 (`083085`) only a prefix: no v1 id starts so."""
     text = str(ref).lower()
-    if not is_v2_id(text):
+    digits = text.isascii() and text.isdigit()
+    if digits and not text.startswith("0"):
         found = await _find_v1(client, int(text))
         if found is not None:
             return found
-        if len(text) < 6 or not await _may_be_v2(client):
-            raise unknown_assay(text)
-    elif not await client.uses_assays_v2():
+    if isinstance(ref, int) or (digits and not await _may_be_v2(client)):
+        raise unknown_assay(text)
+    if not digits and not await client.uses_assays_v2():
         raise CommandProblem(
             f"`{escape(text)}` looks like a v2 assay id, but this Wallaroo runs assays v1 only, "
             "whose ids are numbers.",

@@ -16,13 +16,19 @@ from bot.wallaroo import (
     WallarooUnauthorized,
 )
 from handlers.alerting.episodes import close_episode
-from handlers.commands.assay_create import create_assay
+from handlers.commands.arguments import (
+    AssayBaseline,
+    AssayDisable,
+    AssayEnable,
+    AssayList,
+    AssayResults,
+    AssayRun,
+)
 from handlers.commands.assay_lookup import FoundAssay, find_assay, short_id
 from handlers.commands.assay_pages import paged_reply
 from handlers.commands.assay_runs import baseline_rows, run_now
-from handlers.commands.grammar import Command
 from handlers.commands.lookup import find_pipeline, find_workspace
-from handlers.context import Answer, CommandProblem, Context, page_of
+from handlers.context import Answer, CommandProblem, Context
 from handlers.render.blocks import list_reply, ok_reply, status_emoji
 from handlers.render.mrkdwn import code, escape
 from handlers.render.times import when
@@ -31,7 +37,7 @@ from storage.alerts import assay_subject
 RESULTS_PER_PAGE = 10  # stored results: one line each, newest first
 RUN_PER_PAGE = 20  # windows of `assay run`
 
-__all__ = ["find_assay", "result_row", "run"]
+__all__ = ["find_assay", "result_row"]
 
 
 def result_row(result: DriftResult) -> str:
@@ -47,57 +53,66 @@ def at(moment: str | None) -> str:
     return escape(when(moment))
 
 
-async def run(ctx: Context, cmd: Command) -> Answer:
+async def listing(ctx: Context, args: AssayList) -> Answer:
     client = ctx.services.wallaroo
-    if cmd.action in ("list", "create"):
-        workspace = await find_workspace(client, cmd.args["workspace"])
-        listing = await find_pipeline(client, workspace, cmd.args["pipeline"])
-        if cmd.action == "create":
-            return await create_assay(
-                ctx, cmd, workspace, listing.pipeline.id, listing.pipeline.name
-            )
-        rows = await _listing_rows(client, listing.pipeline.id, listing.pipeline.name, workspace.id)
-        return Answer(
-            list_reply(
-                f"Assays on {listing.pipeline.name}",
-                rows,
-                empty="No assays on this pipeline.",
-                page=page_of(cmd.args),
-            ),
-            target=f"pipeline {listing.pipeline.name}",
-        )
+    workspace = await find_workspace(client, args.workspace)
+    pipeline = (await find_pipeline(client, workspace, args.pipeline)).pipeline
+    rows = await _listing_rows(client, pipeline.id, pipeline.name, workspace.id)
+    return Answer(
+        list_reply(
+            f"Assays on {pipeline.name}", rows, empty="No assays on this pipeline.", page=args.page
+        ),
+        target=f"pipeline {pipeline.name}",
+    )
 
-    ref = cmd.args["id"]
-    assert isinstance(ref, int | str)
-    found = await find_assay(client, ref)
-    if cmd.action in ("enable", "disable"):
-        return await _set_active(ctx, found, cmd.action == "enable")
-    if cmd.action == "baseline":
-        rows = await baseline_rows(client, found)
-        return Answer(
-            list_reply(f"Baseline of {found.name}", rows, empty="", page=page_of(cmd.args)),
-            target=found.target,
-        )
-    if cmd.action == "results":
-        results = await client.drift_results(found.id, assay=found.v2)
-        title, noun, empty = (
-            f"Latest results of assay {found.shown_id}",
-            "results",
-            "No results yet.",
-        )
-        per_page = RESULTS_PER_PAGE
-    else:
-        results = await run_now(client, found)
-        title, noun = f"{found.name}: {len(results)} window(s)", "windows"
-        empty, per_page = "No complete window has data yet.", RUN_PER_PAGE
+
+async def enable(ctx: Context, args: AssayEnable) -> Answer:
+    return await _set_active(ctx, await find_assay(ctx.services.wallaroo, args.id), True)
+
+
+async def disable(ctx: Context, args: AssayDisable) -> Answer:
+    return await _set_active(ctx, await find_assay(ctx.services.wallaroo, args.id), False)
+
+
+async def baseline(ctx: Context, args: AssayBaseline) -> Answer:
+    client = ctx.services.wallaroo
+    found = await find_assay(client, args.id)
+    rows = await baseline_rows(client, found)
+    return Answer(
+        list_reply(f"Baseline of {found.name}", rows, empty="", page=args.page),
+        target=found.target,
+    )
+
+
+async def results(ctx: Context, args: AssayResults) -> Answer:
+    client = ctx.services.wallaroo
+    found = await find_assay(client, args.id)
+    stored = await client.drift_results(found.id, assay=found.v2)
     reply = paged_reply(
-        title,
-        [result_row(r) for r in reversed(results)],
-        page=page_of(cmd.args),
-        command=f"/wallaroo assay {cmd.action} {found.shown_id}",
-        noun=noun,
-        empty=empty,
-        per_page=per_page,
+        f"Latest results of assay {found.shown_id}",
+        [result_row(r) for r in reversed(stored)],
+        page=args.page,
+        command=f"/wallaroo assay results {found.shown_id}",
+        noun="results",
+        empty="No results yet.",
+        per_page=RESULTS_PER_PAGE,
+    )
+    return Answer(reply, target=found.target)
+
+
+async def run(ctx: Context, args: AssayRun) -> Answer:
+    """`assay run ID`: every window scored now (nothing stored)."""
+    client = ctx.services.wallaroo
+    found = await find_assay(client, args.id)
+    windows = await run_now(client, found)
+    reply = paged_reply(
+        f"{found.name}: {len(windows)} window(s)",
+        [result_row(r) for r in reversed(windows)],
+        page=args.page,
+        command=f"/wallaroo assay run {found.shown_id}",
+        noun="windows",
+        empty="No complete window has data yet.",
+        per_page=RUN_PER_PAGE,
     )
     return Answer(reply, target=found.target)
 

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from handlers.commands.grammar import Command
+from handlers.commands.arguments import AuditList
 from handlers.context import Answer, Context
 from handlers.render.blocks import list_reply
 from handlers.render.mrkdwn import escape, user_mention
 from handlers.render.times import when
-from storage.audit import recent_entries
+from storage.audit import Outcome, recent_entries
 
 DEFAULT_ENTRIES, MAX_ENTRIES = 20, 200
 
-OUTCOME_EMOJI = {
-    "ok": ":white_check_mark:",
-    "refused": ":no_entry:",
-    "invalid": ":grey_question:",
-    "error": ":x:",
+OUTCOME_EMOJI: dict[str, str] = {
+    Outcome.OK: ":white_check_mark:",
+    Outcome.REFUSED: ":no_entry:",
+    Outcome.INVALID: ":grey_question:",
+    Outcome.ERROR: ":x:",
 }
 
 
-async def run(ctx: Context, cmd: Command) -> Answer:
-    n = min(int(cmd.args.get("n") or DEFAULT_ENTRIES), MAX_ENTRIES)
+async def listing(ctx: Context, args: AuditList) -> Answer:
+    # One page holds them all (MAX_ENTRIES), so `page` has nothing to turn.
+    n = min(args.n or DEFAULT_ENTRIES, MAX_ENTRIES)
     async with ctx.services.sessions() as session:
         entries = await recent_entries(session, n)
     rows = [

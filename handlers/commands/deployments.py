@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.wallaroo import DeploymentStatus, WallarooNotFound
+from bot.wallaroo import DeploymentStatus, PipelineListing, WallarooNotFound, Workspace
 from handlers.approvals.requests import request_change
-from handlers.commands.grammar import Command
+from handlers.commands.arguments import Deploy, Ref, Status, Undeploy, Url
 from handlers.commands.lookup import find_pipeline, find_workspace
 from handlers.context import Answer, Context
 from handlers.render.blocks import (
@@ -37,28 +37,49 @@ def render_status(pipeline: str, status: DeploymentStatus) -> Reply:
     return Reply(text=f"{pipeline} is {status.status}", blocks=blocks)
 
 
-async def run(ctx: Context, cmd: Command) -> Answer:
-    client = ctx.services.wallaroo
-    workspace = await find_workspace(client, cmd.args["workspace"])
-    listing = await find_pipeline(client, workspace, cmd.args["pipeline"])
-    if cmd.action in ("deploy", "undeploy"):
-        reason = str(cmd.args.get("reason") or "")
-        return await request_change(ctx, cmd.action, workspace, listing, reason)
+async def deploy(ctx: Context, args: Deploy) -> Answer:
+    workspace, listing = await _pipeline(ctx, args.workspace, args.pipeline)
+    return await request_change(ctx, "deploy", workspace, listing, args.reason or "")
+
+
+async def undeploy(ctx: Context, args: Undeploy) -> Answer:
+    workspace, listing = await _pipeline(ctx, args.workspace, args.pipeline)
+    return await request_change(ctx, "undeploy", workspace, listing, args.reason or "")
+
+
+async def url(ctx: Context, args: Url) -> Answer:
+    workspace, listing = await _pipeline(ctx, args.workspace, args.pipeline)
     name = listing.pipeline.name
-    target = f"pipeline {name}"
-    not_deployed = Answer(info_reply(f"*{escape(name)}* is not deployed."), target=target)
-    if cmd.action == "url":
-        try:
-            url = await client.get_pipeline_external_url(workspace.id, name)
-        except WallarooNotFound:
-            return not_deployed
-        return Answer(ok_reply(f"Inference URL of *{escape(name)}*: {escape(url)}"), target)
+    try:
+        found = await ctx.services.wallaroo.get_pipeline_external_url(workspace.id, name)
+    except WallarooNotFound:
+        return _not_deployed(name)
+    return Answer(
+        ok_reply(f"Inference URL of *{escape(name)}*: {escape(found)}"), f"pipeline {name}"
+    )
+
+
+async def status(ctx: Context, args: Status) -> Answer:
+    client = ctx.services.wallaroo
+    workspace, listing = await _pipeline(ctx, args.workspace, args.pipeline)
+    name = listing.pipeline.name
     # From the listing where it says, else from the inference URL: whichever Wallaroo gives.
     live = await client.live_deployment(workspace.id, listing)
     if live is None:
-        return not_deployed
+        return _not_deployed(name)
     try:
-        status = await client.get_deployment_status(live.deploy_id, live.id)
+        found = await client.get_deployment_status(live.deploy_id, live.id)
     except WallarooNotFound:
-        return not_deployed  # undeployed between the two calls
-    return Answer(render_status(name, status), target=target)
+        return _not_deployed(name)  # undeployed between the two calls
+    return Answer(render_status(name, found), target=f"pipeline {name}")
+
+
+async def _pipeline(
+    ctx: Context, workspace: Ref, pipeline: Ref
+) -> tuple[Workspace, PipelineListing]:
+    found = await find_workspace(ctx.services.wallaroo, workspace)
+    return found, await find_pipeline(ctx.services.wallaroo, found, pipeline)
+
+
+def _not_deployed(name: str) -> Answer:
+    return Answer(info_reply(f"*{escape(name)}* is not deployed."), target=f"pipeline {name}")

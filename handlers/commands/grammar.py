@@ -1,16 +1,19 @@
 """The `/wallaroo` command grammar: text in, a `Command` or a `ParseError` out, never an exception.
 
-The command table (words, parameters, usage, help) is in commands.py.
-Arguments come back unescaped (real names, real emails): whoever renders them must escape them.
+The command table (words, parameters, usage, help) is in specs.py; a command's arguments come
+back as the class its row names (arguments.py), unescaped (real names, real emails): whoever
+renders them must escape them.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import NamedTuple
 
+from handlers.commands.arguments import Arguments, Help
 from handlers.commands.specs import (
     AREAS,
     ASSAY_OPTIONS,
@@ -36,16 +39,18 @@ from handlers.render.mrkdwn import (
     split_entity,
     unescape,
 )
+from storage.roles import Role
 
-ArgValue = str | int | list[str | int] | dict[str, str] | UserRef | ChannelRef | None
+# What a reader gives for one parameter, before the arguments class is built from them all.
+Value = str | int | list[str | int] | dict[str, str] | UserRef | ChannelRef | Role | None
 
 
 @dataclass(frozen=True)
 class Command:
     area: str
     action: str
-    # Every parameter of the command is present; optional ones that were left out are None.
-    args: dict[str, ArgValue] = field(default_factory=dict)
+    # The class its row names, every parameter set: optional ones left out are None (or empty).
+    args: Arguments
     text: str = ""
 
 
@@ -72,14 +77,14 @@ def parse_command(text: str) -> Command | ParseError:
         if tokens and tokens[0].value.lower() == "/wallaroo":
             tokens = tokens[1:]
         if not tokens:
-            return Command("help", "show", {"area": None}, text)
+            return Command("help", "show", Help(area=None), text)
         spec, used = _find_spec([token.value for token in tokens[:2]])
     except _Invalid as exc:
         return ParseError(exc.message, exc.suggestion)
     try:
         return Command(spec.area, spec.action, _bind(spec, tokens[used:], text), text)
     except _Invalid as exc:
-        return ParseError(f"{exc.message}: `{spec.usage}`", exc.suggestion)
+        return ParseError(f"{exc.message}: `{spec.paged_usage}`", exc.suggestion)
 
 
 class _Token(NamedTuple):
@@ -149,8 +154,8 @@ def _find_spec(typed: list[str]) -> tuple[Spec, int]:
     )
 
 
-def _bind(spec: Spec, tokens: list[_Token], text: str) -> dict[str, ArgValue]:
-    args: dict[str, ArgValue] = {}
+def _bind(spec: Spec, tokens: list[_Token], text: str) -> Arguments:
+    args: dict[str, Value] = {}
     if spec.pageable:
         args["page"] = 1
         if len(tokens) >= 2 and tokens[-2].value.lower() == "page":
@@ -168,7 +173,8 @@ def _bind(spec: Spec, tokens: list[_Token], text: str) -> dict[str, ArgValue]:
             raise _Invalid(f"`{spec.verb}` needs {spec.needs}")
     if tokens:
         raise _Invalid(f"`{spec.verb}` got more than it takes, from {_shown(tokens[0].value)} on")
-    return args
+    # By name: tests/test_grammar.py checks that each class's fields are its row's parameters.
+    return spec.args(**args)
 
 
 def _shown(raw: str) -> str:
@@ -212,13 +218,14 @@ def _read_int(raw: str, param: Param) -> int:
 _UUID_LAYOUT = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
 _HEX = frozenset("0123456789abcdef")
 MIN_ASSAY_PREFIX = 6
+_BEFORE_DASH = _UUID_LAYOUT.index("-")  # more digits than this cannot start a UUID
 
 
 def _read_assay_id(raw: str, param: Param) -> int | str:
-    """A v1 assay id (a whole number) or a v2 one: a UUID or its first 6 or more characters
-    (lower-cased; whoever looks it up decides whether the prefix is unique)."""
+    """A v1 assay id (a whole number), or a v2 UUID or its first 6+ characters, lower-cased.
+    6 to 8 digits stay text: they may start a UUID (`083085`); the lookup tries both."""
     text = unescape(raw).strip().lower()
-    if _is_number(text):
+    if _is_number(text) and not MIN_ASSAY_PREFIX <= len(text) <= _BEFORE_DASH:
         return _read_int(raw, param)
     layout_fits = len(text) <= len(_UUID_LAYOUT) and all(
         (ch == "-") if slot == "-" else (ch in _HEX)
@@ -236,7 +243,7 @@ def _read_choice(raw: str, param: Param) -> str:
     choices = ROLES if param.kind == "role" else WORKSPACE_ROLES
     if unescape(raw).lower() not in choices:
         raise _Invalid(f"{_shown(raw)} is not {param.noun}; use one of {', '.join(choices)}")
-    return unescape(raw).lower()
+    return Role(unescape(raw).lower()) if param.kind == "role" else unescape(raw).lower()
 
 
 def _read_slack(raw: str, param: Param) -> str | UserRef | ChannelRef:
@@ -252,12 +259,13 @@ _SLACK_READERS = {
     "user": (read_user, USER_FORMS),
     "channel": (read_channel, "one like `#ml-alerts`"),
 }
-_READERS = {"ref": _read_ref, "name": _read_name, "int": _read_int, "role": _read_choice}
-_READERS["assay_id"] = _read_assay_id
-_READERS |= {"workspace_role": _read_choice} | dict.fromkeys(_SLACK_READERS, _read_slack)
+_READERS: dict[str, Callable[[str, Param], Value]] = {"ref": _read_ref, "name": _read_name}
+_READERS |= {"int": _read_int, "assay_id": _read_assay_id}
+_READERS |= dict.fromkeys(("role", "workspace_role"), _read_choice)
+_READERS |= dict.fromkeys(_SLACK_READERS, _read_slack)
 
 
-def _read_rest(param: Param, tokens: list[_Token], text: str) -> ArgValue:
+def _read_rest(param: Param, tokens: list[_Token], text: str) -> Value:
     if param.kind == "refs":
         return [_read_ref(token.value, param) for token in tokens]
     if param.kind == "options":

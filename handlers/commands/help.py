@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import Block
 
+from handlers.commands.arguments import Features, Help
 from handlers.commands.assay_options import options_help
-from handlers.commands.grammar import Command
 from handlers.commands.permissions import required_role
 from handlers.commands.specs import AREAS, SPECS, TOPICS, Spec
 from handlers.context import Answer, Context
@@ -65,17 +65,18 @@ AREA_ABOUT: dict[str, tuple[str, str]] = {
 }
 
 
-async def run(ctx: Context, cmd: Command) -> Answer:
-    if cmd.area == "features":
-        features = await ctx.services.wallaroo.list_features()
-        rows = [f"*{escape(k)}*: {escape(v)}" for k, v in sorted(features.features.items())]
-        rows.append(f"authentication: {'on' if features.is_auth_enabled else 'off'}")
-        return Answer(list_reply(f"Features of {features.name}", rows, empty="No features."))
-    area = cmd.args.get("area")
-    topic = TOPICS.get(str(area).strip().lower()) if area else None
+async def show(ctx: Context, args: Help) -> Answer:
+    topic = TOPICS.get(args.area.strip().lower()) if args.area else None
     if topic is None:
         return Answer(all_areas())
     return Answer(one_area(topic))
+
+
+async def features(ctx: Context, args: Features) -> Answer:
+    found = await ctx.services.wallaroo.list_features()
+    rows = [f"*{escape(k)}*: {escape(v)}" for k, v in sorted(found.features.items())]
+    rows.append(f"authentication: {'on' if found.is_auth_enabled else 'off'}")
+    return Answer(list_reply(f"Features of {found.name}", rows, empty="No features."))
 
 
 def all_areas() -> Reply:
@@ -114,9 +115,6 @@ def one_area(area: str) -> Reply:
 
 def command_line(spec: Spec) -> str:
     """`usage [page N]` — what it does, and the role it needs when reading is not enough."""
-    # `audit [N]` pages too, but a second N would read as the same number.
-    paged = spec.pageable and all(param.shown != "N" for param, _ in spec.params)
-    usage = f"{spec.usage} [page N]" if paged else spec.usage
     role = required_role(spec.area, spec.action)
     needs = f" _({role.value})_" if role is not Role.VIEWER else ""
-    return f"`{escape(usage)}` — {escape(spec.about)}{needs}"
+    return f"`{escape(spec.paged_usage)}` — {escape(spec.about)}{needs}"

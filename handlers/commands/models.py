@@ -10,9 +10,9 @@ from bot.wallaroo import (
     WallarooClient,
     Workspace,
 )
-from handlers.commands.grammar import Command
+from handlers.commands.arguments import ModelList, ModelShow
 from handlers.commands.lookup import find_workspace, pick_by_name
-from handlers.context import Answer, Context, page_of
+from handlers.context import Answer, Context
 from handlers.render.blocks import list_reply
 from handlers.render.mrkdwn import code, escape, named
 from handlers.render.times import when
@@ -77,23 +77,26 @@ def version_row(version: ModelVersion, listed: ListedModelVersion | None) -> str
     return "  ·  ".join(part for part in parts if part)
 
 
-async def run(ctx: Context, cmd: Command) -> Answer:
+async def listing(ctx: Context, args: ModelList) -> Answer:
     client = ctx.services.wallaroo
-    workspace = await find_workspace(client, cmd.args["workspace"])
-    if cmd.action == "list":
-        models = await client.list_models(workspace.id)
-        rows = [model_row(m) for m in models]
-        return Answer(
-            list_reply(
-                f"Models in {workspace.name}",
-                rows,
-                empty="No models in this workspace yet.",
-                page=page_of(cmd.args),
-            ),
-            target=f"workspace {workspace.name}",
-        )
+    workspace = await find_workspace(client, args.workspace)
+    models = await client.list_models(workspace.id)
+    rows = [model_row(m) for m in models]
+    return Answer(
+        list_reply(
+            f"Models in {workspace.name}",
+            rows,
+            empty="No models in this workspace yet.",
+            page=args.page,
+        ),
+        target=f"workspace {workspace.name}",
+    )
 
-    model = await find_model(client, workspace, cmd.args["model"])
+
+async def show(ctx: Context, args: ModelShow) -> Answer:
+    client = ctx.services.wallaroo
+    workspace = await find_workspace(client, args.workspace)
+    model = await find_model(client, workspace, args.model)
     details = await client.get_model(model.id)
     listed = {v.version: v for v in model.versions}
     rows = [version_row(v, listed.get(v.model_version)) for v in reversed(details.models)]
@@ -102,7 +105,7 @@ async def run(ctx: Context, cmd: Command) -> Answer:
             f"{model.name}: {len(rows)} version(s)",
             rows,
             empty="This model has no versions.",
-            page=page_of(cmd.args),
+            page=args.page,
         ),
         target=f"model {model.name}",
     )

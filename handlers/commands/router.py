@@ -1,4 +1,4 @@
-"""One command in, one reply out: parse, check the role, run the area's handler, audit it all.
+"""One command in, one reply out: parse, check the role, run its handler, audit it all.
 
 Slack (HTTP and Socket Mode) and the console call `handle_command`; nothing here knows which.
 """
@@ -10,45 +10,18 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from handlers.commands import (
-    access,
-    approvals,
-    assays,
-    audit,
-    deployments,
-    help,
-    models,
-    pipelines,
-    users,
-    watches,
-    workspaces,
-)
+from handlers.commands import dispatch
 from handlers.commands.grammar import Command, ParseError, parse_command
 from handlers.commands.permissions import required_role
 from handlers.context import Actor, Answer, Context, Services, answer_for_error
 from handlers.render.blocks import Reply, error_reply
 from handlers.render.mrkdwn import escape
+from storage.audit import Outcome
 from storage.roles import allows, effective_role
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[Context, Command], Awaitable[Answer]]
 Deliver = Callable[[Reply], Awaitable[None]]
-
-HANDLERS: dict[str, Handler] = {
-    "help": help.run,
-    "features": help.run,
-    "workspaces": workspaces.run,
-    "users": users.run,
-    "models": models.run,
-    "pipelines": pipelines.run,
-    "deployments": deployments.run,
-    "assays": assays.run,
-    "approvals": approvals.run,
-    "access": access.run,
-    "audit": audit.run,
-    "watches": watches.run,
-}
 
 
 async def handle_command(
@@ -85,7 +58,7 @@ async def _decide(services: Services, actor: Actor, text: str) -> tuple[Reply, d
     """The reply, and what the audit entry says about it."""
     parsed = parse_command(text)
     if isinstance(parsed, ParseError):
-        return error_reply(parsed.message, parsed.suggestion), _entry("", "", "", "invalid")
+        return error_reply(parsed.message, parsed.suggestion), _entry("", "", "", Outcome.INVALID)
 
     async with services.sessions() as session:
         role = await effective_role(session, actor.user_id, services.admins)
@@ -93,7 +66,7 @@ async def _decide(services: Services, actor: Actor, text: str) -> tuple[Reply, d
     if not allows(role, needed):
         message = f"`{escape(_verb(parsed))}` needs the *{needed}* role; you are *{role}*."
         hint = f"An admin can run `/wallaroo access grant @you {needed}`."
-        return error_reply(message, hint), _entry(parsed.area, parsed.action, "", "refused")
+        return error_reply(message, hint), _entry(parsed.area, parsed.action, "", Outcome.REFUSED)
 
     outcome, wallaroo_error = await _run(Context(services, actor, role), parsed)
     entry = _entry(parsed.area, parsed.action, outcome.target, outcome.outcome, wallaroo_error)
@@ -101,7 +74,7 @@ async def _decide(services: Services, actor: Actor, text: str) -> tuple[Reply, d
 
 
 def _entry(
-    area: str, action: str, target: str, outcome: str, wallaroo_error: str | None = None
+    area: str, action: str, target: str, outcome: Outcome, wallaroo_error: str | None = None
 ) -> dict[str, Any]:
     return {
         "area": area,
@@ -113,12 +86,8 @@ def _entry(
 
 
 async def _run(ctx: Context, command: Command) -> tuple[Answer, str | None]:
-    handler = HANDLERS.get(command.area)
-    if handler is None:
-        reply = error_reply(f"`{escape(_verb(command))}` is not available in this version yet.")
-        return Answer(reply, outcome="invalid"), None
     try:
-        return await handler(ctx, command), None
+        return await dispatch.run(ctx, command.args), None
     except Exception as exc:
         return answer_for_error(ctx.services, exc, f"command {command.text!r}")
 

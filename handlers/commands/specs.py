@@ -1,29 +1,34 @@
 """The `/wallaroo` command table: every command's words, parameters, usage line and help.
 
 One table (`SPECS`) drives parsing (grammar.py), usage lines, help and suggestions, so they
-cannot drift apart.
+cannot drift apart. Each row also names the class its arguments arrive in (arguments.py); a
+test checks that the class's fields are the row's parameters.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from handlers.commands import arguments as a
+from handlers.commands.arguments import Arguments
 
 ROLES = ("viewer", "operator", "approver", "admin")
 WORKSPACE_ROLES = ("owner", "collaborator")
-ASSAY_OPTIONS = ("iopath", "baseline_start", "baseline_end", "width", "warning", "alert", "bins")
-ASSAY_OPTIONS += ("name", "metric")
+ASSAY_OPTIONS: tuple[str, ...] = ("iopath", "baseline_start", "baseline_end", "width", "warning")
+ASSAY_OPTIONS += ("alert", "bins", "name", "metric")
 # `assay create`'s options in full (with defaults) are in handlers/assay_options.py.
 ASSAY_CREATE_ABOUT = (
     "create a drift assay; other options (default): iopath, width (24 hours), alert (0.1), "
     "warning (none), bins (5), metric (PSI), name"
 )
-AREAS = ("help", "workspaces", "users", "models", "pipelines", "deployments", "assays", "watches")
-AREAS += ("approvals", "access", "audit", "features")
+AREAS: tuple[str, ...] = ("help", "workspaces", "users", "models", "pipelines", "deployments")
+AREAS += ("assays", "watches", "approvals", "access", "audit", "features")
 
 
 @dataclass(frozen=True)
 class Param:
-    key: str  # its name in Command.args
+    key: str  # its field in the command's arguments class
     kind: str  # which reader turns a token into a value
     shown: str  # how usage lines spell it
     noun: str  # how error messages name it
@@ -59,6 +64,7 @@ LISTINGS = {"list", "users", "show", "run", "baseline", "results"}  # actions th
 
 @dataclass(frozen=True)
 class Spec:
+    args: Callable[..., Arguments]  # the arguments class, filled by the grammar by field name
     verb: str
     area: str
     action: str
@@ -81,52 +87,100 @@ class Spec:
         return " ".join(["/wallaroo", self.verb, *shown])
 
     @property
+    def paged_usage(self) -> str:
+        """The usage line with `[page N]` where the command pages, as help and errors show it."""
+        # `audit [N]` pages too, but a second N would read as the same number.
+        paged = self.pageable and all(param.shown != "N" for param, _ in self.params)
+        return f"{self.usage} [page N]" if paged else self.usage
+
+    @property
     def needs(self) -> str:
         nouns = [p.noun for p, optional in self.params if not optional]
         return nouns[0] if len(nouns) == 1 else ", ".join(nouns[:-1]) + " and " + nouns[-1]
 
 
 S = Spec
+# One command a row: its arguments class, words, area, action, parameters; what it does.
+# fmt: off
 SPECS = (
-    S("help", "help", "show", "TOPIC?", "what each command does, for all areas or one"),
-    S("workspaces", "workspaces", "list", "", "list workspaces"),
-    S("workspace create", "workspaces", "create", "NAME", "create a workspace"),
-    S("workspace users", "workspaces", "users", "WS", "list a workspace's members and their roles"),
-    S("workspace add-user", "workspaces", "add-user", "WS EMAIL WS_ROLE?", "add a member"),
-    S("workspace remove-user", "workspaces", "remove-user", "WS EMAIL", "remove a member"),
-    S("users", "users", "list", "", "list Wallaroo users"),
-    S("user invite", "users", "invite", "EMAIL", "invite a user by email"),
-    S("user activate", "users", "activate", "EMAIL", "let a deactivated user sign in again"),
-    S("user deactivate", "users", "deactivate", "EMAIL", "stop a user from signing in"),
-    S("models", "models", "list", "WS", "list a workspace's models"),
-    S("model", "models", "show", "WS MODEL", "show a model and its versions"),
-    S("pipelines", "pipelines", "list", "WS", "list a workspace's pipelines"),
-    S("pipeline create", "pipelines", "create", "WS NAME MODELS?", "create a pipeline"),
-    S("pipeline copy", "pipelines", "copy", "WS SOURCE NEW_NAME", "copy a pipeline"),
-    S("deploy", "deployments", "deploy", "WS PIPELINE REASON?", "deploy (after approval)"),
-    S("undeploy", "deployments", "undeploy", "WS PIPELINE REASON?", "undeploy (after approval)"),
-    S("status", "deployments", "status", "WS PIPELINE", "show a deployment's status"),
-    S("url", "deployments", "url", "WS PIPELINE", "show a pipeline's inference URL"),
-    S("assays", "assays", "list", "WS PIPELINE", "list a pipeline's assays and their ids"),
-    S("assay create", "assays", "create", "WS PIPELINE OPTIONS", ASSAY_CREATE_ABOUT),
-    S("assay enable", "assays", "enable", "ID", "turn an assay on"),
-    S("assay disable", "assays", "disable", "ID", "turn an assay off"),
-    S("assay run", "assays", "run", "ID", "run an assay now: each window's score, newest first"),
-    S("assay baseline", "assays", "baseline", "ID", "show what each window is compared with"),
-    S("assay results", "assays", "results", "ID", "stored results, newest first, 10 a page"),
-    S("watch", "watches", "watch", "WS PIPELINE CHANNEL?", "post a deployment's status changes"),
-    S("unwatch", "watches", "unwatch", "WS PIPELINE", "stop posting a deployment's status changes"),
-    S("subscribe assay", "watches", "subscribe", "ID CHANNEL?", "post an assay's drift alerts"),
-    S("unsubscribe assay", "watches", "unsubscribe", "ID", "stop posting an assay's alerts"),
-    S("approvals", "approvals", "list", "", "list the requests waiting for a decision"),
-    S("approve", "approvals", "approve", "REQUEST_ID", "approve someone else's request"),
-    S("reject", "approvals", "reject", "REQUEST_ID REASON?", "reject a request, saying why"),
-    S("access list", "access", "list", "", "list who holds which of the bot's roles"),
-    S("access grant", "access", "grant", "USER ROLE", "give someone a bot role"),
-    S("access revoke", "access", "revoke", "USER ROLE", "take a bot role away"),
-    S("audit", "audit", "list", "N?", "show the bot's last N audit entries (20 unless N given)"),
-    S("features", "features", "list", "", "list the Wallaroo instance's enabled features"),
+    S(a.Help, "help", "help", "show", "TOPIC?",
+      "what each command does, for all areas or one"),
+    S(a.WorkspaceList, "workspaces", "workspaces", "list", "",
+      "list workspaces"),
+    S(a.WorkspaceCreate, "workspace create", "workspaces", "create", "NAME",
+      "create a workspace"),
+    S(a.WorkspaceUsers, "workspace users", "workspaces", "users", "WS",
+      "list a workspace's members and their roles"),
+    S(a.WorkspaceAddUser, "workspace add-user", "workspaces", "add-user", "WS EMAIL WS_ROLE?",
+      "add a member"),
+    S(a.WorkspaceRemoveUser, "workspace remove-user", "workspaces", "remove-user", "WS EMAIL",
+      "remove a member"),
+    S(a.UserList, "users", "users", "list", "",
+      "list Wallaroo users"),
+    S(a.UserInvite, "user invite", "users", "invite", "EMAIL",
+      "invite a user by email"),
+    S(a.UserActivate, "user activate", "users", "activate", "EMAIL",
+      "let a deactivated user sign in again"),
+    S(a.UserDeactivate, "user deactivate", "users", "deactivate", "EMAIL",
+      "stop a user from signing in"),
+    S(a.ModelList, "models", "models", "list", "WS",
+      "list a workspace's models"),
+    S(a.ModelShow, "model", "models", "show", "WS MODEL",
+      "show a model and its versions"),
+    S(a.PipelineList, "pipelines", "pipelines", "list", "WS",
+      "list a workspace's pipelines"),
+    S(a.PipelineCreate, "pipeline create", "pipelines", "create", "WS NAME MODELS?",
+      "create a pipeline"),
+    S(a.PipelineCopy, "pipeline copy", "pipelines", "copy", "WS SOURCE NEW_NAME",
+      "copy a pipeline"),
+    S(a.Deploy, "deploy", "deployments", "deploy", "WS PIPELINE REASON?",
+      "deploy (after approval)"),
+    S(a.Undeploy, "undeploy", "deployments", "undeploy", "WS PIPELINE REASON?",
+      "undeploy (after approval)"),
+    S(a.Status, "status", "deployments", "status", "WS PIPELINE",
+      "show a deployment's status"),
+    S(a.Url, "url", "deployments", "url", "WS PIPELINE",
+      "show a pipeline's inference URL"),
+    S(a.AssayList, "assays", "assays", "list", "WS PIPELINE",
+      "list a pipeline's assays and their ids"),
+    S(a.AssayCreate, "assay create", "assays", "create", "WS PIPELINE OPTIONS",
+      ASSAY_CREATE_ABOUT),
+    S(a.AssayEnable, "assay enable", "assays", "enable", "ID",
+      "turn an assay on"),
+    S(a.AssayDisable, "assay disable", "assays", "disable", "ID",
+      "turn an assay off"),
+    S(a.AssayRun, "assay run", "assays", "run", "ID",
+      "run an assay now: each window's score, newest first"),
+    S(a.AssayBaseline, "assay baseline", "assays", "baseline", "ID",
+      "show what each window is compared with"),
+    S(a.AssayResults, "assay results", "assays", "results", "ID",
+      "stored results, newest first, 10 a page"),
+    S(a.Watch, "watch", "watches", "watch", "WS PIPELINE CHANNEL?",
+      "post a deployment's status changes"),
+    S(a.Unwatch, "unwatch", "watches", "unwatch", "WS PIPELINE",
+      "stop posting a deployment's status changes"),
+    S(a.Subscribe, "subscribe assay", "watches", "subscribe", "ID CHANNEL?",
+      "post an assay's drift alerts"),
+    S(a.Unsubscribe, "unsubscribe assay", "watches", "unsubscribe", "ID",
+      "stop posting an assay's alerts"),
+    S(a.ApprovalList, "approvals", "approvals", "list", "",
+      "list the requests waiting for a decision"),
+    S(a.Approve, "approve", "approvals", "approve", "REQUEST_ID",
+      "approve someone else's request"),
+    S(a.Reject, "reject", "approvals", "reject", "REQUEST_ID REASON?",
+      "reject a request, saying why"),
+    S(a.AccessList, "access list", "access", "list", "",
+      "list who holds which of the bot's roles"),
+    S(a.AccessGrant, "access grant", "access", "grant", "USER ROLE",
+      "give someone a bot role"),
+    S(a.AccessRevoke, "access revoke", "access", "revoke", "USER ROLE",
+      "take a bot role away"),
+    S(a.AuditList, "audit", "audit", "list", "N?",
+      "show the bot's last N audit entries (20 unless N given)"),
+    S(a.Features, "features", "features", "list", "",
+      "list the Wallaroo instance's enabled features"),
 )
+# fmt: on
 BY_VERB = {spec.verb: spec for spec in SPECS}
 # First words that only start two-word commands, e.g. `workspace` → create, users, ...
 GROUPS: dict[str, list[str]] = {}
@@ -140,7 +194,7 @@ TOPICS = {area: area for area in AREAS}
 TOPICS |= {spec.verb.split()[0]: spec.area for spec in SPECS}
 TOPICS |= {spec.verb: spec.area for spec in SPECS}
 
-USAGE: dict[str, list[str]] = {a: [s.usage for s in SPECS if s.area == a] for a in AREAS}
+USAGE: dict[str, list[str]] = {area: [s.usage for s in SPECS if s.area == area] for area in AREAS}
 
 
 def help_lines(area: str | None, *, about: bool = False) -> list[str]:

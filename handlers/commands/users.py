@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.wallaroo import User, WallarooClient
-from handlers.commands.grammar import Command
+from handlers.commands.arguments import UserActivate, UserDeactivate, UserInvite, UserList
 from handlers.commands.lookup import closest
-from handlers.context import Answer, CommandProblem, Context, page_of
+from handlers.context import Answer, CommandProblem, Context
 from handlers.render.blocks import list_reply, ok_reply
 from handlers.render.mrkdwn import escape
 
@@ -24,40 +24,43 @@ async def user_by_email(client: WallarooClient, email: str) -> User:
     )
 
 
-async def run(ctx: Context, cmd: Command) -> Answer:
-    client = ctx.services.wallaroo
-    if cmd.action == "list":
-        users = sorted((await client.query_users()).values(), key=lambda u: u.username)
-        rows = [
-            f"{':large_green_circle:' if u.enabled else ':white_circle:'} "
-            f"{escape(u.email or u.username)}{'' if u.enabled else '  (deactivated)'}"
-            for u in users
-        ]
-        return Answer(list_reply("Wallaroo users", rows, empty="No users.", page=page_of(cmd.args)))
+async def listing(ctx: Context, args: UserList) -> Answer:
+    users = sorted((await ctx.services.wallaroo.query_users()).values(), key=lambda u: u.username)
+    rows = [
+        f"{':large_green_circle:' if u.enabled else ':white_circle:'} "
+        f"{escape(u.email or u.username)}{'' if u.enabled else '  (deactivated)'}"
+        for u in users
+    ]
+    return Answer(list_reply("Wallaroo users", rows, empty="No users.", page=args.page))
 
-    email = str(cmd.args["email"])
-    target = f"user {email}"
-    if cmd.action == "invite":
-        # Invites are not idempotent: look before writing.
-        if any(u.email == email for u in (await client.query_users()).values()):
-            raise CommandProblem(f"{escape(email)} is already a Wallaroo user.")
-        invited = await client.invite_user(email)
-        message = f"Invited {escape(email)} to Wallaroo."
-        if invited.password_issued:
-            # Wallaroo made up a first password; the bot dropped it rather than post it.
-            message += (
-                " Wallaroo set a temporary password, which I do not show here: they can use"
-                " “Forgot password” on the login page, or an admin can set one."
-            )
-        return Answer(ok_reply(message), target=target)
 
-    user = await user_by_email(client, email)
-    if cmd.action == "activate":
-        if user.enabled:
-            raise CommandProblem(f"{escape(email)} is already active.")
-        await client.activate_user(email)
-        return Answer(ok_reply(f"Activated {escape(email)}."), target=target)
-    if not user.enabled:
+async def invite(ctx: Context, args: UserInvite) -> Answer:
+    client, email = ctx.services.wallaroo, args.email
+    # Invites are not idempotent: look before writing.
+    if any(u.email == email for u in (await client.query_users()).values()):
+        raise CommandProblem(f"{escape(email)} is already a Wallaroo user.")
+    invited = await client.invite_user(email)
+    message = f"Invited {escape(email)} to Wallaroo."
+    if invited.password_issued:
+        # Wallaroo made up a first password; the bot dropped it rather than post it.
+        message += (
+            " Wallaroo set a temporary password, which I do not show here: they can use"
+            " “Forgot password” on the login page, or an admin can set one."
+        )
+    return Answer(ok_reply(message), target=f"user {email}")
+
+
+async def activate(ctx: Context, args: UserActivate) -> Answer:
+    client, email = ctx.services.wallaroo, args.email
+    if (await user_by_email(client, email)).enabled:
+        raise CommandProblem(f"{escape(email)} is already active.")
+    await client.activate_user(email)
+    return Answer(ok_reply(f"Activated {escape(email)}."), target=f"user {email}")
+
+
+async def deactivate(ctx: Context, args: UserDeactivate) -> Answer:
+    client, email = ctx.services.wallaroo, args.email
+    if not (await user_by_email(client, email)).enabled:
         raise CommandProblem(f"{escape(email)} is already deactivated.")
     await client.deactivate_user(email)
-    return Answer(ok_reply(f"Deactivated {escape(email)}."), target=target)
+    return Answer(ok_reply(f"Deactivated {escape(email)}."), target=f"user {email}")

@@ -19,9 +19,10 @@ from handlers.render.alert_messages import (
 )
 from handlers.render.blocks import Reply, error_reply, ok_reply
 from handlers.render.mrkdwn import escape
-from storage.alerts import OPEN, get_episode
+from storage.alerts import EpisodeKind, get_episode
+from storage.audit import Outcome
+from storage.outbox import OutboxKind
 from storage.roles import Role, allows, effective_role
-from storage.utc import utc_now
 
 SNOOZES = {SNOOZE_4H_ACTION: 4, SNOOZE_24H_ACTION: 24}
 AS_COMMANDS = {RUN_ASSAY_ACTION: "assay run", DISABLE_ASSAY_ACTION: "assay disable"}
@@ -35,7 +36,7 @@ async def handle_alert_click(
     if episode is None:
         return error_reply(f"There is no alert episode #{episode_id}.")
     if action in AS_COMMANDS:
-        if episode.kind != "assay":
+        if episode.kind != EpisodeKind.ASSAY:
             return error_reply("That button only works on assay alerts.")
         assay_id = episode.subject.partition(":")[2]
         return await handle_command(services, actor, f"{AS_COMMANDS[action]} {assay_id}")
@@ -54,12 +55,12 @@ async def _acknowledge_or_snooze(
         if not allows(role, Role.OPERATOR):
             reply, outcome = (
                 error_reply(f"Alerts are acknowledged and snoozed by operators; you are *{role}*."),
-                "refused",
+                Outcome.REFUSED,
             )
-        elif episode.state != OPEN:
-            reply, outcome = error_reply("That episode is already closed."), "invalid"
+        elif not episode.is_open:
+            reply, outcome = error_reply("That episode is already closed."), Outcome.INVALID
         else:
-            now = utc_now()
+            now = services.clock()
             if action == ACK_ACTION:
                 episode.acknowledged_by = actor.user_id
                 message = f"Acknowledged *{escape(episode.title)}*: no more reminders."
@@ -68,9 +69,11 @@ async def _acknowledge_or_snooze(
                 episode.snoozed_until = now + timedelta(hours=hours)
                 message = f"Snoozed *{escape(episode.title)}* for {hours} h."
             session.add(episode)
-            await enqueue_for_episode(session, episode, "update", render_episode(episode, now))
+            await enqueue_for_episode(
+                session, episode, OutboxKind.UPDATE, render_episode(episode, now)
+            )
             await session.commit()
-            reply, outcome = ok_reply(message), "ok"
+            reply, outcome = ok_reply(message), Outcome.OK
     await record_click(
         services,
         actor,

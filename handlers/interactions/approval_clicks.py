@@ -13,8 +13,8 @@ from handlers.context import Actor, Services, answer_for_error, record_click
 from handlers.render.blocks import Reply, error_reply
 from handlers.render.mrkdwn import escape
 from storage.approvals import ApprovalState, get_request
+from storage.audit import Outcome
 from storage.roles import effective_role
-from storage.utc import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ async def precheck_click(
     refusal: tuple[str, str | None] | None
     if request is None:
         refusal = (f"There is no approval request #{request_id}.", None)
-    elif request.current_state is not ApprovalState.PENDING or request.is_expired(utc_now()):
+    elif request.current_state is not ApprovalState.PENDING or request.is_expired(services.clock()):
         return await handle_click(services, actor, request_id, verdict, source)
     else:
         try:
@@ -39,7 +39,7 @@ async def precheck_click(
             refusal = None  # let the decision itself report it
     if refusal is None:
         return None
-    await _audit_click(services, actor, request_id, verdict, source, "refused", None)
+    await _audit_click(services, actor, request_id, verdict, source, Outcome.REFUSED, None)
     return error_reply(*refusal)
 
 
@@ -74,7 +74,7 @@ async def _audit_click(
     request_id: int,
     verdict: Verdict,
     source: str,
-    outcome: str,
+    outcome: Outcome,
     started: float | None,
     wallaroo_error: str | None = None,
 ) -> None:

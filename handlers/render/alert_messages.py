@@ -13,16 +13,22 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
 
+from bot.wallaroo import DeploymentState
 from handlers.render.blocks import Reply, context, fields, header, section, status_emoji
 from handlers.render.mrkdwn import escape, user_mention
 from handlers.render.times import when
-from storage.alerts import OPEN, AlertEpisode
+from storage.alerts import AlertEpisode, EpisodeKind
 
 ACK_ACTION = "alert_ack"
 SNOOZE_4H_ACTION = "alert_snooze_4h"
 SNOOZE_24H_ACTION = "alert_snooze_24h"
 RUN_ASSAY_ACTION = "alert_run_assay"
 DISABLE_ASSAY_ACTION = "alert_disable_assay"
+_DEPLOYMENT_PROBLEMS: dict[str, str] = {
+    DeploymentState.ERROR: "is in Error",
+    DeploymentState.STARTING: "has been Starting for too long",
+    DeploymentState.GONE: "is no longer deployed (not undeployed through this bot)",
+}
 
 
 def details_of(episode: AlertEpisode) -> dict[str, Any]:
@@ -31,9 +37,9 @@ def details_of(episode: AlertEpisode) -> dict[str, Any]:
 
 def render_episode(episode: AlertEpisode, now: datetime) -> Reply:
     """The episode's message as it should read now."""
-    render = _assay_blocks if episode.kind == "assay" else _deployment_blocks
+    render = _assay_blocks if episode.kind == EpisodeKind.ASSAY else _deployment_blocks
     blocks = render(episode)
-    if episode.state == OPEN:
+    if episode.is_open:
         notes = []
         if episode.acknowledged_by:
             notes.append(f"Acknowledged by {user_mention(episode.acknowledged_by)}.")
@@ -56,9 +62,9 @@ def render_episode(episode: AlertEpisode, now: datetime) -> Reply:
 def summary(episode: AlertEpisode) -> str:
     """Plain text: the notification fallback and the console's line for an edit."""
     state = episode.severity
-    if episode.state != OPEN:
+    if not episode.is_open:
         state = "closed" if details_of(episode).get("closed_reason") else "recovered"
-    if episode.kind == "assay":
+    if episode.kind == EpisodeKind.ASSAY:
         score = f", latest score {episode.latest_score:.4f}" if episode.latest_score else ""
         return (
             f"Assay {episode.title}: {state} ({episode.count} breaching result(s)"
@@ -96,12 +102,9 @@ def _assay_blocks(episode: AlertEpisode) -> list[Block]:
 
 def _deployment_blocks(episode: AlertEpisode) -> list[Block]:
     detail = details_of(episode)
-    emoji = status_emoji(episode.severity if episode.severity != "Gone" else "error")
-    problem = {
-        "Error": "is in Error",
-        "Starting": "has been Starting for too long",
-        "Gone": "is no longer deployed (not undeployed through this bot)",
-    }.get(episode.severity, f"is {episode.severity}")
+    gone = episode.severity == DeploymentState.GONE
+    emoji = status_emoji(DeploymentState.ERROR if gone else episode.severity)
+    problem = _DEPLOYMENT_PROBLEMS.get(episode.severity, f"is {episode.severity}")
     title = f"Deployment {episode.title} {problem}"
     pairs = [
         ("Status", f"{emoji} {escape(episode.severity)}"),
@@ -126,7 +129,7 @@ def _buttons(episode: AlertEpisode) -> ActionsBlock:
             text=PlainTextObject(text="Snooze 24 h"), action_id=SNOOZE_24H_ACTION, value=value
         ),
     ]
-    if episode.kind == "assay":
+    if episode.kind == EpisodeKind.ASSAY:
         buttons += [
             ButtonElement(
                 text=PlainTextObject(text="Run assay now"), action_id=RUN_ASSAY_ACTION, value=value
@@ -161,7 +164,7 @@ def reminder_note(episode: AlertEpisode) -> Reply:
 
 
 def recovery_note(episode: AlertEpisode) -> Reply:
-    if episode.kind == "assay":
+    if episode.kind == EpisodeKind.ASSAY:
         return thread_note(
             f":white_check_mark: Back to *Ok* (score {_score(episode.latest_score)}) after "
             f"{episode.count} breaching result(s); worst was {_score(episode.worst_score)}."

@@ -143,7 +143,7 @@ def list_reply(
 
 def error_reply(message: str, suggestion: str | None = None) -> Reply:
     """What went wrong and, when known, what would work (both mrkdwn, already escaped)."""
-    blocks: list[Block] = [*sections(f":warning: {message}")][: MAX_BLOCKS - 1]
+    blocks: list[Block] = [*sections(f":warning: {message}")[: MAX_BLOCKS - 1]]
     if suggestion:
         blocks.append(section(f":bulb: {suggestion}"))
     return Reply(text=to_plain(f"{message} {suggestion or ''}".strip()), blocks=blocks)
@@ -151,12 +151,12 @@ def error_reply(message: str, suggestion: str | None = None) -> Reply:
 
 def info_reply(message: str) -> Reply:
     """A neutral answer (`x is not deployed`): neither a success nor a problem."""
-    blocks: list[Block] = [*sections(f":information_source: {message}")][:MAX_BLOCKS]
+    blocks: list[Block] = [*sections(f":information_source: {message}")[:MAX_BLOCKS]]
     return Reply(text=to_plain(message), blocks=blocks)
 
 
 def ok_reply(message: str) -> Reply:
-    blocks: list[Block] = [*sections(f":white_check_mark: {message}")][:MAX_BLOCKS]
+    blocks: list[Block] = [*sections(f":white_check_mark: {message}")[:MAX_BLOCKS]]
     return Reply(text=to_plain(message), blocks=blocks)
 
 

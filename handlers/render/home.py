@@ -60,7 +60,7 @@ def home_unavailable(error: Exception) -> dict[str, Any]:
 def _rows(rows: list[str], empty: str, command: str | None) -> list[Block]:
     if not rows:
         return [context(empty)]
-    shown = [section("\n".join(rows[:MAX_ROWS]))]
+    shown: list[Block] = [section("\n".join(rows[:MAX_ROWS]))]
     if len(rows) > MAX_ROWS and command:
         shown.append(context(f"{len(rows) - MAX_ROWS} more: `/wallaroo {command}`"))
     elif len(rows) > MAX_ROWS:

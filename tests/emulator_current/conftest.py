@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api, Emulator
-from tests.emulator_setup import fresh_seed_emulator
+from tests.helpers.emulator_setup import fresh_seed_emulator
+from tests.helpers.emulators import Api, Emulator
 
 
 @pytest.fixture
@@ -22,5 +22,5 @@ def admin(emulator: Emulator) -> Api:
 
 
 @pytest.fixture
-def seed(shared_emulators: dict[str, Emulator], start_emulator: Any) -> Emulator:
-    return fresh_seed_emulator(shared_emulators, start_emulator)
+def seed(shared_emulators: dict[str, Emulator], start_module_emulator: Any) -> Emulator:
+    return fresh_seed_emulator(shared_emulators, start_module_emulator)

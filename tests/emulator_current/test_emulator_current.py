@@ -11,12 +11,12 @@ import pytest
 
 from bot.cli import build_parser
 from emulator.cli import emulator_config
-from tests.conftest import Api, Emulator
-from tests.emulator_setup import (
+from tests.helpers.emulator_setup import (
     MODEL,
     deploy_running,
     upload_model,
 )
+from tests.helpers.emulators import Api, Emulator
 
 
 def metadata_upload(admin: Api, onnx_bytes: bytes, metadata: dict, path: str = "models/upload"):

@@ -12,8 +12,8 @@ import numpy as np
 import onnxruntime
 import pytest
 
-from tests.conftest import Api, Emulator
-from tests.emulator_setup import MODEL, PIPELINE, Deployed, deploy_running
+from tests.helpers.emulator_setup import MODEL, PIPELINE, Deployed, deploy_running
+from tests.helpers.emulators import Api, Emulator
 
 RECORDS = "application/json; format=pandas-records"
 FEATURES = 17

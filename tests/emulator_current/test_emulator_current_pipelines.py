@@ -8,13 +8,13 @@ import uuid
 
 import pytest
 
-from tests.conftest import Api, Emulator
-from tests.emulator_setup import (
+from tests.helpers.emulator_setup import (
     PIPELINE,
     create_pipeline,
     deploy_running,
     upload_model,
 )
+from tests.helpers.emulators import Api, Emulator
 
 
 def test_list_pipelines_has_one_version_object_and_the_deployment(

@@ -9,7 +9,6 @@ import contextlib
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -18,6 +17,8 @@ from pathlib import Path
 
 import psycopg
 from sqlalchemy.engine import make_url
+
+from tests.helpers.net import free_port
 
 USER = "chatops"
 
@@ -38,12 +39,6 @@ def _binary(name: str) -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def postgres_server() -> Iterator[str]:
     """A server URL (`postgresql+psycopg://...`, no database); stopped and removed on exit."""
@@ -57,7 +52,7 @@ def postgres_server() -> Iterator[str]:
     base.chmod(0o755)
     if as_user:
         shutil.chown(base, "postgres", "postgres")
-    data, port = base / "data", _free_port()
+    data, port = base / "data", free_port()
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "check": True}
     subprocess.run([*as_user, initdb, "-D", str(data), "-U", USER, "--auth=trust"], **quiet)
     options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"

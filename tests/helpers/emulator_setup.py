@@ -6,16 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tests.conftest import Api, Emulator
+from tests.helpers.emulators import Api, Emulator
 
 MODEL = "housepricemodel"
 PIPELINE = "housepricepipe"
 
 
-def fresh_seed_emulator(shared_emulators: dict[str, Emulator], start_emulator: Any) -> Emulator:
-    """The session's seed-mode emulator, emptied, beside a module's current-mode `emulator`."""
+def fresh_seed_emulator(
+    shared_emulators: dict[str, Emulator], start_module_emulator: Any
+) -> Emulator:
+    """The module's seed-mode emulator, emptied, beside its current-mode `emulator`."""
     if "seed" not in shared_emulators:
-        shared_emulators["seed"] = start_emulator(api="seed")
+        shared_emulators["seed"] = start_module_emulator(api="seed")
     shared_emulators["seed"].control("reset")
     return shared_emulators["seed"]
 
