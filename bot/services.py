@@ -27,7 +27,7 @@ async def open_services(
     """Everything a bot process shares. `chat` defaults to Slack when a bot token is set and
     to this terminal otherwise; `clock` is where it reads the time (tests move their own).
     It only builds: resuming unfinished work starts beside the poller
-    (`bot.scheduler.start_background_work`)."""
+    (`bot.background.background_work`)."""
     http = build_http_client()
     engine = make_engine(settings.database_url)
     tasks = BackgroundTasks()

@@ -65,12 +65,15 @@ async def services(today: Emulator, tmp_path: Path) -> AsyncIterator[Services]:
         yield opened
 
 
-async def test_digits_with_a_leading_zero_are_only_ever_a_v2_prefix(services: Services) -> None:
+async def test_digits_with_a_leading_zero_are_a_v2_prefix_first(services: Services) -> None:
     # v1 assay 83085 exists, and is not the one meant: no v1 id starts with 0.
     reply = await say(services, "assay results 083085")
     assert f"Latest results of assay {STARTS_WITH_ZERO[:8]}" in reply
     missing = await say(services, "assay results 083086")
     assert "No assay has id 083086." in missing
+    # No v2 id starts with 0083085: it is v1 assay 83085 written with zeros, as it always was.
+    padded = await say(services, "assay results 0083085")
+    assert f"Latest results of assay {V1_ID}" in padded
 
 
 async def test_six_digits_are_a_v2_prefix_when_no_v1_assay_has_that_id(

@@ -30,20 +30,32 @@ from tests.helpers.emulators import Emulator, both_api_modes
 
 api_mode = both_api_modes
 
-MOMENT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC")  # handlers/times.py's one format
+MOMENT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC")  # handlers/render/times.py's one format
 CREATE = "assay create housepricedrift housepricepipe"
 DATES = "baseline_start=2026-11-01 baseline_end=2026-11-02"
 
 
 @pytest.fixture
 def drift(start_emulator: Callable[..., Emulator], api_mode: str) -> Emulator:
-    """A drift demo of its own: some tests move its clock."""
+    """A drift demo of its own, for a test that moves its clock or changes its assays."""
     return start_emulator(api=api_mode, seed_demo=True, deployment_startup_seconds=0)
 
 
+@pytest.fixture(scope="module")
+def shared_drift(start_module_emulator: Callable[..., Emulator], api_mode: str) -> Emulator:
+    """One drift demo for the tests that only read it."""
+    return start_module_emulator(api=api_mode, seed_demo=True, deployment_startup_seconds=0)
+
+
 @pytest.fixture
-async def services(drift: Emulator, tmp_path: Path) -> AsyncIterator[Services]:
-    settings = drift.bot_settings(tmp_path)
+def demo(request: pytest.FixtureRequest, api_mode: str) -> Emulator:
+    """The test's own `drift` if it asks for one, else the shared one (either in `api_mode`)."""
+    return request.getfixturevalue("drift" if "drift" in request.fixturenames else "shared_drift")
+
+
+@pytest.fixture
+async def services(demo: Emulator, tmp_path: Path) -> AsyncIterator[Services]:
+    settings = demo.bot_settings(tmp_path)
     async with open_services(settings, chat=ConsoleChat(io.StringIO())) as opened:
         yield opened
 
@@ -159,7 +171,9 @@ def test_wallaroo_refusals_of_a_create_are_put_in_option_names() -> None:
     assert other.message == "Wallaroo refused the assay: quota exceeded"
 
 
-async def test_enabling_or_disabling_twice_says_already(services: Services, api_mode: str) -> None:
+async def test_enabling_or_disabling_twice_says_already(
+    drift: Emulator, services: Services, api_mode: str
+) -> None:
     refs = ["1"] + ([await _v2_prefix(services)] if api_mode == "current" else [])
     for ref in refs:
         assert "is now inactive" in await say(services, f"assay disable {ref}")

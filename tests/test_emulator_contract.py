@@ -1,10 +1,10 @@
 """Every answer of the `current` emulator, parsed by Wallaroo's own OpenAPI-generated client.
 
-The generated client (tests/wallaroo_spec.py fetches it from PyPI) is what Wallaroo's SDK runs on a
-real instance's answers: if it cannot parse ours, the emulator has drifted from the real spec, and
-a bot tested against it would be tested against something no user runs. Calls the generated
-client lacks or leaves untyped (external inference, `pipelines/get_logs`' body) are checked
-against the shapes of wallaroo-api-current.md instead.
+The generated client (tests/helpers/wallaroo_spec.py fetches it from PyPI) is what Wallaroo's
+SDK runs on a real instance's answers: if it cannot parse ours, the emulator has drifted from
+the real spec, and a bot tested against it would be tested against something no user runs.
+Calls the generated client lacks or leaves untyped (external inference, `pipelines/get_logs`'
+body) are checked against the shapes of wallaroo-api-current.md instead.
 """
 
 from __future__ import annotations

@@ -143,7 +143,7 @@ async def apply_observation(
     detail = json.dumps(
         {
             "workspace_name": watch.workspace_name,
-            "since": health.since.isoformat(),  # shown through handlers.times.when
+            "since": health.since.isoformat(),  # shown through handlers.render.times.when
             "details": seen.details,
         }
     )

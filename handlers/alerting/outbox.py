@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 # How long a claimed row is left alone by other senders: longer than one Slack call may take
-# (bot.chat gives the client a 10 s timeout). If its sender died, the next one waits this
+# (bot.chat.slack gives the client a 10 s timeout). If its sender died, the next one waits this
 # long, then looks for the post in the channel before sending it again.
 CLAIM_SECONDS = 15.0
 MAX_BACKOFF_SECONDS = 300.0

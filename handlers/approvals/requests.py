@@ -1,6 +1,6 @@
 """Approval requests: `deploy`/`undeploy` ask, `approvals` lists, `approve`/`reject` (or the
 buttons) decide. Four-eyes, expiry, staleness and exactly-once are all decided here and in
-`storage.approvals`; carrying out an approved request is `bot.rollout`'s job."""
+`storage.approvals`; carrying out an approved request is `handlers.approvals.rollout`'s job."""
 
 from __future__ import annotations
 

@@ -120,7 +120,7 @@ async def _send(services: Services, request: ApprovalRequest) -> Ending | None:
 
 async def _reconcile(services: Services, request: ApprovalRequest) -> Ending | None:
     """The call's fate is unknown (the process died, or the answer was lost): look at
-    Wallaroo's state (bot.reconcile), never resend."""
+    Wallaroo's state (handlers.approvals.reconcile), never resend."""
     effect = await look_for_effect(services, request, CALL_GRACE_SECONDS)
     if effect.arrived:
         await _following(services, request, effect.deployment_id)

@@ -1,6 +1,6 @@
 """`assay create WS PIPELINE key=value ...`: a v2 assay where the instance runs v2 (scheduled
 with `assays/schedule`), a v1 one otherwise (`assays/create`); the same options for both
-(handlers/assay_options.py reads and checks them)."""
+(handlers/commands/assay_options.py reads and checks them)."""
 
 from __future__ import annotations
 

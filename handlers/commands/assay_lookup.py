@@ -79,24 +79,33 @@ def found_v2(assay: AssayV2) -> FoundAssay:
 
 
 async def find_assay(client: WallarooClient, ref: AssayId) -> FoundAssay:
-    """The assay `ref` names: a number is a v1 id; a UUID or its start, a v2 one. Digits kept
-    as text (the grammar keeps 6 to 8, a UUID's start may be all digits) are a v1 id where one
-    has it, else a v2 prefix; with a leading 0 (`083085`) only a prefix: no v1 id starts so."""
+    """The assay `ref` names: a number is a v1 id; a UUID or its start, a v2 one."""
     text = str(ref).lower()
-    digits = text.isascii() and text.isdigit()
-    if digits and not text.startswith("0"):
-        found = await _find_v1(client, int(text))
-        if found is not None:
-            return found
-    if isinstance(ref, int) or (digits and not await _may_be_v2(client)):
-        raise unknown_assay(text)
-    if not digits and not await client.uses_assays_v2():
+    if text.isascii() and text.isdigit():
+        return await _find_by_digits(client, ref, text)
+    if not await client.uses_assays_v2():
         raise CommandProblem(
             f"`{escape(text)}` looks like a v2 assay id, but this Wallaroo runs assays v1 only, "
             "whose ids are numbers.",
             LISTING_HINT,
         )
-    return await _find_v2(client, text)
+    return _one_v2(text, await _v2_matches(client, text))
+
+
+async def _find_by_digits(client: WallarooClient, ref: AssayId, text: str) -> FoundAssay:
+    """Digits are a v1 id, or (kept as text by the grammar: 6 to 8 of them) the start of a v2
+    UUID. No v1 id starts with 0, so `083085` is looked for as a v2 prefix first, and only if
+    no v2 id starts so is it v1 assay 83085 written with a zero (`0000012` is still assay 12)."""
+    leading_zero = text.startswith("0")
+    if not leading_zero and (found := await _find_v1(client, int(text))):
+        return found
+    if isinstance(ref, str) and await _may_be_v2(client):
+        matches = await _v2_matches(client, text)
+        if matches:
+            return _one_v2(text, matches)
+    if leading_zero and (found := await _find_v1(client, int(text))):
+        return found
+    raise unknown_assay(text)
 
 
 def unknown_assay(ref: str) -> CommandProblem:
@@ -127,8 +136,11 @@ async def _find_v1(client: WallarooClient, assay_id: int) -> FoundAssay | None:
     return None
 
 
-async def _find_v2(client: WallarooClient, prefix: str) -> FoundAssay:
-    matches = [a for a in await client.list_assays_v2() if a.id.lower().startswith(prefix)]
+async def _v2_matches(client: WallarooClient, prefix: str) -> list[AssayV2]:
+    return [a for a in await client.list_assays_v2() if a.id.lower().startswith(prefix)]
+
+
+def _one_v2(prefix: str, matches: list[AssayV2]) -> FoundAssay:
     if not matches:
         raise unknown_assay(prefix)
     if len(matches) > 1:

@@ -37,7 +37,7 @@ from storage.alerts import assay_subject
 RESULTS_PER_PAGE = 10  # stored results: one line each, newest first
 RUN_PER_PAGE = 20  # windows of `assay run`
 
-__all__ = ["find_assay", "result_row"]
+__all__ = ["result_row"]
 
 
 def result_row(result: DriftResult) -> str:

@@ -17,7 +17,7 @@ ROLES = ("viewer", "operator", "approver", "admin")
 WORKSPACE_ROLES = ("owner", "collaborator")
 ASSAY_OPTIONS: tuple[str, ...] = ("iopath", "baseline_start", "baseline_end", "width", "warning")
 ASSAY_OPTIONS += ("alert", "bins", "name", "metric")
-# `assay create`'s options in full (with defaults) are in handlers/assay_options.py.
+# `assay create`'s options in full (with defaults) are in handlers/commands/assay_options.py.
 ASSAY_CREATE_ABOUT = (
     "create a drift assay; other options (default): iopath, width (24 hours), alert (0.1), "
     "warning (none), bins (5), metric (PSI), name"

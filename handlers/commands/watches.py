@@ -70,10 +70,11 @@ async def subscribe(ctx: Context, args: Subscribe) -> Answer:
 async def unsubscribe(ctx: Context, args: Unsubscribe) -> Answer:
     assay = await find_assay(ctx.services.wallaroo, args.id)
     async with ctx.services.sessions() as session:
-        # Removed first: a poll committing meanwhile then finds nothing to follow, and the
-        # close below catches whatever it committed before.
+        # Removed and committed first: a poll committing meanwhile then finds nothing to
+        # follow, and the close below catches whatever it committed before.
         if not await remove_subscription(session, assay.id):
             raise CommandProblem(f"Assay {assay.shown_id} has no subscription.")
+        await session.commit()
         await close_episode(session, assay_subject(assay.id), "No longer subscribed")
         await session.commit()
     return Answer(ok_reply(f"No more alerts for *{escape(assay.name)}*."), assay.target)
@@ -113,6 +114,7 @@ async def unwatch(ctx: Context, args: Unwatch) -> Answer:
     async with ctx.services.sessions() as session:
         if not await remove_watch(session, pipeline.id):
             raise CommandProblem(f"*{escape(pipeline.name)}* is not watched.")
+        await session.commit()  # first, as in `unsubscribe`
         await close_episode(session, pipeline_subject(pipeline.id), "No longer watched")
         await session.commit()
     return Answer(
