@@ -20,26 +20,6 @@ from tests.helpers.clients import ClientUnderTest, Exchange
 from tests.helpers.emulators import Emulator, Emulators
 from tests.helpers.postgres import create_database, postgres_server
 
-# Known-slow tests start first, so the other workers' short tests fill in around them rather
-# than one of these starting last and holding up the end of the run.
-SLOW_FIRST = (
-    "test_replicas.py",
-    "test_cli.py::test_demo_walks_through",
-    "test_console_tty.py",
-    "test_cli.py::test_console_polls",
-    "test_approvals.py::test_console_flow",
-    "test_serve_logs.py",
-    "test_cli.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        found = [i for i, slow in enumerate(SLOW_FIRST) if slow in item.nodeid]
-        return found[0] if found else len(SLOW_FIRST)
-
-    items.sort(key=rank)  # stable: the rest keep their order (and their modules together)
-
 
 @pytest.fixture(scope="session")
 def emulator_http() -> Iterator[httpx.Client]:

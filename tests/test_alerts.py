@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 
@@ -28,6 +27,7 @@ from handlers.context import Services
 from handlers.render.blocks import Reply
 from storage.alerts import AlertEpisode, get_episode, open_episodes
 from storage.outbox import enqueue, pending_messages
+from storage.utc import utc_now
 from storage.watches import AssaySubscription, add_subscription
 from tests.helpers.emulators import Emulator, both_api_modes
 from tests.helpers.fake_slack import FakeSlack
@@ -175,7 +175,7 @@ def test_a_429_is_retried_after_retry_after_and_the_alert_is_posted_once(
         assert len(refused) == 1
         bot.poll_once()
         assert len(openings(slack)) == 1
-        metrics = httpx.get(f"{bot.url}/metrics").text
+        metrics = bot.metrics()
         assert "chatops_scheduler_leader 1.0" in metrics
         assert 'chatops_alert_messages_total{kind="post"} 1.0' in metrics
         assert 'chatops_alert_messages_total{kind="upload"} 1.0' in metrics
@@ -353,7 +353,7 @@ async def test_escalation_from_warning_to_alert_is_announced_once(
         async with services.sessions() as session:
             for status, score in sequence:
                 result = real.model_copy(update={"status": status, "score": score})
-                await apply_result(session, subscription, result, None)
+                await apply_result(session, subscription, result, None, utc_now())
             await session.commit()
             rows = await pending_messages(session)
     kinds = [(row.kind, json.loads(row.body)["text"]) for row in rows]

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from emulator.config import DEFAULT_ADMIN_EMAIL, DEFAULT_CLIENT_SECRET
-from tests.helpers.net import free_port, wait_until
+from tests.helpers.net import HTTP, free_port, wait_until
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def emulator_banner() -> Iterator[tuple[str, list[str]]]:
             if process.poll() is not None:
                 pytest.fail(f"the emulator exited: {process.stdout.read()}")
             try:
-                httpx.post(f"{base}/v1/api/features/list", timeout=1)
+                HTTP.post(f"{base}/v1/api/features/list", timeout=1)
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
@@ -253,7 +253,7 @@ def test_console_polls_and_prints_the_drift_alert(
     base, _ = emulator_banner
 
     def result_calls() -> int:
-        counts = httpx.get(f"{base}/emulator/requests").json()["counts"]
+        counts = HTTP.get(f"{base}/emulator/requests").json()["counts"]
         return sum(n for path, n in counts.items() if "results" in path)
 
     process = subprocess.Popen(

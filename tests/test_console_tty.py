@@ -20,6 +20,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PROMPT = "wallaroo>"
+BANNER_START = "Acting as "
 
 
 def _tmux() -> str:
@@ -77,6 +78,16 @@ class Terminal:
         wanted = f"{PROMPT} {typed}".rstrip()
         return self.wait_for(lambda s: last_line(s) == wanted, f"`{wanted}` last", timeout)
 
+    def wait_for_start(self, timeout: float = 60) -> str:
+        """Until the console has greeted (its banner is the last thing it prints at start, and
+        reaches the screen through the line editor a moment later) and waits at the prompt:
+        what is typed from then on follows all of the start-up's lines."""
+        return self.wait_for(
+            lambda s: BANNER_START in s and last_line(s) == PROMPT,
+            "the banner, then the prompt",
+            timeout,
+        )
+
     def wait_for_exit(self, timeout: float = 30) -> tuple[int, str]:
         shown = self.wait_for(lambda s: "EXIT=" in s, "the console's exit", timeout)
         return int(shown.split("EXIT=")[1].split()[0]), shown
@@ -110,7 +121,7 @@ def terminal(console_env: dict[str, str], tmp_path: Path) -> Iterator[Terminal]:
 
 def test_history_between_runs_and_ctrl_c_at_the_prompt(terminal: Terminal, state_dir: Path) -> None:
     terminal.start("demo")
-    terminal.wait_for_prompt()
+    terminal.wait_for_start()
     terminal.type("workspaces")
     terminal.wait_for(lambda s: "housepricedrift" in s and last_line(s) == PROMPT, "workspaces")
     terminal.keys("Up")  # the line editor recalls it, rather than printing ^[[A
@@ -127,7 +138,7 @@ def test_history_between_runs_and_ctrl_c_at_the_prompt(terminal: Terminal, state
     assert history.stat().st_mode & 0o777 == 0o600  # what was typed is the owner's alone
 
     terminal.start("demo")  # a new run remembers the last one's commands
-    terminal.wait_for_prompt()
+    terminal.wait_for_start()
     terminal.keys("Up")
     terminal.wait_for_prompt("workspaces", timeout=10)
     terminal.keys("C-u", "C-d")  # an empty line's Ctrl-D: the end of input, as before
@@ -159,7 +170,7 @@ def test_ctrl_c_during_a_slow_command_leaves_at_once(
         terminal = Terminal(f"chatops-slow-{os.getpid()}", env)
         try:
             terminal.start("console")
-            terminal.wait_for_prompt()
+            terminal.wait_for_start()
             terminal.type("workspaces")
             # The command is under way: no answer, no new prompt (the client waits up to 10 s).
             terminal.wait_for_prompt("workspaces", timeout=10)
@@ -178,7 +189,7 @@ def test_ctrl_c_during_a_slow_command_leaves_at_once(
 
 def test_progress_arriving_while_the_prompt_waits_prints_above_it(terminal: Terminal) -> None:
     terminal.start("demo")
-    terminal.wait_for_prompt()
+    terminal.wait_for_start()
     typed = ["undeploy housepricedrift housepricepipe tidy up", ":as UDEMOLEAD", "approve 1"]
     for command in typed:
         terminal.type(command)

@@ -77,6 +77,9 @@ async def run_console(
         if interactive and stdout is None and sys.stdout.isatty():
             history = history_path()
             lines = EditedLines(history)
+            # Printed before patch_stdout, whose output reaches the screen only when the
+            # prompt redraws: the banner could otherwise come after the first typed line.
+            print(banner(actor, meta or {}), flush=True)
             # Whatever prints while the prompt waits (deploy progress, alerts: ConsoleChat
             # writes to sys.stdout) goes above the prompt, which is drawn again below it.
             with patch_stdout():
@@ -84,6 +87,8 @@ async def run_console(
                 return await console.converse(lines, ctrl_c, interactive=True)
         prompt = PROMPT if interactive else None
         console = Console(services, actor, stdout or sys.stdout, meta or {})
+        if interactive:
+            console.say(banner(actor, meta or {}))
         return await console.converse(PlainLines(stdin, prompt), ctrl_c, interactive=interactive)
 
 
@@ -103,8 +108,6 @@ class Console:
         self.history = history
 
     async def converse(self, lines: Lines, ctrl_c: CtrlC, *, interactive: bool) -> int:
-        if interactive:
-            self.say(banner(self.actor, self.meta))
         try:
             while True:
                 line = await ctrl_c.guard(lines.read())

@@ -34,7 +34,6 @@ from storage.alerts import (
     open_episodes,
 )
 from storage.outbox import OutboxKind, enqueue
-from storage.utc import utc_now
 from storage.watches import AssaySubscription, is_subscribed
 
 BREACHES = ("Warning", "Alert")
@@ -124,12 +123,11 @@ async def apply_result(
     subscription: AssaySubscription,
     result: DriftResult | AssayResult,
     chart: bytes | None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> None:
     """Stage what one result changes (the caller commits), as of `now` (the services' clock)."""
     if isinstance(result, AssayResult):
         result = from_v1(result, subscription.assay_id, "assays/get_assay_results")
-    now = now or utc_now()
     subject = assay_subject(subscription.assay_id)
     episode = await open_episode(session, subject)
     detail = json.dumps(_detail(subscription, result))

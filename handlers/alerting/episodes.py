@@ -28,7 +28,6 @@ from storage.alerts import (
     pipeline_subject,
 )
 from storage.outbox import OutboxKind
-from storage.utc import utc_now
 from storage.watches import list_subscriptions, list_watches
 
 
@@ -42,8 +41,9 @@ async def close_and_announce(
     await enqueue_for_episode(session, episode, OutboxKind.UPDATE, render_episode(episode, now))
 
 
-async def close_episode(session: AsyncSession, subject: str, reason: str) -> bool:
-    """Stage the close of `subject`'s open episode, if any, for `reason` (the caller commits)."""
+async def close_episode(session: AsyncSession, subject: str, reason: str, now: datetime) -> bool:
+    """Stage the close of `subject`'s open episode, if any, for `reason` as of `now` (the
+    services' clock); the caller commits."""
     episode = await open_episode(session, subject)
     if episode is None:
         return False
@@ -51,7 +51,7 @@ async def close_episode(session: AsyncSession, subject: str, reason: str) -> boo
     detail["closed_reason"] = reason
     episode.detail = json.dumps(detail)
     note = thread_note(f":white_circle: {escape(reason)}; this episode is closed.")
-    await close_and_announce(session, episode, note, utc_now())
+    await close_and_announce(session, episode, note, now)
     return True
 
 

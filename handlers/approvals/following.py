@@ -122,7 +122,10 @@ async def _update_watch(services: Services, request: ApprovalRequest) -> bool:
     async with services.sessions() as session:
         if request.action == "undeploy":
             await close_episode(
-                session, pipeline_subject(request.pipeline_id), "Undeployed through the bot"
+                session,
+                pipeline_subject(request.pipeline_id),
+                "Undeployed through the bot",
+                services.clock(),
             )
             removed = await remove_watch(session, request.pipeline_id)
             await session.commit()

@@ -127,7 +127,8 @@ async def _set_active(ctx: Context, found: FoundAssay, active: bool) -> Answer:
             await client.set_assay_active(int(found.id), active)
     if not active:  # no results will come: an open alert would never recover
         async with ctx.services.sessions() as session:
-            if await close_episode(session, assay_subject(found.id), "Assay disabled"):
+            subject = assay_subject(found.id)
+            if await close_episode(session, subject, "Assay disabled", ctx.services.clock()):
                 await session.commit()
     if found.active == active:
         raise CommandProblem(f"Assay {found.shown_id} is already {state}.")

@@ -75,7 +75,8 @@ async def unsubscribe(ctx: Context, args: Unsubscribe) -> Answer:
         if not await remove_subscription(session, assay.id):
             raise CommandProblem(f"Assay {assay.shown_id} has no subscription.")
         await session.commit()
-        await close_episode(session, assay_subject(assay.id), "No longer subscribed")
+        subject = assay_subject(assay.id)
+        await close_episode(session, subject, "No longer subscribed", ctx.services.clock())
         await session.commit()
     return Answer(ok_reply(f"No more alerts for *{escape(assay.name)}*."), assay.target)
 
@@ -115,7 +116,8 @@ async def unwatch(ctx: Context, args: Unwatch) -> Answer:
         if not await remove_watch(session, pipeline.id):
             raise CommandProblem(f"*{escape(pipeline.name)}* is not watched.")
         await session.commit()  # first, as in `unsubscribe`
-        await close_episode(session, pipeline_subject(pipeline.id), "No longer watched")
+        subject = pipeline_subject(pipeline.id)
+        await close_episode(session, subject, "No longer watched", ctx.services.clock())
         await session.commit()
     return Answer(
         ok_reply(f"Stopped watching *{escape(pipeline.name)}*."), f"pipeline {pipeline.name}"

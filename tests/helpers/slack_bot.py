@@ -10,8 +10,9 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -28,8 +29,11 @@ from handlers.context import Services
 from tests.helpers.clock import MovableClock
 from tests.helpers.emulators import Emulator
 from tests.helpers.fake_slack import FakeSlack
+from tests.helpers.net import HTTP
 
 SIGNING_SECRET = "test-signing-secret-4d1b"
+# Where fake Slack servers wind down (the interpreter joins these threads at exit).
+_SLACK_STOPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="fake-slack-stop")
 T = TypeVar("T")
 
 
@@ -40,8 +44,7 @@ class Bot:
     url: str
     slack: FakeSlack
     slack_url: str
-    # One HTTP client for the test's requests: a new one per request costs an SSL context.
-    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10))
+    http: httpx.Client = HTTP  # (a client per request would cost an SSL context each)
     # In this process only (`running_bot`): the app, the loop it runs on, the clock it reads.
     app: Starlette | None = None
     loop: asyncio.AbstractEventLoop | None = None
@@ -189,7 +192,9 @@ def running_bot(
     reading the time from `clock` (a new one, at wall time, unless given)."""
     slack = slack or FakeSlack()
     clock = clock or MovableClock()
-    with serve_in_thread(slack.app()) as slack_url:
+    slack_server = serve_in_thread(slack.app())
+    slack_url = slack_server.__enter__()
+    try:
         settings = emulator.bot_settings(
             db_dir,
             slack_bot_token=bot_token,
@@ -199,8 +204,12 @@ def running_bot(
         )
         app = create_http_app(settings, clock=clock)
         served = _LoopOf(app)
-        with serve_in_thread(served, lifespan="on") as url, httpx.Client(timeout=10) as http:
-            yield Bot(url, slack, slack_url, http, app, served.loop, clock)
+        with serve_in_thread(served, lifespan="on") as url:
+            yield Bot(url, slack, slack_url, HTTP, app, served.loop, clock)
+    finally:
+        # The bot has stopped: nothing calls this fake any more, and what it recorded stays
+        # readable. A server takes uvicorn ~0.2 s to stop; the test need not wait for it.
+        _SLACK_STOPS.submit(slack_server.__exit__, None, None, None)
 
 
 def demo_emulator(start_emulator: Callable[..., Emulator], **config: object) -> Emulator:
