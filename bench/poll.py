@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import logging
 import resource
 import statistics
 import subprocess
@@ -112,8 +113,25 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
+class LockedCounter(logging.Handler):
+    """Counts log records that say SQLite refused a writer ("database is locked"): with the
+    60 s busy timeout (storage/database.py) a writer queues instead, so this stays 0."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage() + (logging.Formatter().formatException(record.exc_info)
+                                      if record.exc_info else "")  # fmt: skip
+        if "database is locked" in text:
+            self.count += 1
+
+
 async def measure(args: argparse.Namespace) -> None:
     count = args.objects // 2
+    locked = LockedCounter()
+    logging.getLogger().addHandler(locked)
     emulator_port, slack_port = free_port(), free_port()
     slack = FakeSlack()
     runner = web.AppRunner(slack.app())
@@ -174,6 +192,7 @@ async def measure(args: argparse.Namespace) -> None:
                 f"{args.poll_seconds:g} s; target <= {args.poll_seconds + 2:g} s)"
             )
             print(f"other messages:                {len(others)} (expected 0)")
+            print(f"'database is locked':          {locked.count} (expected 0)")
             print(
                 f"peak RSS of this process:      {peak_rss_mib():.0f} MiB with {2 * count} "
                 f"watched objects, {polling_rss:.0f} MiB before the first chart (the bot and "

@@ -8,9 +8,13 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:  # SQLAlchemy is loaded only by the commands that use the database
+    from storage.audit import ChainReport
 
 # Exit status for "could not start": a setting or the database is wrong.
 EXIT_UNUSABLE = 2
@@ -33,11 +37,20 @@ def add_database_parsers(
         formatter_class=formatter,
     )
     export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="row format")
-    actions.add_parser(
+    verify = actions.add_parser(
         "verify",
         help="check the hash chain; exit 1 naming the first edited, deleted or moved row",
-        description="Check the hash chain; exit 1 naming the first edited, deleted or moved row.",
+        description=(
+            "Check the hash chain (keyed rows with CHATOPS_AUDIT_KEY) and print its head hash "
+            "and row count; exit 1 naming the first edited, forged, deleted or moved row."
+        ),
         formatter_class=formatter,
+    )
+    verify.add_argument(
+        "--expect",
+        metavar="HASH",
+        default=None,
+        help="a head hash recorded earlier (an anchor): exit 1 unless the chain holds it",
     )
     audit.set_defaults(run=_run_audit, usage=audit)
 
@@ -122,12 +135,22 @@ def _run_audit(args: argparse.Namespace) -> int:
     if args.audit_action is None:
         args.usage.print_help(sys.stderr)
         return EXIT_UNUSABLE
-    database_url = Settings().database_url
+    settings = Settings()
+    database_url = settings.database_url
     fmt = getattr(args, "format", "jsonl")
-    return on_database(database_url, lambda: _audit(args.audit_action, fmt, database_url))
+    check = _Check(settings.audit_key, getattr(args, "expect", None))
+    return on_database(database_url, lambda: _audit(args.audit_action, fmt, database_url, check))
 
 
-async def _audit(action: Literal["export", "verify"], fmt: str, database_url: str) -> int:
+@dataclass(frozen=True)
+class _Check:
+    key: bytes | None
+    expect: str | None
+
+
+async def _audit(
+    action: Literal["export", "verify"], fmt: str, database_url: str, check: _Check
+) -> int:
     # Imported here: the other commands never need SQLAlchemy loaded.
     from storage.audit import AuditEntry, ExportFormat, export_entries, verify_chain
     from storage.database import (
@@ -157,14 +180,25 @@ async def _audit(action: Literal["export", "verify"], fmt: str, database_url: st
                 except BrokenPipeError:
                     _stdout_to_devnull()
                 return 0
-            report = await verify_chain(session)
+            report = await verify_chain(session, check.key, check.expect)
     finally:
         await engine.dispose()
-    if report.ok:
-        print(f"audit log OK: {report.rows_checked} rows")
-        return 0
-    print(f"audit log BROKEN at row {report.first_bad_id}: {report.problem}")
-    return 1
+    return _print_report(report, check.expect)
+
+
+def _print_report(report: ChainReport, expect: str | None) -> int:
+    if report.needs_key:
+        print(f"audit log row {report.first_bad_id}: {report.problem}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    if not report.ok:
+        print(f"audit log BROKEN at row {report.first_bad_id}: {report.problem}")
+        return 1
+    print(f"audit log OK: {report.rows_checked} rows, head {report.last_hash or 'none'}")
+    if expect is not None and not report.expected_found:
+        # A head recorded earlier that no row has: rows were cut off the end, or rewritten.
+        print(f"audit log BROKEN: no row has the expected hash {expect} (truncated or rewritten)")
+        return 1
+    return 0
 
 
 def _stdout_to_devnull() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import uuid
 from collections.abc import Iterator
@@ -30,6 +31,36 @@ def new_request_id(prefix: str = "") -> str:
     return value
 
 
+# Slack's response URLs are capabilities: whoever has one can post as the bot for 30 minutes.
+_RESPONSE_URL = re.compile(r"https?(?::|%3A)(?:/|%2F){2}hooks\.slack\.com[^\s'\"<>,}]*", re.I)
+_RESPONSE_URL_FIELD = re.compile(r"(response_url['\"]?\s*[:=]\s*['\"]?)[^\s'\"&,}]+", re.I)
+_SLACK_TOKEN = re.compile(r"\bxox[abprs]-[\w-]+|\bxapp-[\w-]+")
+_REDACTED = "[redacted]"
+# slack_sdk and bolt log whole requests and answers at DEBUG (messages, users' text, payloads).
+_CHATTY_LOGGERS = ("slack_sdk", "slack_bolt", "slack")
+_DEBUG_LINE_CHARS = 160
+
+
+def redact_line(text: str) -> str:
+    text = _RESPONSE_URL.sub(_REDACTED, text)
+    text = _RESPONSE_URL_FIELD.sub(rf"\1{_REDACTED}", text)
+    return _SLACK_TOKEN.sub(_REDACTED, text)
+
+
+class RedactingFilter(logging.Filter):
+    """Keeps capability URLs and tokens out of every line, and message bodies out of the
+    Slack libraries' DEBUG lines (cut to their start, which says what was called)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = redact_line(record.getMessage())
+        chatty = record.name.split(".")[0] in _CHATTY_LOGGERS
+        if chatty and record.levelno <= logging.DEBUG and len(message) > _DEBUG_LINE_CHARS:
+            cut = len(message) - _DEBUG_LINE_CHARS
+            message = f"{message[:_DEBUG_LINE_CHARS]}… [{cut} characters not logged]"
+        record.msg, record.args = message, None
+        return True
+
+
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
@@ -41,6 +72,7 @@ def configure_logging(
 ) -> logging.Handler:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(RedactingFilter())
     if fmt == "json":
         handler.setFormatter(
             JsonFormatter(

@@ -17,7 +17,8 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,7 +31,10 @@ from handlers.alerting.deployments import poll_deployments
 from handlers.alerting.episodes import stage_reminders
 from handlers.alerting.outage import OutageTracker, is_outage
 from handlers.alerting.outbox import OutboxSender
-from handlers.context import Services
+from handlers.chat import ChatError
+from handlers.context import BOT_ACTOR, Services
+from handlers.render.blocks import ok_reply
+from storage.audit import ANCHOR_ACTION, ANCHOR_AREA, AuditUnavailable, Outcome, anchor_due
 from storage.leases import give_up_lease, hold_lease
 from storage.watches import list_subscriptions, list_watches
 
@@ -38,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 
 LEASE = "poller"
+# How often the audit head is anchored at least, whatever the number of rows since.
+ANCHOR_EVERY = timedelta(days=1)
 
 
 class Poller:
@@ -70,6 +76,8 @@ class Poller:
             "poll_assay_results": (self._if_leader(self.poll_assay_results), interval),
             "remind_open_episodes": (self._if_leader(self.remind_open_episodes), interval),
         }
+        if self.services.settings.chatops_audit_channel:
+            jobs["anchor_audit_log"] = (self._if_leader(self.anchor_audit_log), interval)
         for name, (job, every) in jobs.items():
             scheduler.add_job(
                 self._stoppable(job),
@@ -159,6 +167,8 @@ class Poller:
             return
         await asyncio.gather(self.poll_deployments(), self.poll_assay_results())
         await self.remind_open_episodes()
+        if self.services.settings.chatops_audit_channel:
+            await self.anchor_audit_log()
         await self.sender.deliver_due()
 
     # --- jobs -------------------------------------------------------------------------------
@@ -191,6 +201,44 @@ class Poller:
             await stage_reminders(session, self.services.clock(), every)
             await session.commit()
         self.sender.wake()
+
+    async def anchor_audit_log(self) -> None:
+        """Post the audit chain's head hash to CHATOPS_AUDIT_CHANNEL every N rows and daily,
+        and audit the anchor: outside the database, it shows a truncation
+        (`audit verify --expect HASH`)."""
+        settings = self.services.settings
+        channel = settings.chatops_audit_channel
+        if not channel:
+            return
+        async with self.services.sessions() as session:
+            due = await anchor_due(
+                session, settings.chatops_audit_anchor_rows, ANCHOR_EVERY, self.services.clock()
+            )
+        if due is None:
+            return
+        about = f"head {due.head_hash} after {due.rows} rows"
+        check = f"wallaroo-chatops audit verify --expect {due.head_hash}"
+        outcome, error = Outcome.OK, None
+        try:
+            await self.services.chat.post(
+                channel, ok_reply(f"Audit log anchor: {about}. Check it with `{check}`.")
+            )
+        except ChatError as exc:
+            outcome, error = Outcome.ERROR, str(exc)
+            logger.warning("could not post the audit anchor: %s", exc)
+        try:
+            await self.services.audit.record(
+                **replace(BOT_ACTOR, channel_id=channel).audit_fields(),
+                command_text=f"anchor: {about}",
+                area=ANCHOR_AREA,
+                action=ANCHOR_ACTION,
+                target=due.head_hash,
+                outcome=outcome,
+                duration_ms=0,
+                wallaroo_error=error,
+            )
+        except AuditUnavailable as exc:
+            logger.error("audit log: the anchor could not be recorded: %s", exc)
 
     # --- helpers ----------------------------------------------------------------------------
 

@@ -41,7 +41,7 @@ async def open_services(
             wallaroo=build_wallaroo_client(settings, http),
             engine=engine,
             sessions=sessions,
-            audit=AuditLog(sessions),
+            audit=AuditLog(sessions, settings.audit_key),
             metrics=Metrics(),
             chat=chat,
             tasks=tasks,

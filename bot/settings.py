@@ -19,6 +19,12 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # Which Slack workspaces (team ids, comma-separated) and which app may send requests; a
+    # signed request from any other gets 401. Unset: any (logged once at start).
+    slack_team_ids: str = ""
+    slack_app_id: str | None = None
+    # The largest request body /slack/events reads (Slack sends a few KiB); larger gets 413.
+    chatops_max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     # The instance's base URL (https://wallaroo.example.com) is all a user needs to give: the
     # MLOps API, assays v2 and the token endpoint all live on that host since 2023. The two
@@ -39,6 +45,11 @@ class Settings(BaseSettings):
     chatops_alert_channel: str | None = None
     chatops_approval_channel: str | None = None
     chatops_poll_seconds: float = Field(default=60.0, gt=0)
+    # The audit chain: the HMAC key its rows are keyed with (unset: plain sha256, warned at
+    # start), and where its head hash is anchored every N rows and daily (unset: nowhere).
+    chatops_audit_key: SecretStr | None = None
+    chatops_audit_channel: str | None = None
+    chatops_audit_anchor_rows: int = Field(default=100, ge=1)
 
     # Approvals: how long a request may wait, and whether the approver must also belong to
     # the Wallaroo workspace (their Slack email among its owners and collaborators).
@@ -49,6 +60,9 @@ class Settings(BaseSettings):
     chatops_deploy_poll_seconds: float = Field(default=1.0, gt=0)
     chatops_deploy_timeout_seconds: float = Field(default=600.0, gt=0)
     chatops_startup_error_grace_seconds: float = Field(default=30.0, ge=0)
+    # How long a deploy or undeploy whose fate is unknown (a 5xx, a timeout, a crash) may still
+    # be taking effect: Wallaroo's state is looked at until then, and the call never resent.
+    chatops_call_grace_seconds: float = Field(default=30.0, gt=0)
 
     # Alerting: how many Wallaroo calls a poll makes at once, when a deployment Starting for
     # too long is an alert, how often an unacknowledged episode is recalled in its thread, and
@@ -100,6 +114,15 @@ class Settings(BaseSettings):
     def wallaroo_v2_api_url(self) -> str:
         """Where assays v2 live: beside the v1 API, on the same host."""
         return self.wallaroo_api_url[: -len(_V1_SUFFIX)] + "/v2/api"
+
+    @property
+    def allowed_team_ids(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.slack_team_ids.split(",") if part.strip())
+
+    @property
+    def audit_key(self) -> bytes | None:
+        key = self.chatops_audit_key.get_secret_value() if self.chatops_audit_key else ""
+        return key.encode("utf-8") or None
 
     @property
     def admin_user_ids(self) -> frozenset[str]:

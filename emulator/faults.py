@@ -18,6 +18,9 @@ class Fault:
     latency_ms: float = 0.0
     error_rate: float = 0.0
     status: int = 503
+    # Let the call take effect first, then answer the error instead of the real answer: a
+    # gateway timing out on a backend that did the work (the bot must not take it as refused).
+    after_effect: bool = False
 
 
 class FaultInjector:
@@ -62,9 +65,15 @@ class FaultMiddleware:
             if fault.latency_ms > 0:
                 await asyncio.sleep(fault.latency_ms / 1000)
             if self.injector.should_fail(fault):
+                if fault.after_effect:
+                    await self.app(scope, receive, _discarding)
                 await _send_error(send, fault.status)
                 return
         await self.app(scope, receive, send)
+
+
+async def _discarding(message: dict) -> None:
+    """Swallows the real answer of a call whose error is sent after it took effect."""
 
 
 async def _send_error(send: Send, status: int) -> None:

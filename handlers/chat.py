@@ -18,7 +18,25 @@ METADATA_EVENT = "wallaroo_chatops_alert"
 
 
 class ChatError(Exception):
-    """Slack (or the terminal) did not take the message; the text says why, without tokens."""
+    """Slack (or the terminal) did not take the message; the text says why, without tokens.
+
+    What a sender may do next: `retry_after` (seconds) when the call was rate-limited (not
+    taken; try again then), `permanent` when no retry can help (the token or the channel is
+    wrong), `unknown_fate` when the call may still have gone through (a timeout: look for it
+    before sending it again)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        unknown_fate: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent
+        self.unknown_fate = unknown_fate
 
 
 @dataclass(frozen=True)

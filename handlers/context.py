@@ -18,7 +18,7 @@ from bot.wallaroo import WallarooClient, WallarooError, WallarooUnreachable
 from handlers.chat import Chat
 from handlers.render.blocks import Reply, error_reply
 from handlers.render.mrkdwn import escape
-from storage.audit import AuditLog, Outcome, Who
+from storage.audit import AuditEntry, AuditLog, AuditUnavailable, Outcome, Who, outcome_target
 from storage.roles import Role
 from storage.utc import utc_now
 
@@ -127,6 +127,30 @@ def reply_for_wallaroo_error(exc: WallarooError) -> Reply:
     return error_reply(escape(str(exc)))
 
 
+def unaudited_reply(exc: AuditUnavailable) -> Reply:
+    """The refusal of a write whose intent could not be audited: nothing was changed."""
+    return error_reply(
+        f"The audit log cannot be written, so nothing was changed: {escape(str(exc))}.",
+        "Try again once the bot's database takes writes again (its `/readyz` says so).",
+    )
+
+
+async def record_intent(
+    services: Services, actor: Actor, *, text: str, area: str, action: str
+) -> AuditEntry:
+    """Append a write's intent before anything is changed; `AuditUnavailable` means the write
+    must not happen (fail closed). Its outcome row names it (`outcome_target`)."""
+    return await services.audit.record(
+        **actor.audit_fields(),
+        command_text=text,
+        area=area,
+        action=action,
+        target="",
+        outcome=Outcome.INTENT,
+        duration_ms=0,
+    )
+
+
 async def record_click(
     services: Services,
     actor: Actor,
@@ -138,16 +162,22 @@ async def record_click(
     outcome: Outcome,
     started: float | None,
     wallaroo_error: str | None = None,
+    intent: AuditEntry | None = None,
 ) -> None:
-    """Count and audit a button click (or dialog) the way the router does a command."""
+    """Count and audit a button click (or dialog) the way the router does a command: the
+    outcome row of `intent` for a click that changed something, else a row of its own."""
     services.metrics.commands.labels(area, outcome).inc()
-    await services.audit.record(
-        **actor.audit_fields(),
-        command_text=text,
-        area=area,
-        action=action,
-        target=target,
-        outcome=outcome,
-        duration_ms=int((time.perf_counter() - started) * 1000) if started else 0,
-        wallaroo_error=wallaroo_error,
-    )
+    try:
+        await services.audit.record(
+            **actor.audit_fields(),
+            command_text=text,
+            area=area,
+            action=action,
+            target=outcome_target(target, intent),
+            outcome=outcome,
+            duration_ms=int((time.perf_counter() - started) * 1000) if started else 0,
+            wallaroo_error=wallaroo_error,
+        )
+    except AuditUnavailable as exc:
+        # The click is answered anyway: a refusal changed nothing, and a change's intent is in.
+        logger.error("audit log: the row of %r could not be written: %s", text, exc)

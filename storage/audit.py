@@ -1,33 +1,46 @@
 """The tamper-evident audit log: one hash-chained row per command, click, refusal and write.
 
-Each row stores the hash of the row before it (`prev_hash`) and a hash over its own content and
-that link. Editing a row breaks its own hash; deleting one leaves the next row pointing at a hash
-no row has; moving one leaves rows pointing at the wrong neighbours. `verify_chain` finds the
-first such row. Truncating the newest rows cannot be seen from inside the table: keeping the last
-hash somewhere else (`ChainReport.last_hash`) is what would catch that.
+The table and its chain (hashing, keyed rows, `verify_chain`) are in storage/audit_chain.py;
+this module appends rows, lists and exports them, and finds when the head is due an anchor.
+A write command is two rows: its intent (outcome `intent`, written before anything changes;
+if it cannot be written the command is refused) and its outcome, whose `target` ends in
+`(intent #N)`. Both are appended: the chain is never rewritten to fill an outcome in.
 """
 
 from __future__ import annotations
 
 import asyncio
 import csv
-import hashlib
 import io
 import json
+import logging
 import random
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypedDict
 
-from sqlalchemy import Text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.utc import UTCDateTime, utc_now
+from storage.audit_chain import (
+    GENESIS_HASH,
+    HASHED_FIELDS,
+    AuditEntry,
+    ChainReport,
+    entries_in_order,
+    entry_hash,
+    field_values,
+    verify_chain,
+)
+from storage.utc import utc_now
+
+__all__ = ["GENESIS_HASH", "AuditEntry", "ChainReport", "entry_hash", "verify_chain"]
+logger = logging.getLogger(__name__)
 
 
 class Outcome(StrEnum):
@@ -37,6 +50,7 @@ class Outcome(StrEnum):
     REFUSED = "refused"  # the role, four-eyes or state did not allow it
     INVALID = "invalid"  # input that does not parse or names nothing
     ERROR = "error"  # Wallaroo failed, or the bot did
+    INTENT = "intent"  # a write about to be made; its outcome follows in a row of its own
 
 
 class Who(TypedDict):
@@ -53,83 +67,48 @@ class ExportFormat(StrEnum):
     CSV = "csv"
 
 
-GENESIS_HASH = "0" * 64
+class AuditUnavailable(Exception):
+    """The row could not be stored (a read-only or full database, a keyed log and no key)."""
 
-# The fields a row's hash covers, in a fixed list: a column added later must not change the
-# hashes of rows written before it existed.
-HASHED_FIELDS = (
-    "at",
-    "slack_user_id",
-    "slack_user_name",
-    "team_id",
-    "channel_id",
-    "command_text",
-    "area",
-    "action",
-    "target",
-    "outcome",
-    "wallaroo_error",
-    "duration_ms",
-    "prev_hash",
-)
+
 EXPORT_FIELDS = ("id", *HASHED_FIELDS, "hash")
-_BATCH_ROWS = 500
+# A signed 10 MB command would otherwise be stored (and hashed, and exported) whole.
+MAX_COMMAND_TEXT = 4000
+ANCHOR_AREA, ANCHOR_ACTION = "audit", "anchor"
 # Another process appending at the same moment makes our insert collide on prev_hash (the lock
 # only covers this process); a few jittered retries re-read the new last row.
 _APPEND_ATTEMPTS = 5
 _RETRY_SECONDS = 0.01
+KEY_UNSET_WARNING = (
+    "CHATOPS_AUDIT_KEY is not set: the audit chain is plain sha256, which anyone who can write "
+    "the database can recompute; set it to key the chain (HMAC-SHA256)"
+)
 
 
-class AuditEntry(SQLModel, table=True):
-    __tablename__ = "audit_entries"
-
-    id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(sa_type=UTCDateTime)
-    slack_user_id: str
-    slack_user_name: str
-    team_id: str
-    channel_id: str
-    command_text: str = Field(sa_type=Text)
-    area: str
-    action: str
-    target: str
-    outcome: str
-    wallaroo_error: str | None = Field(default=None, sa_type=Text)
-    duration_ms: int
-    # Unique: two rows following the same row would be a fork in the chain.
-    prev_hash: str = Field(unique=True)
-    hash: str
+def cap_text(text: str, limit: int = MAX_COMMAND_TEXT) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"
 
 
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _field_values(entry: AuditEntry, names: Iterable[str]) -> dict[str, Any]:
-    values = {name: getattr(entry, name) for name in names}
-    values["at"] = _iso(entry.at)
-    return values
-
-
-def entry_hash(entry: AuditEntry) -> str:
-    """sha256 of prev_hash followed by the canonical JSON of the hashed fields."""
-    content = json.dumps(
-        _field_values(entry, HASHED_FIELDS),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256((entry.prev_hash + content).encode("utf-8")).hexdigest()
+def outcome_target(target: str, intent: AuditEntry | None) -> str:
+    """An outcome row's target: what was acted on, and which intent row it completes."""
+    if intent is None:
+        return target
+    return f"{target} (intent #{intent.id})" if target else f"(intent #{intent.id})"
 
 
 class AuditLog:
     """Appends rows, each in a transaction of its own (it reads the last row in the one that
     inserts the next). Build one per process and share it: its lock is what keeps concurrent
-    handlers from both chaining onto the same last row."""
+    handlers from both chaining onto the same last row. With `key`, rows are HMAC-keyed."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], key: bytes | None = None):
         self._sessions = sessions
         self._lock = asyncio.Lock()
+        self._key = key or None
+        if self._key is None:
+            logger.warning(KEY_UNSET_WARNING)
 
     async def record(
         self,
@@ -146,6 +125,7 @@ class AuditLog:
         duration_ms: int,
         wallaroo_error: str | None = None,
     ) -> AuditEntry:
+        """Append one row; `AuditUnavailable` if the database does not take it."""
         if outcome not in Outcome.__members__.values():
             raise ValueError(f"unknown audit outcome {outcome!r}")
         fields = {
@@ -153,7 +133,7 @@ class AuditLog:
             "slack_user_name": slack_user_name,
             "team_id": team_id,
             "channel_id": channel_id,
-            "command_text": command_text,
+            "command_text": cap_text(command_text),
             "area": area,
             "action": action,
             "target": target,
@@ -162,12 +142,18 @@ class AuditLog:
             "duration_ms": duration_ms,
         }
         async with self._lock:
-            for _ in range(_APPEND_ATTEMPTS - 1):
-                try:
-                    return await self._append(fields)
-                except IntegrityError:
-                    await asyncio.sleep(random.uniform(0, _RETRY_SECONDS))
-            return await self._append(fields)
+            try:
+                for _ in range(_APPEND_ATTEMPTS - 1):
+                    try:
+                        return await self._append(fields)
+                    except IntegrityError:
+                        await asyncio.sleep(random.uniform(0, _RETRY_SECONDS))
+                return await self._append(fields)
+            except SQLAlchemyError as exc:
+                # The driver's own words ("attempt to write a readonly database", "database
+                # or disk is full"): no URL, no parameters.
+                reason = str(getattr(exc, "orig", None) or type(exc).__name__)
+                raise AuditUnavailable(reason.splitlines()[0]) from exc
 
     async def _append(self, fields: dict[str, Any]) -> AuditEntry:
         # The last row is read in the transaction that inserts the next one.
@@ -177,11 +163,14 @@ class AuditLog:
             )
             row = last.first()
             prev_hash, prev_at = row if row is not None else (GENESIS_HASH, None)
+            if self._key is None and prev_hash.startswith("hmac-sha256:"):
+                # An unkeyed row after keyed ones would fail verify for good: refuse instead.
+                raise AuditUnavailable("the log is keyed, and CHATOPS_AUDIT_KEY is not set")
             # Times never go backwards in the log, even if the clock does; verify relies on it.
             now = utc_now()
             at = now if prev_at is None else max(now, prev_at)
             entry = AuditEntry(at=at, prev_hash=prev_hash, hash="", **fields)
-            entry.hash = entry_hash(entry)
+            entry.hash = entry_hash(entry, self._key)
             session.add(entry)
         return entry
 
@@ -194,65 +183,42 @@ async def recent_entries(session: AsyncSession, n: int) -> list[AuditEntry]:
     return list(found)
 
 
-async def _entries_in_order(session: AsyncSession) -> AsyncIterator[AuditEntry]:
-    # Keyset batches: memory stays flat however long the log, and no cursor is held open.
-    after: int | None = None
-    while True:
-        query = select(AuditEntry).order_by(col(AuditEntry.id)).limit(_BATCH_ROWS)
-        if after is not None:
-            query = query.where(col(AuditEntry.id) > after)
-        batch = list(await session.exec(query))
-        for entry in batch:
-            yield entry
-        if len(batch) < _BATCH_ROWS:
-            return
-        after = batch[-1].id
-
-
 @dataclass(frozen=True)
-class ChainReport:
-    ok: bool
-    rows_checked: int
-    first_bad_id: int | None = None
-    problem: str | None = None
-    # The newest row's hash on a good chain: recorded elsewhere, it also reveals truncation.
-    last_hash: str | None = None
+class AnchorDue:
+    head_hash: str
+    rows: int  # rows in the log up to and including the head
+    since_last: int  # rows since the last anchor
 
 
-async def verify_chain(session: AsyncSession) -> ChainReport:
-    """Walk the rows in id order and report the first one that was edited, follows a deleted
-    row, or is out of order."""
-    checked = 0
-    prev_id: int | None = None
-    prev_hash = GENESIS_HASH
-    prev_at: datetime | None = None
-    async for entry in _entries_in_order(session):
-        checked += 1
-        problem = None
-        # Content first: an edited prev_hash is an edit, not a missing row.
-        if entry_hash(entry) != entry.hash:
-            problem = "edited: its content no longer matches its hash"
-        elif entry.prev_hash != prev_hash:
-            problem = await _describe_broken_link(session, entry, prev_id)
-        elif prev_at is not None and entry.at < prev_at:
-            problem = f"out of order: its time is earlier than row {prev_id}'s"
-        if problem is not None:
-            return ChainReport(False, checked, entry.id, problem)
-        prev_id, prev_hash, prev_at = entry.id, entry.hash, entry.at
-    return ChainReport(True, checked, last_hash=None if prev_id is None else prev_hash)
-
-
-async def _describe_broken_link(
-    session: AsyncSession, entry: AuditEntry, prev_id: int | None
-) -> str:
+async def anchor_due(
+    session: AsyncSession, every_rows: int, every: timedelta, now: datetime
+) -> AnchorDue | None:
+    """Whether the head should be anchored now: `every_rows` rows since the last anchor, or
+    `every` since it (or since the first row) with any row since."""
+    newest = await recent_entries(session, 1)
+    if not newest:
+        return None
+    head = newest[0]
     found = await session.exec(
-        select(AuditEntry.id).where(AuditEntry.hash == entry.prev_hash).limit(1)
+        select(AuditEntry)
+        .where(AuditEntry.area == ANCHOR_AREA, AuditEntry.action == ANCHOR_ACTION)
+        .order_by(col(AuditEntry.id).desc())
+        .limit(1)
     )
-    follows = found.first()
-    if follows is None:
-        return "a row before it is missing: it follows a row that is no longer in the log"
-    expected = "nothing (it is the first row)" if prev_id is None else f"row {prev_id}"
-    return f"out of order: it follows row {follows}, but comes after {expected}"
+    anchor = found.first()
+    after = 0 if anchor is None or anchor.id is None else anchor.id
+    since = (await session.exec(select(func.count()).where(col(AuditEntry.id) > after))).one()
+    if since == 0:
+        return None
+    if anchor is None:
+        first = (await session.exec(select(AuditEntry.at).order_by(col(AuditEntry.id)))).first()
+        started = first or now
+    else:
+        started = anchor.at
+    total = (await session.exec(select(func.count()).select_from(AuditEntry))).one()
+    if since >= every_rows or now - started >= every:
+        return AnchorDue(head.hash, total, since)
+    return None
 
 
 async def export_entries(session: AsyncSession, fmt: ExportFormat) -> AsyncIterator[str]:
@@ -262,8 +228,8 @@ async def export_entries(session: AsyncSession, fmt: ExportFormat) -> AsyncItera
         raise ValueError(f"unknown export format {fmt!r}; use jsonl or csv")
     if fmt == ExportFormat.CSV:
         yield _csv_line(EXPORT_FIELDS)
-    async for entry in _entries_in_order(session):
-        values = _field_values(entry, EXPORT_FIELDS)
+    async for entry in entries_in_order(session):
+        values = field_values(entry, EXPORT_FIELDS)
         if fmt == ExportFormat.CSV:
             yield _csv_line(values.values())
         else:

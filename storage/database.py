@@ -14,7 +14,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 # Imported for their side effect: each module registers its tables on SQLModel.metadata, which
 # the migrations (storage/migrations) create and compare against.
-from storage import alerts, approvals, audit, leases, outbox, roles, watches  # noqa: F401
+from storage import (  # noqa: F401
+    alerts,
+    approvals,
+    audit,
+    leases,
+    outbox,
+    roles,
+    seen_requests,
+    watches,
+)
 
 # Settings carry sync-style URLs (what people write and what migration tools expect); the bot
 # runs on asyncio, so each is mapped to the async driver for the same database.
@@ -123,6 +132,10 @@ def make_engine(database_url: str) -> AsyncEngine:
         # (a cursor row each, 64 at once) waited past sqlite3's default 5 s and failed with
         # "database is locked" (bench/poll.py --objects 10000). Writers queue longer instead.
         options = {"connect_args": {"timeout": SQLITE_BUSY_SECONDS}}
+    if url.get_backend_name() == "postgresql":
+        # After a PostgreSQL restart every pooled connection is dead; without a ping the first
+        # request on each failed (bench/soak.py saw a signed command refused so).
+        options["pool_pre_ping"] = True
     try:
         engine = create_async_engine(url, **options)
     except ModuleNotFoundError as exc:  # postgresql+asyncpg without asyncpg installed, say

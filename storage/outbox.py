@@ -93,12 +93,22 @@ async def enqueue(
     return row
 
 
-async def pending_messages(session: AsyncSession) -> list[OutboxMessage]:
-    """Everything not yet delivered, oldest first (due or not: order matters per channel)."""
+async def pending_messages(
+    session: AsyncSession, channel: str | None = None
+) -> list[OutboxMessage]:
+    """Everything not yet delivered (to `channel`, if given), oldest first (due or not: order
+    matters per channel)."""
+    query = select(OutboxMessage).where(OutboxMessage.state == OutboxState.PENDING)
+    if channel is not None:
+        query = query.where(OutboxMessage.channel == channel)
+    found = await session.exec(query.order_by(col(OutboxMessage.id)))
+    return list(found)
+
+
+async def pending_channels(session: AsyncSession) -> list[str]:
+    """The channels with something not yet delivered."""
     found = await session.exec(
-        select(OutboxMessage)
-        .where(OutboxMessage.state == OutboxState.PENDING)
-        .order_by(col(OutboxMessage.id))
+        select(OutboxMessage.channel).where(OutboxMessage.state == OutboxState.PENDING).distinct()
     )
     return list(found)
 
@@ -113,7 +123,11 @@ async def mark_sent(session: AsyncSession, message_id: int, at: datetime) -> Non
 
 
 async def claim(
-    session: AsyncSession, message_id: int, seen_attempts: int, hold_seconds: float
+    session: AsyncSession,
+    message_id: int,
+    seen_attempts: int,
+    hold_seconds: float,
+    now: datetime | None = None,
 ) -> bool:
     """Count an attempt and hold the row for `hold_seconds`, if it is still pending, due, and
     nobody has started an attempt since it was read: the one sender (of any process) that wins
@@ -121,7 +135,7 @@ async def claim(
 
     Commits, unlike the other functions here: the claim must be visible to every other sender
     before this one calls Slack, and the row lock an UPDATE takes must not be held meanwhile."""
-    now = utc_now()
+    now = now or utc_now()
     result = await session.exec(
         update(OutboxMessage)
         .where(
@@ -137,19 +151,80 @@ async def claim(
 
 
 async def retry_later(
-    session: AsyncSession, message_id: int, error: str, at: datetime, give_up: bool
+    session: AsyncSession,
+    message_id: int,
+    error: str,
+    at: datetime,
+    give_up: bool,
+    attempts: int | None = None,
 ) -> None:
     """Stage what a failed attempt leaves (the caller commits): try again at `at`, or stop
-    (FAILED). Only a still-pending row changes (an edit superseded meanwhile stays so)."""
+    (FAILED); `attempts` uncounts an attempt Slack is known not to have taken (a 429). Only a
+    still-pending row changes (an edit superseded meanwhile stays so)."""
+    values: dict[str, Any] = {
+        "error": error,
+        "next_attempt_at": at,
+        "state": OutboxState.FAILED if give_up else OutboxState.PENDING,
+    }
+    if attempts is not None:
+        values["attempts"] = attempts
     await session.exec(
         update(OutboxMessage)
         .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.state) == OutboxState.PENDING)
-        .values(
-            error=error,
-            next_attempt_at=at,
-            state=OutboxState.FAILED if give_up else OutboxState.PENDING,
+        .values(**values)
+    )
+
+
+async def defer_channel(session: AsyncSession, channel: str, until: datetime) -> None:
+    """Stage that nothing more goes to `channel` before `until` (a 429's Retry-After; the
+    caller commits): its pending rows due earlier wait, other channels' rows do not."""
+    await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.channel) == channel,
+            col(OutboxMessage.state) == OutboxState.PENDING,
+            col(OutboxMessage.next_attempt_at) < until,
+        )
+        .values(next_attempt_at=until)
+    )
+
+
+async def fail_channel(session: AsyncSession, channel: str, error: str) -> list[int]:
+    """Stage giving up every pending row of `channel` (a permanent Slack error; the caller
+    commits); returns the episodes they belonged to."""
+    found = await session.exec(
+        select(OutboxMessage.episode_id).where(
+            col(OutboxMessage.channel) == channel,
+            col(OutboxMessage.state) == OutboxState.PENDING,
         )
     )
+    episodes = sorted({e for e in found if e is not None})
+    await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.channel) == channel,
+            col(OutboxMessage.state) == OutboxState.PENDING,
+        )
+        .values(state=OutboxState.FAILED, error=error)
+    )
+    return episodes
+
+
+UNDELIVERABLE = "undeliverable: "  # how a permanently refused row's error starts
+
+
+async def is_undeliverable(session: AsyncSession, episode_id: int) -> bool:
+    """Whether the episode's opening post was refused for good: nothing more is staged for it
+    (it stays open, so the poll does not open it again, until its watch or subscription goes)."""
+    found = await session.exec(
+        select(OutboxMessage.id).where(
+            col(OutboxMessage.episode_id) == episode_id,
+            col(OutboxMessage.kind) == OutboxKind.POST,
+            col(OutboxMessage.state) == OutboxState.FAILED,
+            col(OutboxMessage.error).startswith(UNDELIVERABLE),
+        )
+    )
+    return found.first() is not None
 
 
 async def settle_episode_rows(session: AsyncSession, episode_id: int, **values: Any) -> None:

@@ -239,7 +239,8 @@ def test_wallaroo_error_during_deploy_ends_failed_with_a_clear_message(
     drift: Emulator, bot: Bot, pipeline: str
 ) -> None:
     request_id = request_id_in(ask(bot, f"deploy housepricedrift {pipeline}"))
-    drift.control("faults", {"path_prefix": DEPLOY_CALLS, "error_rate": 1.0, "status": 500})
+    # A 4xx proves the call was refused (a 5xx would not: tests/test_approvals_faults.py).
+    drift.control("faults", {"path_prefix": DEPLOY_CALLS, "error_rate": 1.0, "status": 400})
     try:
         deploys = drift.calls_to(DEPLOY_CALLS)
         click(bot, APPROVE_ACTION, request_id, "UAPP1")
@@ -248,7 +249,7 @@ def test_wallaroo_error_during_deploy_ends_failed_with_a_clear_message(
         drift.http.delete(f"{drift.url}/emulator/faults")
     text = json.dumps(outcome)
     assert "was not deployed" in text and "Wallaroo refused the deploy" in text
-    assert "HTTP 500" in text or "500" in text
+    assert "injected fault: HTTP 400" in text
     assert "it failed" in state_of(bot, request_id)
     assert drift.calls_to(DEPLOY_CALLS) == deploys + 1  # a write is never retried blindly
     assert deployment_of(drift, pipeline) is None

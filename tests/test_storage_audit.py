@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import storage.audit
+import storage.audit_chain
 from storage.audit import (
     EXPORT_FIELDS,
     GENESIS_HASH,
@@ -287,7 +287,7 @@ def _as_text(entry: AuditEntry) -> dict[str, Any]:
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     # Several batches, including a last partial one, without writing thousands of rows.
-    monkeypatch.setattr(storage.audit, "_BATCH_ROWS", 4)
+    monkeypatch.setattr(storage.audit_chain, "_BATCH_ROWS", 4)
 
 
 @pytest.mark.usefixtures("small_batches")
@@ -366,7 +366,16 @@ def test_cli_verify_passes_a_good_log(db_file: Path) -> None:
     _make_log_file(db_file, 5)
     result = _cli(db_file, "verify")
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "audit log OK: 5 rows\n"
+    head = asyncio.run(_head_hash(db_file))
+    assert result.stdout == f"audit log OK: 5 rows, head {head}\n"
+
+
+async def _head_hash(db_file: Path) -> str:
+    engine = make_engine(f"sqlite:///{db_file}")
+    async with session_factory(engine)() as session:
+        (head,) = await recent_entries(session, 1)
+    await engine.dispose()
+    return head.hash
 
 
 def test_cli_verify_names_the_tampered_row(db_file: Path) -> None:

@@ -11,24 +11,30 @@ from datetime import datetime
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.adapters.body_limit import BodyLimit
 from bot.adapters.slack_app import build_slack_app
+from bot.adapters.slack_guard import SlackGuard
 from bot.background import background_work
 from bot.logs import new_request_id
 from bot.services import open_services
 from bot.settings import Settings
 from bot.wallaroo import WallarooError
 from handlers.context import Services
+from storage.database import describe_database_error
+from storage.leases import hold_lease
 from storage.utc import utc_now
 
 # Readiness probes come often and must answer fast; a slow Wallaroo counts as not ready.
 READY_TIMEOUT_SECONDS = 3.0
+# The lease row /readyz renews to show the database takes a write (no poller holds it).
+READY_HEARTBEAT = "readyz-heartbeat"
 
 
 def create_http_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Starlette:
@@ -44,6 +50,7 @@ def create_http_app(settings: Settings, clock: Callable[[], datetime] = utc_now)
         ):
             app.state.services = services
             app.state.slack = AsyncSlackRequestHandler(build_slack_app(services))
+            app.state.guard = SlackGuard(services)
             app.state.poller = poller
             # Everything built so far (modules, the Slack app, Alembic's and SQLAlchemy's
             # caches) lives as long as the process: moving it out of the garbage collector's
@@ -54,10 +61,12 @@ def create_http_app(settings: Settings, clock: Callable[[], datetime] = utc_now)
             yield
 
     async def slack_events(request: Request) -> Response:
-        # bolt checks the signature and the 5-minute window, answering 401 otherwise.
+        # The guard checks the signature and the 5-minute window (401), the body (400), the
+        # team and app (401) and replays; bolt then reads the same body (Starlette keeps it).
         new_request_id("slack-")
         started = time.perf_counter()
-        response = await request.app.state.slack.handle(request)
+        refusal = await request.app.state.guard.refusal(request.headers, await request.body())
+        response = refusal or await request.app.state.slack.handle(request)
         request.app.state.services.metrics.ack_seconds.observe(time.perf_counter() - started)
         return response
 
@@ -81,17 +90,21 @@ def create_http_app(settings: Settings, clock: Callable[[], datetime] = utc_now)
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    limit = Middleware(BodyLimit, max_bytes=settings.chatops_max_request_bytes)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[limit])
 
 
 async def readiness(services: Services) -> dict[str, str]:
     checks: dict[str, str] = {}
     try:
-        async with services.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        # A committed write, not a SELECT: a read-only or full database still answers reads,
+        # and a bot that cannot write its audit log changes nothing (it is not ready).
+        async with services.sessions() as session:
+            await hold_lease(session, READY_HEARTBEAT, READY_HEARTBEAT, 0)
         checks["database"] = "ok"
     except SQLAlchemyError as exc:
-        checks["database"] = f"unavailable: {type(exc).__name__}"
+        reason = describe_database_error(exc) or type(exc).__name__
+        checks["database"] = f"does not take a write: {reason}"
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
             await services.wallaroo.list_features()

@@ -19,7 +19,7 @@ from bot.chat.slack import SlackChat
 from bot.logs import bolt_token_warning_silenced
 from handlers.approvals.requests import Verdict
 from handlers.commands.router import handle_command
-from handlers.context import BOT_FAILED, Actor, Services
+from handlers.context import BOT_FAILED, Actor, Services, record_click
 from handlers.interactions.alert_clicks import handle_alert_click
 from handlers.interactions.approval_clicks import handle_click, precheck_click
 from handlers.interactions.home import home_view
@@ -34,6 +34,7 @@ from handlers.render.approval_messages import (
 from handlers.render.blocks import Reply, error_reply
 from handlers.render.home import home_unavailable
 from storage.approvals import get_request
+from storage.audit import Outcome
 
 ACK_HEADSTART_SECONDS = 0.03
 logger = logging.getLogger(__name__)
@@ -89,8 +90,10 @@ def build_slack_app(services: Services) -> AsyncApp:
     @_guarded
     async def approve_clicked(ack: AsyncAck, body: dict, respond: AsyncRespond) -> None:
         await ack()
-        request_id = _clicked_request(body)
         verdict = Verdict(approve=True)
+        request_id = await _clicked_id(services, body, respond, "approvals", verdict.verb)
+        if request_id is None:
+            return
         reply = await handle_click(services, _clicker(body), request_id, verdict, "button")
         await _tell(respond, reply)
 
@@ -114,7 +117,9 @@ def build_slack_app(services: Services) -> AsyncApp:
     async def alert_clicked(ack: AsyncAck, body: dict, respond: AsyncRespond) -> None:
         await ack()
         action = body["actions"][0]
-        episode_id = int(action["value"])
+        episode_id = await _clicked_id(services, body, respond, "alerts", action["action_id"])
+        if episode_id is None:
+            return
         reply = await handle_alert_click(services, _clicker(body), action["action_id"], episode_id)
         await _tell(respond, reply)
 
@@ -122,8 +127,10 @@ def build_slack_app(services: Services) -> AsyncApp:
     @_guarded
     async def reject_clicked(ack: AsyncAck, body: dict, respond: AsyncRespond) -> None:
         await ack()
-        request_id = _clicked_request(body)
         verdict = Verdict(approve=False)
+        request_id = await _clicked_id(services, body, respond, "approvals", verdict.verb)
+        if request_id is None:
+            return
         refusal = await precheck_click(services, _clicker(body), request_id, verdict, "button")
         if refusal is not None:
             await _tell(respond, refusal)
@@ -142,9 +149,25 @@ def build_slack_app(services: Services) -> AsyncApp:
     @app.view(REJECT_REASON_VIEW)
     @_guarded
     async def reject_reason_given(ack: AsyncAck, body: dict) -> None:
-        await ack()
         view = body["view"]
-        request_id = int(view["private_metadata"])
+        # The dialog's hidden request id comes back from Slack as sent, unless forged: a bad
+        # one is answered in the dialog itself (it has no channel to answer in) and audited.
+        metadata = str(view.get("private_metadata", ""))
+        request_id = _as_id(metadata)
+        found = None
+        if request_id is not None:
+            async with services.sessions() as session:
+                found = await get_request(session, request_id)
+        if found is None or request_id is None:
+            actor = _clicker(body)
+            await _audit_invalid(services, actor, "approvals", "reject", metadata, "dialog")
+            problem = "This dialog names no approval request."
+            if request_id is not None:
+                problem = f"There is no approval request #{request_id}."
+            errors = {REJECT_REASON_BLOCK: f"{problem} Nothing was rejected."}
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
         values = view["state"]["values"][REJECT_REASON_BLOCK][REJECT_REASON_INPUT]
         verdict = Verdict(approve=False, reason=(values.get("value") or "").strip())
         actor = _clicker(body)
@@ -187,8 +210,37 @@ def _clicker(body: dict[str, Any]) -> Actor:
     )
 
 
-def _clicked_request(body: dict[str, Any]) -> int:
-    return int(body["actions"][0]["value"])
+def _as_id(value: str) -> int | None:
+    """A request or episode number as the bot writes it into buttons; None for anything else
+    (a forged or garbled value). Bounded so no database is asked about a 40-digit number."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
+async def _clicked_id(
+    services: Services, body: dict[str, Any], respond: AsyncRespond, area: str, action: str
+) -> int | None:
+    """The number a button carries, or None once the clicker has been told and it is audited."""
+    value = str(body["actions"][0].get("value", ""))
+    number = _as_id(value)
+    if number is None:
+        await _audit_invalid(services, _clicker(body), area, action, value)
+        await _tell(respond, error_reply("This button names no request the bot knows."))
+    return number
+
+
+async def _audit_invalid(
+    services: Services, actor: Actor, area: str, action: str, value: str, source: str = "button"
+) -> None:
+    await record_click(
+        services,
+        actor,
+        text=f"[{source}] {action} {value[:100]}",
+        area=area,
+        action=action,
+        target=f"value {value[:100]!r}",
+        outcome=Outcome.INVALID,
+        started=None,
+    )
 
 
 async def _tell(respond: AsyncRespond, reply: Reply) -> None:

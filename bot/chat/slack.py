@@ -1,5 +1,7 @@
-"""`Chat` on Slack's Web API (slack_sdk's async client, its retry handlers for 429s and refused
-connections)."""
+"""`Chat` on Slack's Web API (slack_sdk's async client, its retry handlers for short 429s and
+refused connections). A failure is raised as a ChatError that says what a retry may do: a
+long 429 comes back at once with its Retry-After (sleeping inside the call would hold up
+whoever waits on it), an error no retry can fix is `permanent`, a timeout is `unknown_fate`."""
 
 from __future__ import annotations
 
@@ -13,6 +15,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
@@ -28,6 +33,38 @@ SLACK_FAILURES = (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError)
 HISTORY_PAGES = 10  # of 200 messages each
 USER_PAGES = 50  # of 200 users each: `@name` is looked up among the first 10,000
 SLACK_TIMEOUT_SECONDS = 10  # per call (slack_sdk's default is 30)
+# A 429 asking for a longer wait than this is not slept through inside the call: it is raised
+# (ChatError.retry_after), and the outbox defers only that channel.
+SHORT_RETRY_AFTER_SECONDS = 2.0
+
+# Answers that no retry can change: the token, the app's membership or the channel is wrong.
+PERMANENT_ERRORS = frozenset(
+    {
+        "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+        "no_permission", "missing_scope", "team_access_not_granted", "org_login_required",
+        "ekm_access_denied", "channel_not_found", "not_in_channel", "is_archived",
+        "restricted_action", "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel", "restricted_action_non_threadable_channel",
+    }
+)  # fmt: skip
+
+
+class ShortRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler, for short waits only: a caller serving one channel must not
+    sleep 20 s inside a call while the others wait."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        wait = _retry_after(response.headers)
+        return wait is not None and wait <= SHORT_RETRY_AFTER_SECONDS
 
 
 def build_web_client(settings: Settings) -> AsyncWebClient:
@@ -37,8 +74,13 @@ def build_web_client(settings: Settings) -> AsyncWebClient:
     )
     # A 429 or a refused connection means Slack did not take the call: retrying cannot post
     # twice. Other failures are left to the caller, which knows whether a retry is safe.
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
-    client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=2))
+    client.retry_handlers.append(ShortRateLimitRetryHandler(max_retry_count=3))
+    # Only a connection that was never made: slack_sdk's default list also retries a dropped
+    # connection and a read timeout (ServerTimeoutError), after which the post may have landed.
+    refused = AsyncConnectionErrorRetryHandler(
+        max_retry_count=2, error_types=[aiohttp.ClientConnectorError]
+    )
+    client.retry_handlers.append(refused)
     return client
 
 
@@ -64,7 +106,7 @@ class SlackChat:
                 if name in self._channel_ids or not cursor:
                     break
         except SLACK_FAILURES as exc:
-            raise ChatError(_describe(exc)) from exc
+            raise _chat_error(exc) from exc
         if name not in self._channel_ids:
             raise ChatError(f"Slack lists no channel named {name}")
         return self._channel_ids[name]
@@ -82,7 +124,7 @@ class SlackChat:
                 thread_ts=thread_ts, metadata=metadata,
             )  # fmt: skip
         except SLACK_FAILURES as exc:
-            raise ChatError(_describe(exc)) from exc
+            raise _chat_error(exc) from exc
         return Posted(channel=answer.get("channel") or channel, ts=str(answer["ts"]))
 
     async def find_posted(
@@ -106,7 +148,7 @@ class SlackChat:
                         include_all_metadata=True,
                     )  # fmt: skip
             except SLACK_FAILURES as exc:
-                raise ChatError(_describe(exc)) from exc
+                raise _chat_error(exc) from exc
             for message in answer.get("messages") or []:
                 payload = (message.get("metadata") or {}).get("event_payload") or {}
                 if payload.get("key") == key:
@@ -123,7 +165,7 @@ class SlackChat:
                 channel=channel, ts=ts, text=message["text"], blocks=message.get("blocks") or []
             )
         except SLACK_FAILURES as exc:
-            raise ChatError(_describe(exc)) from exc
+            raise _chat_error(exc) from exc
 
     async def post_ephemeral(self, channel: str, user_id: str, reply: Reply) -> None:
         message = reply.to_slack()
@@ -132,7 +174,7 @@ class SlackChat:
                 channel=channel, user=user_id, text=message["text"], blocks=message.get("blocks")
             )
         except SLACK_FAILURES as exc:
-            raise ChatError(_describe(exc)) from exc
+            raise _chat_error(exc) from exc
 
     async def upload(
         self, channel: str, content: bytes, filename: str, title: str, thread_ts: str | None
@@ -143,7 +185,7 @@ class SlackChat:
                 thread_ts=thread_ts,
             )  # fmt: skip
         except SLACK_FAILURES as exc:
-            raise ChatError(_describe(exc)) from exc
+            raise _chat_error(exc) from exc
 
     async def user_email(self, user_id: str) -> str | None:
         try:
@@ -170,7 +212,7 @@ class SlackChat:
                 if not cursor:
                     break
         except SLACK_FAILURES as exc:
-            raise ChatError(_describe(exc)) from exc
+            raise _chat_error(exc) from exc
         return found
 
 
@@ -185,6 +227,36 @@ def _names_of(member: dict) -> set[str]:
     profile = member.get("profile") or {}
     names = (member.get("name"), profile.get("display_name"), profile.get("real_name"))
     return {str(name).casefold() for name in names if name}
+
+
+def _retry_after(headers: object) -> float | None:
+    """Retry-After from a response's headers (slack_sdk gives lists or strings, any case)."""
+    if not isinstance(headers, dict) and not hasattr(headers, "items"):
+        return None
+    for name, value in headers.items():
+        if str(name).lower() == "retry-after":
+            first = value[0] if isinstance(value, list | tuple) and value else value
+            try:
+                return float(first)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def _chat_error(exc: BaseException) -> ChatError:
+    """The failure as a ChatError that says whether and when a retry may help."""
+    if isinstance(exc, SlackApiError):
+        status = getattr(exc.response, "status_code", 200)
+        error = str(exc.response.get("error", ""))
+        if status == 429 or error == "ratelimited":
+            wait = _retry_after(getattr(exc.response, "headers", {}))
+            return ChatError(_describe(exc), retry_after=wait if wait is not None else 1.0)
+        if error in PERMANENT_ERRORS:
+            return ChatError(_describe(exc), permanent=True)
+        # Slack answered: it did not take the call, unless its own side broke (a 5xx).
+        return ChatError(_describe(exc), unknown_fate=status >= 500)
+    # A refused connection never reached Slack; a timeout or a dropped answer may have.
+    return ChatError(_describe(exc), unknown_fate=not isinstance(exc, aiohttp.ClientConnectorError))
 
 
 def _describe(exc: BaseException) -> str:

@@ -41,6 +41,7 @@ class FaultRequest(BaseModel):
     latency_ms: float = Field(default=0.0, ge=0)
     error_rate: float = Field(default=0.0, ge=0, le=1)
     status: int = Field(default=503, ge=400, le=599)
+    after_effect: bool = False
 
 
 class ClockRequest(BaseModel):

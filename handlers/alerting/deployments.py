@@ -127,6 +127,7 @@ async def apply_observation(
         return
     now = services.clock()
     health = await get_health(session, watch.pipeline_id)
+    before = health.status if health is not None else None
     if health is None:
         health = DeploymentHealth(pipeline_id=watch.pipeline_id, status=seen.status, since=now)
     elif health.status != seen.status:
@@ -137,9 +138,9 @@ async def apply_observation(
         health.was_running = False
     session.add(health)
 
-    trouble = _trouble(services, health, seen, now)
     subject = pipeline_subject(watch.pipeline_id)
     episode = await open_episode(session, subject)
+    trouble = _trouble(services, health, seen, now, _was_deployed(before, episode))
     detail = json.dumps(
         {
             "workspace_name": watch.workspace_name,
@@ -187,11 +188,23 @@ def has_news(
     and then the poller writes nothing)."""
     if health is None or health.status != seen.status or episode is not None:
         return True
-    return _trouble(services, health, seen, services.clock()) is not None
+    deployed = _was_deployed(health.status, episode)
+    return _trouble(services, health, seen, services.clock(), deployed) is not None
+
+
+def _was_deployed(before: str | None, episode: AlertEpisode | None) -> bool:
+    """Whether the pipeline was seen deployed since its watch began (its status at the last
+    poll was not Gone), or is already in an episode: only then is Gone news. A pipeline that
+    was never deployed while watched is not "no longer deployed"."""
+    return episode is not None or before not in (None, DeploymentState.GONE)
 
 
 def _trouble(
-    services: Services, health: DeploymentHealth, seen: Observation, now: datetime
+    services: Services,
+    health: DeploymentHealth,
+    seen: Observation,
+    now: datetime,
+    was_deployed: bool,
 ) -> str | None:
     settings = services.settings
     lasted = (now - health.since).total_seconds()
@@ -205,6 +218,6 @@ def _trouble(
         and lasted >= settings.chatops_starting_alert_seconds
     ):
         return DeploymentState.STARTING
-    if seen.status == DeploymentState.GONE:
+    if seen.status == DeploymentState.GONE and was_deployed:
         return DeploymentState.GONE
     return None

@@ -1,10 +1,18 @@
 """Delivering the outbox: in order per channel, at most one message a second per channel,
 retried with backoff when Slack fails, never re-posted once sent.
 
-A 429 is handled inside slack_sdk (its rate-limit retry handler waits Retry-After and tries
-again: Slack did not take the call, so that cannot post twice). Any other failure leaves the
-row pending with a later `next_attempt_at`; an episode's edits and thread replies wait for its
-opening message, so nothing is posted out of order or without its thread.
+Channels are independent: each is delivered by its own task, so one channel's trouble never
+holds up another's. What a failure leaves depends on what it proves (`ChatError`):
+- a 429 (Slack did not take the call): that channel waits Retry-After, the attempt uncounted;
+- a permanent refusal (invalid_auth, channel_not_found, not_in_channel, ...): that channel's
+  rows are given up at once, one ERROR is logged and one notice goes to the admin channel
+  (CHATOPS_ALERT_CHANNEL, else CHATOPS_APPROVAL_CHANNEL); its episodes stay open, so polls do
+  not open them again, until their watch or subscription is removed;
+- an unknown fate (a timeout: the post may still land): nothing is sent again before
+  UNKNOWN_FATE_GRACE_SECONDS, then the channel's history is searched for it by its key first;
+- anything else: retried with backoff, MAX_ATTEMPTS at most.
+An episode's edits and thread replies wait for its opening message, so nothing is posted out of
+order or without its thread. Times are the services' clock (tests move it).
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
+from enum import Enum
 
 from slack_sdk.models.blocks import Block
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,14 +32,20 @@ from handlers.chat import ChatError, Posted
 from handlers.context import Services
 from handlers.render.alert_messages import render_episode
 from handlers.render.blocks import Reply
+from handlers.render.mrkdwn import escape
 from storage.alerts import AlertEpisode, get_episode, mark_closed
 from storage.outbox import (
+    UNDELIVERABLE,
     OutboxKind,
     OutboxMessage,
     OutboxState,
     claim,
+    defer_channel,
     enqueue,
+    fail_channel,
+    is_undeliverable,
     mark_sent,
+    pending_channels,
     pending_messages,
     retry_later,
     settle_episode_rows,
@@ -40,12 +55,22 @@ from storage.utc import utc_now
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-# How long a claimed row is left alone by other senders: longer than one Slack call may take
-# (bot.chat.slack gives the client a 10 s timeout). If its sender died, the next one waits this
-# long, then looks for the post in the channel before sending it again.
-CLAIM_SECONDS = 15.0
+# After a call timed out (bot.chat.slack gives it 10 s), Slack may still carry it out: a post
+# that took 25 s landed after the bot had looked for it and posted it again. Nothing is sent
+# again, nor looked for, before this has passed.
+UNKNOWN_FATE_GRACE_SECONDS = 60.0
+# How long a claimed row is left alone by other senders: one Slack call (10 s) and the grace
+# after it. If its sender died mid-call, the next one waits this long, then looks for the post
+# in the channel before sending it again.
+CLAIM_SECONDS = 10.0 + UNKNOWN_FATE_GRACE_SECONDS
 MAX_BACKOFF_SECONDS = 300.0
 IDLE_WAKE_SECONDS = 1.0
+
+
+class Sent(Enum):
+    OK = "ok"
+    LATER = "later"  # this row waits (and its episode's later rows with it)
+    CHANNEL_WAITS = "channel_waits"  # the whole channel waits: rate-limited or given up
 
 
 class OutboxSender:
@@ -55,65 +80,97 @@ class OutboxSender:
         self.may_send = may_send
         self._wake = asyncio.Event()
         self._last_sent: dict[str, float] = defaultdict(lambda: float("-inf"))
-        self._lock = asyncio.Lock()
+        # One delivery at a time per channel in this process (order and pacing); the claim's
+        # compare-and-set keeps other processes out.
+        self._channel_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._tasks: set[asyncio.Task[int]] = set()
+        self._reported: set[tuple[str, str]] = set()  # permanent refusals already told
 
     def wake(self) -> None:
         """Something was enqueued: deliver now rather than at the next idle check."""
         self._wake.set()
 
     async def run_forever(self) -> None:
-        while True:
-            try:
-                if self.may_send():
-                    await self.deliver_due()
-            except Exception:  # a bug must not stop delivery for good
-                logger.exception("outbox delivery failed")
-            try:
-                async with asyncio.timeout(IDLE_WAKE_SECONDS):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
-            self._wake.clear()
+        try:
+            while True:
+                try:
+                    if self.may_send():
+                        await self._start_idle_channels()
+                except Exception:  # a bug must not stop delivery for good
+                    logger.exception("outbox delivery failed")
+                try:
+                    async with asyncio.timeout(IDLE_WAKE_SECONDS):
+                        await self._wake.wait()
+                except TimeoutError:
+                    pass
+                self._wake.clear()
+        finally:  # stopped: the channels' deliveries stop too (their rows stay pending)
+            for task in list(self._tasks):
+                task.cancel()
+            if self._tasks:
+                await asyncio.wait(list(self._tasks))
+
+    async def _start_idle_channels(self) -> None:
+        """A delivery task for each channel with pending rows that has none running; a busy
+        channel (pacing, a slow call) is left to its own task and picked up when it is done."""
+        for channel in await self._channels_pending():
+            if self._channel_locks[channel].locked():
+                continue
+            task = asyncio.create_task(self._deliver_channel(channel), name=f"outbox-{channel}")
+            self._tasks.add(task)
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[int]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("outbox delivery failed", exc_info=task.exception())
+        elif not task.cancelled() and task.result():
+            self.wake()  # it sent something: what was queued behind it may be due now
 
     async def deliver_due(self) -> int:
-        """Send what is due, channel by channel (channels in parallel); returns how many."""
-        async with self._lock:  # one delivery pass at a time in this process
-            async with self.services.sessions() as session:
-                pending = await pending_messages(session)
-            by_channel: dict[str, list[OutboxMessage]] = defaultdict(list)
-            for row in pending:
-                by_channel[row.channel].append(row)
-            results = await asyncio.gather(
-                *(self._deliver_channel(rows) for rows in by_channel.values()),
-                return_exceptions=True,  # one channel's trouble must not orphan the others
-            )
+        """Send what is due, channel by channel (channels in parallel), and wait for it;
+        returns how many were sent (for tests, `poll_once` and benchmarks)."""
+        results = await asyncio.gather(
+            *(self._deliver_channel(ch) for ch in await self._channels_pending()),
+            return_exceptions=True,  # one channel's trouble must not orphan the others
+        )
         for result in results:
             if isinstance(result, BaseException):
                 logger.error("outbox delivery failed", exc_info=result)
         return sum(r for r in results if isinstance(r, int))
 
-    async def _deliver_channel(self, rows: list[OutboxMessage]) -> int:
+    async def _channels_pending(self) -> list[str]:
+        async with self.services.sessions() as session:
+            return await pending_channels(session)
+
+    async def _deliver_channel(self, channel: str) -> int:
         """The channel's rows in order. An episode's rows keep their order (a row waits for
         the ones before it); other episodes and notices in the channel go on meanwhile."""
-        sent = 0
-        # Order is kept per episode, and among the notices (no episode) of the channel: a row
-        # waits while an earlier one of its kind is not out.
-        waiting: set[int | None] = set()
-        for row in rows:
-            if row.episode_id in waiting:
-                continue
-            if not self.may_send():
-                break  # this replica lost the lease mid-pass
-            target = await self._target(row)
-            if row.next_attempt_at > utc_now() or target is None:
-                waiting.add(row.episode_id)
-                continue
-            await self._pace(row.channel)
-            if await self._send(row, *target):
-                sent += 1
-            else:
-                waiting.add(row.episode_id)
-        return sent
+        async with self._channel_locks[channel]:
+            async with self.services.sessions() as session:
+                rows = await pending_messages(session, channel)
+            sent = 0
+            # Order is kept per episode, and among the notices (no episode) of the channel: a
+            # row waits while an earlier one of its kind is not out.
+            waiting: set[int | None] = set()
+            for row in rows:
+                if row.episode_id in waiting:
+                    continue
+                if not self.may_send():
+                    break  # this replica lost the lease mid-pass
+                target = await self._target(row)
+                if row.next_attempt_at > self.services.clock() or target is None:
+                    waiting.add(row.episode_id)
+                    continue
+                await self._pace(row.channel)
+                outcome = await self._send(row, *target)
+                if outcome == Sent.OK:
+                    sent += 1
+                elif outcome == Sent.CHANNEL_WAITS:
+                    break
+                else:
+                    waiting.add(row.episode_id)
+            return sent
 
     async def _target(self, row: OutboxMessage) -> tuple[str, str | None] | None:
         """(channel id, episode message ts) to send the row to; None while its episode's
@@ -133,12 +190,13 @@ class OutboxSender:
             await asyncio.sleep(wait)
         self._last_sent[channel] = time.monotonic()
 
-    async def _send(self, row: OutboxMessage, channel: str, thread_ts: str | None) -> bool:
+    async def _send(self, row: OutboxMessage, channel: str, thread_ts: str | None) -> Sent:
         # The claim counts the attempt before the call: a process that dies mid-call leaves
         # attempts > 0 behind, and whoever delivers the row next looks before posting again.
         async with self.services.sessions() as session:
-            if not await claim(session, row.id or 0, row.attempts, CLAIM_SECONDS):
-                return False  # another sender (or replica) has it
+            now = self.services.clock()
+            if not await claim(session, row.id or 0, row.attempts, CLAIM_SECONDS, now):
+                return Sent.LATER  # another sender (or replica) has it
         try:
             if row.kind in (OutboxKind.POST, OutboxKind.THREAD):
                 await self._post(row, channel, thread_ts)
@@ -150,17 +208,62 @@ class OutboxSender:
                 content, name = row.file_content or b"", row.filename or "chart.png"
                 await self.services.chat.upload(channel, content, name, title, thread_ts)
         except ChatError as exc:
-            await self._failed(row, str(exc))
-            return False
+            return await self._refused(row, exc)
         except Exception as exc:  # a bug or the database: back off like any failure, and say so
             logger.exception("sending outbox message %s failed", row.id)
             await self._failed(row, f"{type(exc).__name__}: {exc}")
-            return False
+            return Sent.LATER
         async with self.services.sessions() as session:
             await mark_sent(session, row.id or 0, utc_now())
             await session.commit()
         self.services.metrics.alerts_sent.labels(row.kind).inc()
-        return True
+        return Sent.OK
+
+    async def _refused(self, row: OutboxMessage, exc: ChatError) -> Sent:
+        if exc.retry_after is not None:
+            await self._rate_limited(row, str(exc), exc.retry_after)
+            return Sent.CHANNEL_WAITS
+        if exc.permanent:
+            await self._undeliverable(row, str(exc))
+            return Sent.CHANNEL_WAITS
+        grace = UNKNOWN_FATE_GRACE_SECONDS if exc.unknown_fate else 0.0
+        await self._failed(row, str(exc), grace)
+        return Sent.LATER
+
+    async def _rate_limited(self, row: OutboxMessage, error: str, retry_after: float) -> None:
+        """Slack did not take the call: the channel waits, the attempt does not count (a row
+        that an earlier, uncertain attempt left to be looked for still is)."""
+        logger.info("outbox: %s rate-limited for %.0f s", row.channel, retry_after)
+        at = self.services.clock() + timedelta(seconds=retry_after)
+        async with self.services.sessions() as session:
+            await retry_later(session, row.id or 0, error, at, False, attempts=row.attempts)
+            await defer_channel(session, row.channel, at)
+            await session.commit()
+
+    async def _undeliverable(self, row: OutboxMessage, error: str) -> None:
+        """No retry can help: give up the channel's rows now, say so once (an ERROR and a
+        notice to the admin channel). Their episodes stay open and get nothing more staged
+        (`enqueue_for_episode`), so the poll does not open them again for ever."""
+        async with self.services.sessions() as session:
+            await fail_channel(session, row.channel, UNDELIVERABLE + error)
+            admin = self._admin_channel()
+            first = (row.channel, error) not in self._reported
+            if first and admin is not None and admin != row.channel:
+                notice = Reply(
+                    text=f":no_entry: Alerts for {escape(row.channel)} cannot be delivered: "
+                    f"{escape(error)}. They are not retried. Fix the bot's access to the "
+                    "channel, then `unwatch`/`unsubscribe` and set the alert up again."
+                )
+                await enqueue(session, channel=admin, kind=OutboxKind.POST, message=stored(notice))
+            await session.commit()
+        if first:
+            self._reported.add((row.channel, error))
+            logger.error("outbox: giving up on channel %s for good: %s", row.channel, error)
+            self.wake()
+
+    def _admin_channel(self) -> str | None:
+        settings = self.services.settings
+        return settings.chatops_alert_channel or settings.chatops_approval_channel
 
     async def _post(self, row: OutboxMessage, channel: str, thread_ts: str | None) -> None:
         chat, key = self.services.chat, f"outbox-{row.id}"
@@ -193,13 +296,13 @@ class OutboxSender:
             return _as_reply(row.message)
         return render_episode(episode, self.services.clock())
 
-    async def _failed(self, row: OutboxMessage, error: str) -> None:
+    async def _failed(self, row: OutboxMessage, error: str, grace: float = 0.0) -> None:
         attempts = row.attempts + 1  # as claimed before the call
-        backoff = min(2.0**attempts, MAX_BACKOFF_SECONDS)
+        backoff = max(min(2.0**attempts, MAX_BACKOFF_SECONDS), grace)
         given_up = attempts >= MAX_ATTEMPTS
         logger.warning("outbox message %s (%s) failed: %s", row.id, row.kind, error)
         async with self.services.sessions() as session:
-            at = utc_now() + timedelta(seconds=backoff)
+            at = self.services.clock() + timedelta(seconds=backoff)
             await retry_later(session, row.id or 0, error, at, given_up)
             if given_up and row.kind == OutboxKind.POST and row.episode_id is not None:
                 # Without its opening message an episode's edits and replies cannot go out,
@@ -222,7 +325,10 @@ async def close_unposted(session: AsyncSession, episode_id: int) -> None:
 async def enqueue_for_episode(
     session: AsyncSession, episode: AlertEpisode, kind: OutboxKind, reply: Reply
 ) -> None:
-    """Stage a message about an episode: its opening post, an edit, or a thread reply."""
+    """Stage a message about an episode: its opening post, an edit, or a thread reply;
+    nothing for an episode whose opening post Slack refused for good."""
+    if episode.id is not None and await is_undeliverable(session, episode.id):
+        return
     await enqueue(
         session, channel=episode.channel, kind=kind, episode_id=episode.id, message=stored(reply)
     )

@@ -108,12 +108,33 @@ async def finish(services: Services, request_id: int, ending: Ending) -> None:
         services, request, to_state.value, outcome, ending.outcome, ending.wallaroo_error
     )
     await refresh_message(services, request_id)
+    await _tell_outcome(services, request)
+
+
+async def _tell_outcome(services: Services, request: ApprovalRequest) -> None:
+    """The outcome in the request's thread; when there is no thread (its message could not be
+    posted) or the post fails, to the requester directly, so that it is never lost unseen."""
+    reply = render_outcome(request)
+    if request.message_ts is not None:
+        try:
+            await services.chat.post(request.channel, reply, thread_ts=request.message_ts)
+            return
+        except ChatError as exc:
+            logger.warning("could not post the outcome of request %s: %s", request.id, exc)
     try:
-        await services.chat.post(
-            request.channel, render_outcome(request), thread_ts=request.message_ts
-        )
+        await services.chat.post_ephemeral(request.channel, request.requester_id, reply)
+        return
     except ChatError as exc:
-        logger.warning("could not post the outcome of request %s: %s", request_id, exc)
+        logger.warning("could not tell request %s's outcome in its channel: %s", request.id, exc)
+    try:
+        await services.chat.post(request.requester_id, reply)  # a direct message
+        return
+    except ChatError as exc:
+        logger.error(
+            "could not tell <%s> request %s's outcome: %s", request.requester_id, request.id, exc
+        )
+    detail = f"the outcome could not be told to {request.requester_id}"
+    await audit_step(services, request, "outcome-undelivered", Outcome.ERROR, detail)
 
 
 async def _update_watch(services: Services, request: ApprovalRequest) -> bool:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.wallaroo import PipelineListing, Workspace
 from handlers.approvals.checks import DECIDERS, decision_refusal, stale_because
@@ -90,9 +92,26 @@ async def request_change(
         created_at=now,
         expires_at=now + timedelta(seconds=settings.chatops_approval_ttl_seconds),
     )
+    target = f"pipeline {pipeline.name}"
     async with ctx.services.sessions() as session:
-        request = await create_request(session, request)
-        await session.commit()
+        earlier = await _pending_twin(session, request, now)
+        if earlier is None:
+            request = await create_request(session, request)
+            await session.commit()
+            # Two asks at once (two replicas) both pass the check above: the later one yields.
+            earlier = await _pending_twin(session, request, now)
+    if earlier is not None:
+        if request.id is not None:
+            async with ctx.services.sessions() as session:
+                note = f"request #{earlier.id} for the same change was already pending"
+                await move(
+                    session,
+                    request.id,
+                    from_states=[ApprovalState.PENDING],
+                    to_state=ApprovalState.STALE,
+                    decision_note=note,
+                )
+        return Answer(_twin_refusal(earlier), target=target, outcome=Outcome.REFUSED)
     target = f"request {request.id}"
     posted_in = await _post_request(ctx.services, request)
     hours = settings.chatops_approval_ttl_seconds / 3600
@@ -109,6 +128,27 @@ async def request_change(
     else:
         message += f" Posted in {channel_mention(posted_in)}."
     return Answer(ok_reply(message), target=target)
+
+
+async def _pending_twin(
+    session: AsyncSession, request: ApprovalRequest, now: datetime
+) -> ApprovalRequest | None:
+    """An earlier pending request for the same action on the same pipeline, if any: a
+    replayed or repeated ask must not become a second request (and a second Wallaroo call)."""
+    for other in await pending_requests(session, now):
+        same = other.pipeline_id == request.pipeline_id and other.action == request.action
+        if same and (request.id is None or (other.id or 0) < request.id):
+            return other
+    return None
+
+
+def _twin_refusal(earlier: ApprovalRequest) -> Reply:
+    where = f" (posted in {channel_mention(earlier.channel)})" if earlier.message_ts else ""
+    return error_reply(
+        f"Request *#{earlier.id}* to {earlier.action} *{escape(earlier.pipeline_name)}* is "
+        f"already waiting for approval{where}, so I did not make another.",
+        f"{code('/wallaroo approvals')} lists it; approve or reject that one.",
+    )
 
 
 async def _post_request(services: Services, request: ApprovalRequest) -> str | None:

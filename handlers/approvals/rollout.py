@@ -5,6 +5,11 @@ Exactly once: a worker must win the compare-and-set approved -> calling before i
 call, and the row records that it did (`call_sent_at`). A process that dies after that point
 never sends again: the next start finds the request `calling` and asks Wallaroo what happened
 (`reconcile`), or `following` and simply follows on.
+
+Only an answer that proves refusal (a 4xx) fails the request at once. Any other failure (a 5xx
+such as a gateway 504 after Wallaroo took the deploy, a timeout, a lost connection) leaves the
+call's fate unknown and is reconciled the same way; when Wallaroo shows no effect within
+CHATOPS_CALL_GRACE_SECONDS, the request fails saying nothing happened, and is not retried.
 """
 
 from __future__ import annotations
@@ -13,7 +18,13 @@ import asyncio
 import logging
 import time
 
-from bot.wallaroo import WallarooError, WallarooNotFound, WallarooUnreachable
+from bot.wallaroo import (
+    WallarooBadRequest,
+    WallarooError,
+    WallarooForbidden,
+    WallarooNotFound,
+    WallarooUnauthorized,
+)
 from handlers.approvals.following import (
     Ending,
     audit_step,
@@ -30,8 +41,9 @@ from storage.utc import utc_now
 
 logger = logging.getLogger(__name__)
 
-# Longer than one Wallaroo call can take (the client's timeout is 10 s, a write is not retried).
-CALL_GRACE_SECONDS = 30.0
+# Answers that prove Wallaroo refused the call and changed nothing. Anything else (a 5xx, a
+# gateway timeout, a lost connection, an unreadable answer) leaves the call's fate unknown.
+REFUSALS = (WallarooBadRequest, WallarooForbidden, WallarooNotFound, WallarooUnauthorized)
 
 
 def start_rollout(services: Services, request_id: int) -> None:
@@ -68,7 +80,8 @@ async def carry_out(services: Services, request_id: int) -> None:
         # Another process (a replica) may be sending this call right now: give it the time
         # a call can take before deciding that nobody is, and looking at Wallaroo instead.
         sent = request.call_sent_at or utc_now()
-        wait = sent.timestamp() + CALL_GRACE_SECONDS - time.time()
+        grace = services.settings.chatops_call_grace_seconds
+        wait = sent.timestamp() + grace - time.time()
         if wait > 0:
             await asyncio.sleep(wait)
             request = await load(services, request_id)
@@ -105,23 +118,32 @@ async def _send(services: Services, request: ApprovalRequest) -> Ending | None:
         else:
             await client.undeploy_pipeline(request.pipeline_id, request.deployment_id or 0)
             deployment_id = request.deployment_id
-    except WallarooUnreachable:
-        # The call may or may not have arrived; only Wallaroo's state can tell.
-        return await _reconcile(services, request)
     except WallarooNotFound as exc:
         if request.action == "undeploy":
             return Ending(True, "It was already undeployed.")
         return Ending(False, f"Wallaroo refused the deploy: {exc}", exc.msg)
-    except WallarooError as exc:
+    except REFUSALS as exc:
         return Ending(False, f"Wallaroo refused the {request.action}: {exc}", exc.msg)
+    except WallarooError as exc:
+        # A 5xx (a gateway 504 after Wallaroo took the call), a timeout, a lost answer: the call
+        # may or may not have taken effect, and only Wallaroo's state can tell. Never resend.
+        logger.warning("request %s: %s of unknown fate: %s", request.id, request.action, exc)
+        await audit_step(services, request, "unknown-fate", Outcome.ERROR, str(exc))
+        return await _reconcile(services, request, cause=exc)
     await _following(services, request, deployment_id)
     return None
 
 
-async def _reconcile(services: Services, request: ApprovalRequest) -> Ending | None:
-    """The call's fate is unknown (the process died, or the answer was lost): look at
-    Wallaroo's state (handlers.approvals.reconcile), never resend."""
-    effect = await look_for_effect(services, request, CALL_GRACE_SECONDS)
+async def _reconcile(
+    services: Services, request: ApprovalRequest, cause: WallarooError | None = None
+) -> Ending | None:
+    """The call's fate is unknown (the process died, or the answer was lost or an error that
+    proves nothing): look at Wallaroo's state (handlers.approvals.reconcile), never resend.
+
+    When it shows no effect the request fails and says nothing happened; it is not retried,
+    because a slow Wallaroo could still carry out the first call after the grace time."""
+    grace = services.settings.chatops_call_grace_seconds
+    effect = await look_for_effect(services, request, grace)
     if effect.arrived:
         await _following(services, request, effect.deployment_id)
         return None
@@ -133,16 +155,19 @@ async def _reconcile(services: Services, request: ApprovalRequest) -> Ending | N
             f"Check `status` before asking again. ({problem})",
             problem.msg,
         )
+    lost = "The call's answer was lost" if cause is None else f"Wallaroo answered: {cause}"
     if request.action == "deploy":
         return Ending(
             False,
-            "The call's answer was lost and Wallaroo shows no deployment of that version, so "
-            "it was not sent again. Ask for a new deploy.",
+            f"{lost}. Wallaroo shows no deployment of that version, so nothing was deployed "
+            "and the call was not sent again. Ask for a new deploy.",
+            None if cause is None else cause.msg,
         )
     return Ending(
         False,
-        "The call's answer was lost and the deployment is still there, so it was not sent "
-        "again. Ask for a new undeploy.",
+        f"{lost}. The deployment is still there, so nothing was undeployed and the call was "
+        "not sent again. Ask for a new undeploy.",
+        None if cause is None else cause.msg,
     )
 
 

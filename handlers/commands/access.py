@@ -6,6 +6,8 @@ change) or a grant made in chat. Replies say which, so a revoke that cannot work
 
 from __future__ import annotations
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from handlers.chat import ChatError
 from handlers.commands.arguments import AccessGrant, AccessList, AccessRevoke
 from handlers.context import Answer, CommandProblem, Context
@@ -28,6 +30,16 @@ async def grant(ctx: Context, args: AccessGrant) -> Answer:
 async def revoke(ctx: Context, args: AccessRevoke) -> Answer:
     user_id, role = await resolve_user(ctx, args.user), args.role
     async with ctx.services.sessions() as session:
+        if role is Role.ADMIN and await _is_last_admin(session, ctx, user_id):
+            return Answer(
+                error_reply(
+                    f"{user_mention(user_id)} is the last admin, so the admin role stays: "
+                    "nobody could grant roles or fix access after it.",
+                    "Grant someone else the admin role first.",
+                ),
+                target=f"user {user_id} role {role}",
+                outcome=Outcome.REFUSED,
+            )
         changed = await revoke_role(session, user_id, role)
         await session.commit()
     if role is Role.ADMIN and user_id in ctx.services.admins:
@@ -42,6 +54,13 @@ async def revoke(ctx: Context, args: AccessRevoke) -> Answer:
             outcome=Outcome.REFUSED,
         )
     return _granted_or_revoked(ctx, user_id, role, "no longer has" if changed else "did not have")
+
+
+async def _is_last_admin(session: AsyncSession, ctx: Context, user_id: str) -> bool:
+    """True when `user_id` is an admin and nobody else is (CHATOPS_ADMINS count too)."""
+    grants = await list_grants(session)
+    admins = set(ctx.services.admins) | {g.slack_user_id for g in grants if g.role == Role.ADMIN}
+    return admins == {user_id}
 
 
 def _granted_or_revoked(ctx: Context, user_id: str, role: Role, message: str) -> Answer:

@@ -1,6 +1,12 @@
 """One command in, one reply out: parse, check the role, run its handler, audit it all.
 
 Slack (HTTP and Socket Mode) and the console call `handle_command`; nothing here knows which.
+
+A write fails closed: its intent is appended to the audit log before its handler runs, and if
+that append fails nothing runs and the reply says why. Its outcome is a second row naming the
+intent (`target` ends in `(intent #N)`). Reads, refusals and unparsed input are one row each,
+written after the reply, and still answered while the log is down (the failure is logged):
+they change nothing, and "audit" itself must stay readable when something is wrong.
 """
 
 from __future__ import annotations
@@ -13,15 +19,30 @@ from typing import Any
 from handlers.commands import dispatch
 from handlers.commands.grammar import Command, ParseError, parse_command
 from handlers.commands.permissions import required_role
-from handlers.context import Actor, Answer, Context, Services, answer_for_error
+from handlers.commands.specs import LISTINGS
+from handlers.context import (
+    Actor,
+    Answer,
+    Context,
+    Services,
+    answer_for_error,
+    record_intent,
+    unaudited_reply,
+)
 from handlers.render.blocks import Reply, error_reply
 from handlers.render.mrkdwn import escape
-from storage.audit import Outcome
-from storage.roles import allows, effective_role
+from storage.audit import AuditEntry, AuditUnavailable, Outcome, outcome_target
+from storage.roles import Role, allows, effective_role
 
 logger = logging.getLogger(__name__)
 
 Deliver = Callable[[Reply], Awaitable[None]]
+
+
+def is_write(area: str, action: str) -> bool:
+    """Whether a command changes something: it needs more than a viewer and lists nothing
+    (`access list` and `audit` are admin-only reads)."""
+    return required_role(area, action) is not Role.VIEWER and action not in LISTINGS
 
 
 async def handle_command(
@@ -29,11 +50,20 @@ async def handle_command(
 ) -> Reply:
     """The reply to one `/wallaroo` command. Never raises for anything the user typed.
 
-    `deliver` (Slack's respond, say) gets the reply before the audit entry is written, so the
-    user never waits on the log; the entry is still written before this returns.
+    `deliver` (Slack's respond, say) gets the reply before the (outcome) audit row is written,
+    so the user never waits on it; the row is still written before this returns.
     """
     started = time.perf_counter()
-    reply, entry = await _decide(services, actor, text)
+    try:
+        reply, entry, intent = await _decide(services, actor, text)
+    except AuditUnavailable as exc:
+        # No intent row, so nothing ran; a row saying so could not be written either.
+        logger.error("command refused, the audit log cannot be written: %s", exc)
+        services.metrics.commands.labels("unaudited", Outcome.ERROR).inc()
+        reply = unaudited_reply(exc)
+        if deliver is not None:
+            await deliver(reply)
+        return reply
     services.metrics.commands.labels(entry["area"] or "unparsed", entry["outcome"]).inc()
     if deliver is not None:
         await deliver(reply)
@@ -45,20 +75,28 @@ async def handle_command(
         entry["outcome"],
         extra={"user": actor.user_id, "duration_ms": duration_ms, **entry},
     )
-    await services.audit.record(
-        **actor.audit_fields(),
-        command_text=text,
-        duration_ms=int((time.perf_counter() - started) * 1000),
-        **entry,
-    )
+    entry["target"] = outcome_target(entry["target"], intent)
+    try:
+        await services.audit.record(
+            **actor.audit_fields(),
+            command_text=text,
+            duration_ms=int((time.perf_counter() - started) * 1000),
+            **entry,
+        )
+    except AuditUnavailable as exc:
+        what = f"intent #{intent.id}'s outcome" if intent is not None else "a read's row"
+        logger.error("audit log: %s could not be written: %s", what, exc)
     return reply
 
 
-async def _decide(services: Services, actor: Actor, text: str) -> tuple[Reply, dict[str, Any]]:
-    """The reply, and what the audit entry says about it."""
+async def _decide(
+    services: Services, actor: Actor, text: str
+) -> tuple[Reply, dict[str, Any], AuditEntry | None]:
+    """The reply, what the audit entry says about it, and the intent row of a write."""
     parsed = parse_command(text)
     if isinstance(parsed, ParseError):
-        return error_reply(parsed.message, parsed.suggestion), _entry("", "", "", Outcome.INVALID)
+        entry = _entry("", "", "", Outcome.INVALID)
+        return error_reply(parsed.message, parsed.suggestion), entry, None
 
     async with services.sessions() as session:
         role = await effective_role(session, actor.user_id, services.admins)
@@ -66,11 +104,17 @@ async def _decide(services: Services, actor: Actor, text: str) -> tuple[Reply, d
     if not allows(role, needed):
         message = f"`{escape(_verb(parsed))}` needs the *{needed}* role; you are *{role}*."
         hint = f"An admin can run `/wallaroo access grant @you {needed}`."
-        return error_reply(message, hint), _entry(parsed.area, parsed.action, "", Outcome.REFUSED)
+        entry = _entry(parsed.area, parsed.action, "", Outcome.REFUSED)
+        return error_reply(message, hint), entry, None
 
+    intent = None
+    if is_write(parsed.area, parsed.action):
+        intent = await record_intent(
+            services, actor, text=text, area=parsed.area, action=parsed.action
+        )
     outcome, wallaroo_error = await _run(Context(services, actor, role), parsed)
     entry = _entry(parsed.area, parsed.action, outcome.target, outcome.outcome, wallaroo_error)
-    return outcome.reply, entry
+    return outcome.reply, entry, intent
 
 
 def _entry(

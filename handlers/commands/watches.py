@@ -10,7 +10,7 @@ from handlers.commands.assay_lookup import FoundAssay, find_assay
 from handlers.commands.lookup import find_pipeline, find_workspace
 from handlers.context import Answer, CommandProblem, Context
 from handlers.render.blocks import ok_reply
-from handlers.render.mrkdwn import ChannelRef, channel_mention, escape
+from handlers.render.mrkdwn import ChannelRef, channel_mention, code, escape
 from storage.alerts import NO_RESULT_YET, assay_subject, pipeline_subject
 from storage.watches import (
     AssaySubscription,
@@ -98,7 +98,7 @@ async def watch(ctx: Context, args: Watch) -> Answer:
         if await add_watch(session, row) is None:
             raise CommandProblem(
                 f"*{escape(pipeline.name)}* is already watched.",
-                f"`/wallaroo unwatch {workspace.name} {pipeline.name}` first.",
+                f"{code(f'/wallaroo unwatch {workspace.name} {pipeline.name}')} first.",
             )
     return Answer(
         ok_reply(

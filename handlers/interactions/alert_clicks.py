@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from handlers.alerting.outbox import enqueue_for_episode
 from handlers.commands.router import handle_command
-from handlers.context import Actor, Services, record_click
+from handlers.context import Actor, Services, record_click, record_intent, unaudited_reply
 from handlers.render.alert_messages import (
     ACK_ACTION,
     DISABLE_ASSAY_ACTION,
@@ -20,7 +20,7 @@ from handlers.render.alert_messages import (
 from handlers.render.blocks import Reply, error_reply, ok_reply
 from handlers.render.mrkdwn import escape
 from storage.alerts import EpisodeKind, get_episode
-from storage.audit import Outcome
+from storage.audit import AuditUnavailable, Outcome
 from storage.outbox import OutboxKind
 from storage.roles import Role, allows, effective_role
 
@@ -48,6 +48,18 @@ async def _acknowledge_or_snooze(
 ) -> Reply:
     started = time.perf_counter()
     verb = "acknowledge" if action == ACK_ACTION else f"snooze {SNOOZES.get(action, 0)}h"
+    text = f"[button] {verb} episode {episode_id}"
+    async with services.sessions() as session:
+        role = await effective_role(session, actor.user_id, services.admins)
+    intent = None
+    if allows(role, Role.OPERATOR):
+        # Fail closed: the change's intent is in the log before the episode is touched.
+        try:
+            intent = await record_intent(
+                services, actor, text=text, area="alerts", action=verb.split()[0]
+            )
+        except AuditUnavailable as exc:
+            return unaudited_reply(exc)
     async with services.sessions() as session:
         role = await effective_role(session, actor.user_id, services.admins)
         episode = await get_episode(session, episode_id)
@@ -77,11 +89,12 @@ async def _acknowledge_or_snooze(
     await record_click(
         services,
         actor,
-        text=f"[button] {verb} episode {episode_id}",
+        text=text,
         area="alerts",
         action=verb.split()[0],
         target=f"episode {episode_id}",
         outcome=outcome,
         started=started,
+        intent=intent,
     )
     return reply

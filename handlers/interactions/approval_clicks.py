@@ -9,11 +9,18 @@ import time
 from bot.wallaroo import WallarooError
 from handlers.approvals.checks import decision_refusal
 from handlers.approvals.requests import Verdict, decide
-from handlers.context import Actor, Services, answer_for_error, record_click
+from handlers.context import (
+    Actor,
+    Services,
+    answer_for_error,
+    record_click,
+    record_intent,
+    unaudited_reply,
+)
 from handlers.render.blocks import Reply, error_reply
 from handlers.render.mrkdwn import escape
 from storage.approvals import ApprovalState, get_request
-from storage.audit import Outcome
+from storage.audit import AuditEntry, AuditUnavailable, Outcome
 from storage.roles import effective_role
 
 logger = logging.getLogger(__name__)
@@ -50,6 +57,18 @@ async def handle_click(
     started = time.perf_counter()
     async with services.sessions() as session:
         role = await effective_role(session, actor.user_id, services.admins)
+    # Fail closed: a decision is a write, so its intent is in the log before it is made.
+    try:
+        intent = await record_intent(
+            services,
+            actor,
+            text=_click_text(request_id, verdict, source),
+            area="approvals",
+            action=verdict.verb,
+        )
+    except AuditUnavailable as exc:
+        logger.error("click refused, the audit log cannot be written: %s", exc)
+        return unaudited_reply(exc)
     wallaroo_error = None
     try:
         outcome = await decide(services, actor, role, request_id, verdict)
@@ -58,7 +77,15 @@ async def handle_click(
             services, exc, f"deciding request {request_id}", _nothing_decided
         )
     await _audit_click(
-        services, actor, request_id, verdict, source, outcome.outcome, started, wallaroo_error
+        services,
+        actor,
+        request_id,
+        verdict,
+        source,
+        outcome.outcome,
+        started,
+        wallaroo_error,
+        intent,
     )
     return outcome.reply
 
@@ -77,16 +104,22 @@ async def _audit_click(
     outcome: Outcome,
     started: float | None,
     wallaroo_error: str | None = None,
+    intent: AuditEntry | None = None,
 ) -> None:
-    reason = f" {verdict.reason}" if verdict.reason else ""
     await record_click(
         services,
         actor,
-        text=f"[{source}] {verdict.verb} {request_id}{reason}",
+        text=_click_text(request_id, verdict, source),
         area="approvals",
         action=verdict.verb,
         target=f"request {request_id}",
         outcome=outcome,
         started=started,
         wallaroo_error=wallaroo_error,
+        intent=intent,
     )
+
+
+def _click_text(request_id: int, verdict: Verdict, source: str) -> str:
+    reason = f" {verdict.reason}" if verdict.reason else ""
+    return f"[{source}] {verdict.verb} {request_id}{reason}"

@@ -21,9 +21,19 @@ _EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>.]+")
 _BACKTICK_LOOKALIKE = "\u02cb"
 
 
+# Characters that change how text around them is shown without being seen themselves: bidi
+# embeddings, overrides and isolates (a name can read backwards, hiding what it says) and
+# zero-width ones (two names that look the same). They are dropped from everything escaped.
+_INVISIBLE = dict.fromkeys(
+    [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF]
+)
+
+
 def escape(text: object) -> str:
-    """Slack's own rule, in Slack's order: `&` first, or the `&` of `&lt;` would be escaped too."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack's own rule, in Slack's order: `&` first, or the `&` of `&lt;` would be escaped too;
+    invisible formatting characters are dropped first."""
+    shown = str(text).translate(_INVISIBLE)
+    return shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def unescape(text: str) -> str:

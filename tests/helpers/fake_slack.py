@@ -1,5 +1,7 @@
 """A local fake of Slack's Web API and of response URLs, recording every call (bolt's tests do
-the same with a server in a thread). It can be told to answer 429 with Retry-After."""
+the same with a server in a thread). It can be told to answer 429 with Retry-After (per method,
+or per channel with its own Retry-After), to answer a channel's calls with an error, and to take
+its time over a post that then succeeds."""
 
 from __future__ import annotations
 
@@ -34,11 +36,18 @@ class SlackCall:
 class FakeSlack:
     calls: list[SlackCall] = field(default_factory=list)
     rate_limited: dict[str, int] = field(default_factory=dict)  # method -> 429s still to send
+    failing: dict[str, str] = field(default_factory=dict)  # method -> the error it answers
     emails: dict[str, str] = field(default_factory=dict)  # user id -> what users.info answers
     members: list[dict[str, Any]] = field(default_factory=list)  # what users.list answers
     members_per_page: int = 200  # users.list pages (Slack's own pages may be shorter)
     known_channels: list[str] = field(default_factory=list)  # more #names conversations.list shows
     posted_ts: list[str] = field(default_factory=list)  # what chat.postMessage answered, in order
+    # channel id -> the Retry-After of each of its next chat.postMessage calls, answered 429
+    channel_rate_limits: dict[str, list[float]] = field(default_factory=dict)
+    # channel id -> the error every call naming it is answered (channel_not_found, ...)
+    channel_errors: dict[str, str] = field(default_factory=dict)
+    # seconds the next chat.postMessage calls take; each is recorded (it lands) only then
+    post_delays: list[float] = field(default_factory=list)
     # Socket Mode: envelopes to push to the connected app, and the acks it sent back.
     socket_outbox: queue.Queue = field(default_factory=queue.Queue)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
@@ -82,6 +91,22 @@ class FakeSlack:
             and b.get("thread_ts") == thread
         ]
         return list(reversed(found))
+
+    def _channel_fault(self, method: str, body: dict[str, Any]) -> JSONResponse | None:
+        """The answer a channel told to fail gets, recorded as `/api/METHOD#429` or `#error`."""
+        channel = channel_id(str(body.get("channel") or body.get("channel_id") or ""))
+        waits = self.channel_rate_limits.get(channel)
+        if method == "chat.postMessage" and waits:
+            self.record(f"/api/{method}#429", body)
+            return JSONResponse(
+                {"ok": False, "error": "ratelimited"},
+                status_code=429,
+                headers={"Retry-After": f"{waits.pop(0):g}"},
+            )
+        if channel in self.channel_errors:
+            self.record(f"/api/{method}#error", body)
+            return JSONResponse({"ok": False, "error": self.channel_errors[channel]})
+        return None
 
     def api_calls(self, method: str) -> list[dict[str, Any]]:
         return [c.body for c in self.calls if c.path == f"/api/{method}"]
@@ -139,6 +164,11 @@ class FakeSlack:
                 body = await request.json()
             else:
                 body = dict(parse_qsl(raw.decode())) | dict(request.query_params)
+            refused = self._channel_fault(method, body)
+            if refused is not None:
+                return refused
+            if method == "chat.postMessage" and self.post_delays:
+                await asyncio.sleep(self.post_delays.pop(0))  # slow, and then it lands
             if self.rate_limited.get(method, 0) > 0:
                 self.rate_limited[method] -= 1
                 self.record(f"/api/{method}#429", body)
@@ -147,6 +177,9 @@ class FakeSlack:
                     status_code=429,
                     headers={"Retry-After": "1"},
                 )
+            if method in self.failing:
+                self.record(f"/api/{method}#failed", body)
+                return JSONResponse({"ok": False, "error": self.failing[method]})
             self.record(f"/api/{method}", body)
             if method == "auth.test":
                 return JSONResponse(

@@ -71,7 +71,8 @@ class Bot:
                 "channel_id": "C1",
                 "channel_name": "ml-ops",
                 "response_url": f"{self.slack_url}/respond/{key}",
-                "trigger_id": "1.2.3",
+                # Unique, as Slack's are: the bot refuses a trigger id it has seen.
+                "trigger_id": f"trigger-{key}",
                 "api_app_id": "A1",
             }
         )
