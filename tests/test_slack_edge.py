@@ -337,3 +337,21 @@ def test_a_reject_dialog_naming_no_request_is_answered_in_the_dialog_and_audited
     assert problem in answer["errors"][REJECT_REASON_BLOCK]
     (row,) = audit_rows(bot)
     assert (row.slack_user_id, row.outcome, row.action) == ("UAPP1", Outcome.INVALID, "reject")
+
+
+@pytest.mark.parametrize(
+    ("payload", "error"),
+    [
+        ({"type": "view_submission", "view": {"id": "V1"}}, "the payload's view has no type"),
+        ({"view": {"type": "modal"}}, "the payload has no type"),
+    ],
+)
+def test_an_interaction_missing_what_bolt_reads_gets_400(
+    bot: Bot, payload: dict, error: str
+) -> None:
+    # Bolt reads a submission's `view["type"]` unchecked; such bodies now get the reason.
+    body = urlencode({"payload": json.dumps({"team": {"id": "T1"}, **payload})})
+    headers = signed_headers(body, "application/x-www-form-urlencoded")
+    response = bot.http.post(f"{bot.url}/slack/events", content=body, headers=headers)
+    assert response.status_code == 400
+    assert response.json() == {"error": error}

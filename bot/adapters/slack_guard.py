@@ -116,6 +116,7 @@ def parse_body(content_type: str, raw: bytes) -> SlackBody:
     form = {name: values[0] for name, values in parse_qs(text, keep_blank_values=True).items()}
     if "payload" in form:
         payload = _json_object(form["payload"], "the payload field")
+        _check_interaction(payload)
         team = payload.get("team")
         team_id = team.get("id") if isinstance(team, dict) else payload.get("team_id")
         trigger = payload.get("trigger_id")
@@ -123,6 +124,18 @@ def parse_body(content_type: str, raw: bytes) -> SlackBody:
     if "command" not in form:
         raise ValueError("the form is neither a slash command nor an interaction")
     return SlackBody(form.get("team_id"), form.get("api_app_id"), _key(form.get("trigger_id"), raw))
+
+
+def _check_interaction(payload: dict[str, Any]) -> None:
+    """What bolt reads without looking: a dialog submission without `view.type` raised a
+    KeyError inside bolt (a 500; bench/soak.py's first payloads lacked it). Real Slack always
+    sends both; a body that lacks them is refused with the reason instead."""
+    if not isinstance(payload.get("type"), str):
+        raise ValueError("the payload has no type")
+    if payload["type"] in ("view_submission", "view_closed"):
+        view = payload.get("view")
+        if not isinstance(view, dict) or not isinstance(view.get("type"), str):
+            raise ValueError("the payload's view has no type")
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:
