@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from handlers.render.blocks import Reply
 
@@ -80,4 +80,17 @@ class Chat(Protocol):
         self, channel: str, content: bytes, filename: str, title: str, thread_ts: str | None
     ) -> None:
         """A file (a chart) into a channel or a thread."""
+        ...
+
+    async def permalink(self, channel: str, ts: str) -> str | None:
+        """A link to a posted message, or None when there is none (the console, a failure)."""
+        ...
+
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> str | None:
+        """Open a modal for the user whose action gave `trigger_id`; the view's id, or None
+        when this chat has no modals (the console: it keeps the typed forms)."""
+        ...
+
+    async def update_view(self, view_id: str, view: dict[str, Any]) -> None:
+        """Replace an open modal (`views.update`)."""
         ...

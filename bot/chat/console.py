@@ -8,7 +8,7 @@ import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from handlers.chat import Posted
 from handlers.render.blocks import Reply, render_text
@@ -58,6 +58,15 @@ class ConsoleChat:
 
     async def post_ephemeral(self, channel: str, user_id: str, reply: Reply) -> None:
         self._print(f"[only {user_id} sees this, in {channel}]", reply)
+
+    async def permalink(self, channel: str, ts: str) -> str | None:
+        return None  # a terminal has no links; callers name the request instead
+
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> str | None:
+        return None  # no modals here: the console keeps the typed forms
+
+    async def update_view(self, view_id: str, view: dict[str, Any]) -> None:
+        return None
 
     async def user_email(self, user_id: str) -> str | None:
         return self.emails.get(user_id)

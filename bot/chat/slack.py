@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -184,6 +185,28 @@ class SlackChat:
                 channel=channel, content=content, filename=filename, title=title,
                 thread_ts=thread_ts,
             )  # fmt: skip
+        except SLACK_FAILURES as exc:
+            raise _chat_error(exc) from exc
+
+    async def permalink(self, channel: str, ts: str) -> str | None:
+        try:
+            answer = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
+        except SLACK_FAILURES as exc:
+            logger.warning("chat.getPermalink failed: %s", _describe(exc))
+            return None
+        link = answer.get("permalink")
+        return link if isinstance(link, str) else None
+
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> str | None:
+        try:
+            answer = await self.client.views_open(trigger_id=trigger_id, view=view)
+        except SLACK_FAILURES as exc:
+            raise _chat_error(exc) from exc
+        return str((answer.get("view") or {}).get("id") or "") or None
+
+    async def update_view(self, view_id: str, view: dict[str, Any]) -> None:
+        try:
+            await self.client.views_update(view_id=view_id, view=view)
         except SLACK_FAILURES as exc:
             raise _chat_error(exc) from exc
 

@@ -210,6 +210,16 @@ class FakeSlack:
                 files = body.get("files")
                 files = json.loads(files) if isinstance(files, str) else files or []
                 return JSONResponse({"ok": True, "files": files})
+            if method in ("views.open", "views.update", "views.push"):
+                view = body.get("view")
+                view = json.loads(view) if isinstance(view, str) else view or {}
+                view_id = body.get("view_id") or f"V{next(self._posted)}"
+                return JSONResponse({"ok": True, "view": {**view, "id": view_id}})
+            if method == "chat.getPermalink":
+                ts = str(body.get("message_ts", ""))
+                where = channel_id(str(body.get("channel")))
+                link = f"https://fake.slack.test/archives/{where}/p{ts.replace('.', '')}"
+                return JSONResponse({"ok": True, "channel": body.get("channel"), "permalink": link})
             if method == "files.info":
                 return JSONResponse({"ok": True, "file": {"id": body.get("file")}})
             channel = str(body.get("channel") or body.get("channel_id") or "")
