@@ -2,7 +2,10 @@
 and a fake Slack, under a bounded mixed load while faults are injected on a schedule; at the end
 it checks what must hold whatever happened, prints a table and exits 1 on any violation.
 
-    .venv/bin/python bench/soak.py [--minutes 10] [--seed 1]
+    .venv/bin/python bench/soak.py [--minutes 10] [--seed 1] [--grace 60]
+
+CI runs `--minutes 1 --grace 10`: the same faults in one minute, with the outbox's look-up grace
+after a timed-out post (CHATOPS_POST_LOOKUP_GRACE_SECONDS) shortened so the run settles sooner.
 
 Load: signed slash commands (reads, `workspace create`, `deploy` / `undeploy` requests), Approve
 and Reject clicks (and the reject dialog) by a second user, `subscribe` / `unsubscribe`, and the
@@ -54,7 +57,7 @@ APPROVERS = ["UAPP1", "UAPP2", "UAPP3"]
 IN_FLIGHT_OPS = 4
 
 
-def bot_env(emu: Emulator, slack_url: str, database_url: str) -> dict[str, str]:
+def bot_env(emu: Emulator, slack_url: str, database_url: str, grace: float) -> dict[str, str]:
     import os
 
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CHATOPS_"))}
@@ -76,6 +79,7 @@ def bot_env(emu: Emulator, slack_url: str, database_url: str) -> dict[str, str]:
         "CHATOPS_CHANNEL_PACING_SECONDS": "0.05",
         "CHATOPS_DEPLOY_POLL_SECONDS": "0.1",
         "CHATOPS_LOG_FORMAT": "text",
+        "CHATOPS_POST_LOOKUP_GRACE_SECONDS": str(grace),
     }
 
 
@@ -169,10 +173,10 @@ class Faults:
         self.slow.slow_posts = 0
 
 
-def settle(database_url: str, timeout: float = UNKNOWN_FATE_GRACE_SECONDS + 20) -> None:
+def settle(database_url: str, grace: float) -> None:
     """Wait for rollouts to end and the outbox to empty (bounded: what is left is reported).
     A post timed out by the slow answer is looked for again only after the outbox's grace."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + grace + 20
     while time.monotonic() < deadline:
         busy = rows(
             database_url,
@@ -185,7 +189,7 @@ def settle(database_url: str, timeout: float = UNKNOWN_FATE_GRACE_SECONDS + 20) 
         time.sleep(0.5)
 
 
-def run(minutes: float, seed: int) -> int:
+def run(minutes: float, seed: int, grace: float) -> int:
     started, rng = time.monotonic(), random.Random(seed)
     phases: dict[str, float] = {}
     duration = minutes * 60
@@ -194,7 +198,7 @@ def run(minutes: float, seed: int) -> int:
     try:
         database_url = new_database(cluster)
         with emulator(tmp) as (emu, recorder), fake_slack(ALERTS) as (slack, slow, slack_url):
-            env = bot_env(emu, slack_url, database_url)
+            env = bot_env(emu, slack_url, database_url, grace)
             before = emu.http.get(f"{emu.url}/emulator/requests").json()["counts"]
             with replicas(env, tmp) as reps:
                 faults: Faults
@@ -213,7 +217,7 @@ def run(minutes: float, seed: int) -> int:
                     if not replica.alive:
                         replica.start()
                         replica.wait_healthy()
-                settle(database_url)
+                settle(database_url, grace)
                 counts = emu.http.get(f"{emu.url}/emulator/requests").json()["counts"]
                 counts = {path: n - before.get(path, 0) for path, n in counts.items()}
                 phases["settled"] = time.monotonic() - started
@@ -288,8 +292,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="how long the load runs")
     parser.add_argument("--seed", type=int, default=1, help="the load's random seed")
+    parser.add_argument(
+        "--grace",
+        type=float,
+        default=UNKNOWN_FATE_GRACE_SECONDS,
+        help="seconds before a timed-out Slack post is looked for (the bot's default: 60)",
+    )
     args = parser.parse_args()
-    sys.exit(run(args.minutes, args.seed))
+    sys.exit(run(args.minutes, args.seed, args.grace))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     slack_app_id: str | None = None
     # The largest request body /slack/events reads (Slack sends a few KiB); larger gets 413.
     chatops_max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # The largest model file `model upload` takes from Slack (checked before and while streaming).
+    chatops_max_model_bytes: int = Field(default=2 * 1024**3, ge=1)
 
     # The instance's base URL (https://wallaroo.example.com) is all a user needs to give: the
     # MLOps API, assays v2 and the token endpoint all live on that host since 2023. The two
@@ -71,6 +73,9 @@ class Settings(BaseSettings):
     chatops_starting_alert_seconds: float = Field(default=600.0, gt=0)
     chatops_alert_reminder_seconds: float = Field(default=4 * 3600.0, gt=0)
     chatops_channel_pacing_seconds: float = Field(default=1.0, ge=0)
+    # After a Slack post timed out it may still land (one took 25 s): it is neither resent nor
+    # looked for in the channel's history before this has passed.
+    chatops_post_lookup_grace_seconds: float = Field(default=60.0, ge=0)
     # Logs of `serve` and `socket`: JSON lines (with a request id) or text, and the level.
     chatops_log_format: Literal["json", "text"] = "json"
     chatops_log_level: str = "INFO"

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -115,23 +116,34 @@ async def test_a_rate_limited_channel_waits_alone_and_posts_once_after_retry_aft
     assert len([c for c in slack.calls if c.path == "/api/chat.postMessage#429"]) == 1
 
 
+@pytest.mark.parametrize("grace", [None, 5.0], ids=["default grace", "grace 5 s"])
 async def test_a_slow_post_that_lands_after_the_timeout_is_found_not_posted_twice(
-    start_emulator: Callable[..., Emulator], tmp_path: Path
+    start_emulator: Callable[..., Emulator], tmp_path: Path, grace: float | None
 ) -> None:
     # The client gives up after 2 s (10 s in `serve`); Slack takes 6 s, and the post lands.
     slack = FakeSlack(post_delays=[6])
     clock = MovableClock()
-    async with services_on(start_emulator(), tmp_path, slack, clock) as services:
+    settings = {} if grace is None else {"chatops_post_lookup_grace_seconds": grace}
+    waited = UNKNOWN_FATE_GRACE_SECONDS if grace is None else grace
+    async with services_on(start_emulator(), tmp_path, slack, clock, **settings) as services:
         services.chat.client.timeout = 2  # type: ignore[attr-defined]
         sender = OutboxSender(services)
         episode = await stage_episode(services, "CALERTS", "assay:1")
+        before = clock()
         assert await sender.deliver_due() == 0  # timed out: its fate is unknown
+        after = clock()
+        async with services.sessions() as session:
+            (row,) = await pending_messages(session)
+        # Not tried again (nor looked for) before the grace, counted from the failure.
+        grace_span = timedelta(seconds=waited)
+        assert before + grace_span <= row.next_attempt_at <= after + grace_span
         deadline = time.monotonic() + 15
         while not texts(slack, "CALERTS"):  # until the first post lands, nothing goes again
             assert time.monotonic() < deadline, "the slow post never landed"
             assert await sender.deliver_due() == 0
             await asyncio.sleep(0.2)
-        clock.advance(UNKNOWN_FATE_GRACE_SECONDS + 1)  # the grace over: look, then post
+        assert not slack.api_calls("conversations.history")
+        clock.advance(waited + 1)  # the grace over: look, then post
         assert await sender.deliver_due() == 1
         assert await sender.deliver_due() == 0
         async with services.sessions() as session:

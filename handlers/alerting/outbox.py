@@ -57,12 +57,12 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 # After a call timed out (bot.chat.slack gives it 10 s), Slack may still carry it out: a post
 # that took 25 s landed after the bot had looked for it and posted it again. Nothing is sent
-# again, nor looked for, before this has passed.
+# again, nor looked for, before CHATOPS_POST_LOOKUP_GRACE_SECONDS (this, by default) has passed.
 UNKNOWN_FATE_GRACE_SECONDS = 60.0
-# How long a claimed row is left alone by other senders: one Slack call (10 s) and the grace
-# after it. If its sender died mid-call, the next one waits this long, then looks for the post
-# in the channel before sending it again.
-CLAIM_SECONDS = 10.0 + UNKNOWN_FATE_GRACE_SECONDS
+# How long a claimed row is left alone by other senders: one Slack call and the grace after
+# it. If its sender died mid-call, the next one waits this long, then looks for the post in the
+# channel before sending it again.
+SLACK_CALL_SECONDS = 10.0
 MAX_BACKOFF_SECONDS = 300.0
 IDLE_WAKE_SECONDS = 1.0
 
@@ -76,6 +76,7 @@ class Sent(Enum):
 class OutboxSender:
     def __init__(self, services: Services, may_send: Callable[[], bool] = lambda: True) -> None:
         self.services = services
+        self._grace = services.settings.chatops_post_lookup_grace_seconds
         # Only the replica that holds the poller lease delivers: two senders would double-post.
         self.may_send = may_send
         self._wake = asyncio.Event()
@@ -195,7 +196,8 @@ class OutboxSender:
         # attempts > 0 behind, and whoever delivers the row next looks before posting again.
         async with self.services.sessions() as session:
             now = self.services.clock()
-            if not await claim(session, row.id or 0, row.attempts, CLAIM_SECONDS, now):
+            claim_seconds = SLACK_CALL_SECONDS + self._grace
+            if not await claim(session, row.id or 0, row.attempts, claim_seconds, now):
                 return Sent.LATER  # another sender (or replica) has it
         try:
             if row.kind in (OutboxKind.POST, OutboxKind.THREAD):
@@ -226,7 +228,7 @@ class OutboxSender:
         if exc.permanent:
             await self._undeliverable(row, str(exc))
             return Sent.CHANNEL_WAITS
-        grace = UNKNOWN_FATE_GRACE_SECONDS if exc.unknown_fate else 0.0
+        grace = self._grace if exc.unknown_fate else 0.0
         await self._failed(row, str(exc), grace)
         return Sent.LATER
 
