@@ -12,6 +12,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -196,6 +197,7 @@ def test_socket_mode_takes_a_slash_command_over_a_websocket(
             "WALLAROO_CLIENT_SECRET": emulator.config.client_secret,
             "DATABASE_URL": f"sqlite:///{tmp_path}/socket.db",
             "CHATOPS_ADMINS": "UADMIN",
+            "SLACK_TEAM_IDS": "T1",
         }
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "socket"],
@@ -207,28 +209,46 @@ def test_socket_mode_takes_a_slash_command_over_a_websocket(
         try:
             slack.wait_for("/api/apps.connections.open", 1, timeout=30)
             key = uuid.uuid4().hex
-            slack.socket_outbox.put(
-                {
-                    "envelope_id": "env-1",
+
+            def envelope(
+                envelope_id: str,
+                team_id: str,
+                trigger_id: str,
+                text: str = "pipelines housepricedrift",
+            ) -> dict[str, Any]:
+                return {
+                    "envelope_id": envelope_id,
                     "type": "slash_commands",
                     "accepts_response_payload": True,
                     "payload": {
                         "command": "/wallaroo",
-                        "text": "pipelines housepricedrift",
+                        "text": text,
                         "user_id": "UADMIN",
                         "user_name": "admin",
-                        "team_id": "T1",
+                        "team_id": team_id,
                         "channel_id": "C1",
                         "response_url": f"{slack_url}/respond/{key}",
-                        "trigger_id": "1.2.3",
+                        "trigger_id": trigger_id,
                         "api_app_id": "A1",
                     },
                 }
-            )
+
+            slack.socket_outbox.put(envelope("env-1", "T1", "1.2.3"))
             (ack,) = slack.wait_for("/socket#ack", 1)
             assert ack.body["envelope_id"] == "env-1"
             (reply,) = slack.wait_for(f"/respond/{key}", 1)
             assert "housepricepipe" in json.dumps(reply.body)
+            # Socket Mode has no signature, but the same team and replay checks: a second
+            # delivery of the command, and one from another workspace, are acked, not run.
+            slack.socket_outbox.put(envelope("env-2", "T1", "1.2.3"))
+            slack.socket_outbox.put(envelope("env-3", "T9", "4.5.6"))
+            acks = {a.body["envelope_id"]: a.body for a in slack.wait_for("/socket#ack", 3)}
+            assert "Refused: this workspace may not use this bot" in json.dumps(acks["env-3"])
+            assert "Refused" not in json.dumps(acks["env-2"])
+            slack.socket_outbox.put(envelope("env-4", "T1", "7.8.9", "workspaces"))  # runs
+            replies = slack.wait_for(f"/respond/{key}", 2)
+            assert "housepricedrift" in json.dumps(replies[-1].body)
+            assert len(slack.wait_for(f"/respond/{key}", 2)) == 2  # the replay did not run
         finally:
             process.terminate()
             _, stderr = process.communicate(timeout=20)

@@ -123,9 +123,9 @@ async def run_socket_mode(settings: Settings) -> None:
             "Socket Mode needs SLACK_APP_TOKEN (an xapp- token with connections:write)"
         )
     async with open_services(settings) as services, background_work(services):
-        handler = AsyncSocketModeHandler(
-            build_slack_app(services), settings.slack_app_token.get_secret_value()
-        )
+        app = build_slack_app(services)
+        app.use(SlackGuard(services).socket_mode_middleware)  # team, app and replays
+        handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
         gc.collect()
         gc.freeze()  # as in HTTP mode: long-lived objects out of the collector's way
         await handler.start_async()

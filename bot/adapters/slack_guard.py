@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import Headers
@@ -59,32 +60,50 @@ class SlackGuard:
             parsed = parse_body(headers.get("content-type", ""), body)
         except ValueError as exc:
             return _error(400, str(exc))
+        refused = await self.refusal_of(parsed, headers.get("x-slack-retry-num"))
+        if refused is None:
+            return None
+        status, message = refused
+        # A replay gets 200 and nothing more: the first delivery ran and has answered (through
+        # the response URL or in the channel); any error status would make Slack retry it.
+        return Response(status_code=200) if status == 200 else _error(status, message)
+
+    async def refusal_of(self, parsed: SlackBody, retry: str | None) -> tuple[int, str] | None:
+        """Why an authenticated request (signed, or over Socket Mode's websocket) must not
+        run: (status, reason), or None to run it."""
         if parsed.replay_key is None:
             return None  # Slack's URL check: bolt answers the challenge, nothing runs
         if self.teams and parsed.team_id not in self.teams:
             logger.warning("refused a signed request from team %r", parsed.team_id)
-            return _error(401, "this workspace may not use this bot")
+            return 401, "this workspace may not use this bot"
         if self.app_id and parsed.app_id != self.app_id:
             logger.warning("refused a signed request for app %r", parsed.app_id)
-            return _error(401, "this request is for another Slack app")
+            return 401, "this request is for another Slack app"
         try:
             async with self.services.sessions() as session:
                 first = await claim_request(session, parsed.replay_key, utc_now())
         except SQLAlchemyError:
             # Fail closed: without the record, a replay could not be told from a first time.
             logger.exception("recording a Slack request failed")
-            return _error(503, "the bot cannot record requests right now")
+            return 503, "the bot cannot record requests right now"
         if first:
             return None
-        retry = headers.get("x-slack-retry-num")
         logger.info(
             "Slack request seen before, not run again (%s%s)",
             parsed.replay_key.split(":", 1)[0],
             f", Slack's retry {retry}" if retry else "",
         )
-        # 200 and nothing more: the first delivery ran and has answered (through the response
-        # URL or in the channel); any error status would make Slack retry an event again.
-        return Response(status_code=200)
+        return 200, "seen before"
+
+    async def socket_mode_middleware(self, body: dict[str, Any], next: Any) -> Any:
+        """The same team, app and replay checks for Socket Mode, as a bolt middleware (the
+        websocket is the app token's, so there is no signature; Slack bounds its frames). A
+        refused request is acked with the reason and not run."""
+        refused = await self.refusal_of(socket_body(body), None)
+        if refused is None:
+            return await next()
+        status, message = refused
+        return BoltResponse(status=200, body="" if status == 200 else f"Refused: {message}.")
 
     def _signed(self, headers: Headers, body: bytes) -> bool:
         timestamp = headers.get("x-slack-request-timestamp", "")
@@ -124,6 +143,20 @@ def parse_body(content_type: str, raw: bytes) -> SlackBody:
     if "command" not in form:
         raise ValueError("the form is neither a slash command nor an interaction")
     return SlackBody(form.get("team_id"), form.get("api_app_id"), _key(form.get("trigger_id"), raw))
+
+
+def socket_body(body: dict[str, Any]) -> SlackBody:
+    """The team, app and replay key of a request bolt has parsed (a Socket Mode envelope's
+    payload: an event callback, an interaction, or a slash command's fields)."""
+    raw = json.dumps(body, sort_keys=True, default=str).encode()
+    if body.get("type") == "event_callback":
+        event_id = body.get("event_id")
+        key = f"event:{event_id}" if isinstance(event_id, str) and event_id else _hash(raw)
+        return SlackBody(_str(body.get("team_id")), _str(body.get("api_app_id")), key)
+    team = body.get("team")
+    team_id = team.get("id") if isinstance(team, dict) else body.get("team_id")
+    key = _key(body.get("trigger_id"), raw)
+    return SlackBody(_str(team_id), _str(body.get("api_app_id")), key)
 
 
 def _check_interaction(payload: dict[str, Any]) -> None:
