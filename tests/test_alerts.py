@@ -22,7 +22,8 @@ from emulator.inference_logs import LogColumns
 from emulator.seed import DAY_MS, FEATURES, PIPELINE
 from emulator.server import serve_in_thread
 from handlers.alerting.assays import apply_result, check_assay, poll_state
-from handlers.alerting.outbox import OutboxSender, enqueue_for_episode
+from handlers.alerting.outbox import OutboxSender
+from handlers.alerting.staging import enqueue_for_episode
 from handlers.context import Services
 from handlers.render.blocks import Reply
 from storage.alerts import AlertEpisode, get_episode, open_episodes

@@ -22,11 +22,8 @@ from sqlmodel import col, select
 from bot.services import open_services
 from emulator.server import serve_in_thread
 from handlers.alerting.episodes import close_episode
-from handlers.alerting.outbox import (
-    UNKNOWN_FATE_GRACE_SECONDS,
-    OutboxSender,
-    enqueue_for_episode,
-)
+from handlers.alerting.outbox import UNKNOWN_FATE_GRACE_SECONDS, OutboxSender
+from handlers.alerting.staging import enqueue_for_episode
 from handlers.context import Services
 from handlers.render.blocks import Reply
 from storage.alerts import AlertEpisode, get_episode, open_episode

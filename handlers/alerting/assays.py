@@ -20,7 +20,7 @@ from bot.tasks import gather_failures
 from bot.wallaroo import AssayResult, DriftResult
 from bot.wallaroo.drift import from_v1, parse_time
 from handlers.alerting.episodes import close_and_announce
-from handlers.alerting.outbox import enqueue_for_episode
+from handlers.alerting.staging import enqueue_for_episode
 from handlers.context import Services
 from handlers.render.alert_messages import escalation_note, recovery_note, render_episode
 from handlers.render.charts import drift_chart

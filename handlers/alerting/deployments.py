@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.tasks import gather_failures
 from bot.wallaroo import DeploymentState, ListedDeployment, WallarooNotFound
 from handlers.alerting.episodes import close_and_announce
-from handlers.alerting.outbox import enqueue_for_episode
+from handlers.alerting.staging import enqueue_for_episode
 from handlers.context import Services
 from handlers.render.alert_messages import recovery_note, render_episode, thread_note
 from handlers.render.mrkdwn import escape

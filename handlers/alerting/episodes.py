@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.alerting.outbox import enqueue_for_episode
+from handlers.alerting.staging import enqueue_for_episode
 from handlers.render.alert_messages import (
     details_of,
     reminder_note,

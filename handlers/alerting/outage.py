@@ -12,7 +12,7 @@ from typing import TypeGuard
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.wallaroo import WallarooError, WallarooServerError, WallarooUnreachable
-from handlers.alerting.outbox import stored
+from handlers.alerting.staging import stored
 from handlers.context import Services
 from handlers.render.alert_messages import outage_notice
 from handlers.render.blocks import Reply

@@ -9,7 +9,7 @@ holds up another's. What a failure leaves depends on what it proves (`ChatError`
   (CHATOPS_ALERT_CHANNEL, else CHATOPS_APPROVAL_CHANNEL); its episodes stay open, so polls do
   not open them again, until their watch or subscription is removed;
 - an unknown fate (a timeout: the post may still land): nothing is sent again before
-  UNKNOWN_FATE_GRACE_SECONDS, then the channel's history is searched for it by its key first;
+  CHATOPS_POST_LOOKUP_GRACE_SECONDS, then the channel's history is searched for it by its key;
 - anything else: retried with backoff, MAX_ATTEMPTS at most.
 An episode's edits and thread replies wait for its opening message, so nothing is posted out of
 order or without its thread. Times are the services' clock (tests move it).
@@ -25,15 +25,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from enum import Enum
 
-from slack_sdk.models.blocks import Block
-from sqlmodel.ext.asyncio.session import AsyncSession
-
+from handlers.alerting.staging import as_reply, close_unposted, stored
 from handlers.chat import ChatError, Posted
 from handlers.context import Services
-from handlers.render.alert_messages import render_episode
+from handlers.render.alert_messages import render_episode, undeliverable_notice
 from handlers.render.blocks import Reply
-from handlers.render.mrkdwn import escape
-from storage.alerts import AlertEpisode, get_episode, mark_closed
+from storage.alerts import get_episode
 from storage.outbox import (
     UNDELIVERABLE,
     OutboxKind,
@@ -43,7 +40,6 @@ from storage.outbox import (
     defer_channel,
     enqueue,
     fail_channel,
-    is_undeliverable,
     mark_sent,
     pending_channels,
     pending_messages,
@@ -248,24 +244,17 @@ class OutboxSender:
         (`enqueue_for_episode`), so the poll does not open them again for ever."""
         async with self.services.sessions() as session:
             await fail_channel(session, row.channel, UNDELIVERABLE + error)
-            admin = self._admin_channel()
+            settings = self.services.settings
+            admin = settings.chatops_alert_channel or settings.chatops_approval_channel
             first = (row.channel, error) not in self._reported
             if first and admin is not None and admin != row.channel:
-                notice = Reply(
-                    text=f":no_entry: Alerts for {escape(row.channel)} cannot be delivered: "
-                    f"{escape(error)}. They are not retried. Fix the bot's access to the "
-                    "channel, then `unwatch`/`unsubscribe` and set the alert up again."
-                )
-                await enqueue(session, channel=admin, kind=OutboxKind.POST, message=stored(notice))
+                notice = stored(undeliverable_notice(row.channel, error))
+                await enqueue(session, channel=admin, kind=OutboxKind.POST, message=notice)
             await session.commit()
         if first:
             self._reported.add((row.channel, error))
             logger.error("outbox: giving up on channel %s for good: %s", row.channel, error)
             self.wake()
-
-    def _admin_channel(self) -> str | None:
-        settings = self.services.settings
-        return settings.chatops_alert_channel or settings.chatops_approval_channel
 
     async def _post(self, row: OutboxMessage, channel: str, thread_ts: str | None) -> None:
         chat, key = self.services.chat, f"outbox-{row.id}"
@@ -273,7 +262,7 @@ class OutboxSender:
         if row.attempts > 0:  # an earlier attempt may have got through: look first
             posted = await chat.find_posted(channel, key, row.created_at, thread_ts)
         if posted is None:
-            reply = _as_reply(row.message)
+            reply = as_reply(row.message)
             posted = await chat.post(channel, reply, thread_ts=thread_ts, key=key)
         if row.kind == OutboxKind.POST and row.episode_id is not None:
             await self._opened(row.episode_id, posted)
@@ -295,7 +284,7 @@ class OutboxSender:
         async with self.services.sessions() as session:
             episode = await get_episode(session, row.episode_id or 0)
         if episode is None:
-            return _as_reply(row.message)
+            return as_reply(row.message)
         return render_episode(episode, self.services.clock())
 
     async def _failed(self, row: OutboxMessage, error: str, grace: float = 0.0) -> None:
@@ -314,34 +303,3 @@ class OutboxSender:
                 )
                 await close_unposted(session, row.episode_id)
             await session.commit()
-
-
-async def close_unposted(session: AsyncSession, episode_id: int) -> None:
-    """Close an episode whose opening message Slack never took (the caller commits); the next
-    breach then opens a new one, with a new message, instead of editing nothing."""
-    episode = await get_episode(session, episode_id)
-    if episode is not None and episode.is_open:
-        mark_closed(session, episode, utc_now())
-
-
-async def enqueue_for_episode(
-    session: AsyncSession, episode: AlertEpisode, kind: OutboxKind, reply: Reply
-) -> None:
-    """Stage a message about an episode: its opening post, an edit, or a thread reply;
-    nothing for an episode whose opening post Slack refused for good."""
-    if episode.id is not None and await is_undeliverable(session, episode.id):
-        return
-    await enqueue(
-        session, channel=episode.channel, kind=kind, episode_id=episode.id, message=stored(reply)
-    )
-
-
-def stored(reply: Reply) -> dict:
-    """A Reply as the outbox keeps it: its plain text (escaped when sent) and its blocks."""
-    return {"text": reply.text, "blocks": [block.to_dict() for block in reply.blocks]}
-
-
-def _as_reply(message: dict) -> Reply:
-    """The stored message back as a Reply."""
-    blocks = [b for b in (Block.parse(raw) for raw in message.get("blocks", [])) if b is not None]
-    return Reply(text=message.get("text", ""), blocks=blocks, ephemeral=False)

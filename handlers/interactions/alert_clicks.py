@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from handlers.alerting.outbox import enqueue_for_episode
+from handlers.alerting.staging import enqueue_for_episode
 from handlers.commands.router import handle_command
 from handlers.context import Actor, Services, record_click, record_intent, unaudited_reply
 from handlers.render.alert_messages import (

@@ -191,3 +191,12 @@ def _window(window: str) -> str:
 
 def _score(value: object) -> str:
     return f"{value:.4f}" if isinstance(value, int | float) else "—"
+
+
+def undeliverable_notice(channel: str, error: str) -> Reply:
+    """To the admin channel, once, when Slack refuses a channel's alerts for good."""
+    return Reply(
+        text=f":no_entry: Alerts for {escape(channel)} cannot be delivered: {escape(error)}. "
+        "They are not retried. Fix the bot's access to the channel, then "
+        "`unwatch`/`unsubscribe` and set the alert up again."
+    )
