@@ -11,6 +11,7 @@ import ipaddress
 import sys
 import tempfile
 from pathlib import Path
+from typing import TextIO
 from urllib.parse import urlsplit
 
 import httpx
@@ -51,7 +52,7 @@ def run_demo(user_id: str) -> int:
                 chatops_poll_seconds=5,
                 chatops_channel_pacing_seconds=0,
             )
-            return asyncio.run(_console(settings, user_id, poll=True, emulator_url=url))
+            return asyncio.run(serve_console(settings, user_id, poll=True, emulator_url=url))
 
 
 ADVANCE = ":advance"
@@ -90,7 +91,7 @@ def run_console_command(user_id: str, settings: Settings | None = None) -> int:
     settings, notes, poll = console_session(settings or Settings(), user_id)
     for note in notes:
         print(note, flush=True)
-    return asyncio.run(_console(settings, user_id, poll=poll))
+    return asyncio.run(serve_console(settings, user_id, poll=poll))
 
 
 def console_session(settings: Settings, user_id: str) -> tuple[Settings, list[str], bool]:
@@ -131,16 +132,24 @@ def _on_loopback(url: str) -> bool:
         return False
 
 
-async def _console(
-    settings: Settings, user_id: str, *, poll: bool, emulator_url: str | None = None
+async def serve_console(
+    settings: Settings,
+    user_id: str,
+    *,
+    poll: bool,
+    emulator_url: str | None = None,
+    stdin: TextIO | None = None,  # the process's own unless given (the tests pipe a script)
+    stdout: TextIO | None = None,
 ) -> int:
+    """The bot's services, its background work and the console, until the console ends; with
+    `emulator_url`, the demo's `:advance` too. Returns the console's exit status."""
     # The console's messages (approval requests, alerts) go to this terminal, not Slack.
     async with (
-        open_services(settings, chat=ConsoleChat()) as services,
+        open_services(settings, chat=ConsoleChat(stream=stdout)) as services,
         background_work(services, poll=poll) as poller,
     ):
         actor = Actor(user_id=user_id, user_name=user_id, channel_id="#console")
         meta = {}
         if poller is not None and emulator_url is not None:
             meta[ADVANCE] = _advance_command(emulator_url, poller)
-        return await run_console(services, actor, meta=meta)
+        return await run_console(services, actor, stdin=stdin, stdout=stdout, meta=meta)

@@ -29,6 +29,7 @@ from handlers.alerting.assays import poll_assays
 from handlers.alerting.assays import poll_state as assay_poll_state
 from handlers.alerting.deployments import poll_deployments
 from handlers.alerting.episodes import stage_reminders
+from handlers.alerting.flapping import close_settled
 from handlers.alerting.outage import OutageTracker, is_outage
 from handlers.alerting.outbox import OutboxSender
 from handlers.chat import ChatError
@@ -195,10 +196,14 @@ class Poller:
         await self._timed("assays", work, len(subscriptions))
 
     async def remind_open_episodes(self) -> None:
-        """Recall open, unacknowledged, unsnoozed episodes in their thread now and then."""
+        """Recall open, unacknowledged, unsnoozed episodes in their thread now and then, and
+        close the flapping ones that have settled."""
         every = self.services.settings.chatops_alert_reminder_seconds
+        window = self.services.settings.chatops_flap_window_seconds
         async with self.services.sessions() as session:
             await stage_reminders(session, self.services.clock(), every)
+            # A flapping episode Ok for its whole window closes now (flapping.py).
+            await close_settled(session, self.services.clock(), window)
             await session.commit()
         self.sender.wake()
 

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     # After a Slack post timed out it may still land (one took 25 s): it is neither resent nor
     # looked for in the channel's history before this has passed.
     chatops_post_lookup_grace_seconds: float = Field(default=60.0, ge=0)
+    # A subject that breaches again within this long of its recovery (Ok, Alert, Ok, Alert)
+    # keeps its one episode, marked flapping; it closes once Ok for this long (0: off).
+    chatops_flap_window_seconds: float = Field(default=6 * 3600.0, ge=0)
     # Logs of `serve` and `socket`: JSON lines (with a request id) or text, and the level.
     chatops_log_format: Literal["json", "text"] = "json"
     chatops_log_level: str = "INFO"

@@ -33,6 +33,9 @@ class PipelineLog:
     # Per (model name, model version): the pipeline version UUID and engine pod that last logged
     # it through inference, for today's record metadata (bulk loads name neither).
     origins: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    # Per model too: the column its last inference sent rows in (`tensor` or the model's input
+    # name), which today's records key `in` by, in the answer and in the log alike.
+    input_names: dict[tuple[str, str], str] = field(default_factory=dict)
     _chunks: list[LogColumns] = field(default_factory=list)
     _merged: LogColumns | None = None
 

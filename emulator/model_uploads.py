@@ -1,5 +1,6 @@
 """Model uploads: the two multipart shapes (the tutorial's form fields, today's `metadata` JSON
-part), their checks, and recording a stored file as a new version of its model."""
+part) read as they stream in, their checks, and recording a stored file as a new version of its
+model."""
 
 from __future__ import annotations
 
@@ -9,16 +10,16 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from pydantic import BaseModel, StrictInt, StrictStr, ValidationError
-from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
 
 from emulator.access import require_valid_name, workspace_for
 from emulator.clock import iso
 from emulator.errors import bad_request, describe_errors
-from emulator.identity import CurrentUser
+from emulator.identity import CurrentUser, context
 from emulator.model_files import StoredFile, store_stream
+from emulator.multipart_stream import read_form
 from emulator.state import EmulatorState
 
-CHUNK_BYTES = 1 << 20
 VISIBILITIES = ("public", "private")
 # The `framework` values today's spec accepts (its Framework enum).
 FRAMEWORKS = frozenset(
@@ -81,48 +82,66 @@ class UploadTarget:
     conversion: Conversion | None = None
 
 
-async def parse_upload(
-    state: EmulatorState, caller: CurrentUser, form: FormData
-) -> tuple[UploadTarget, UploadFile]:
-    """Either multipart shape, checked: 400 naming the field, 404/403 for the workspace."""
-    file = form.get("file")
-    problems: list[str] = [] if isinstance(file, UploadFile) else ["file is required"]
+def has_target(state: EmulatorState, fields: dict[str, str]) -> bool:
+    """Whether the fields read so far are enough to check the upload (before its file)."""
+    if state.current_api and "metadata" in fields:
+        return True
+    return "name" in fields and "workspace_id" in fields
+
+
+def parse_target(state: EmulatorState, caller: CurrentUser, fields: dict[str, str]) -> UploadTarget:
+    """Either multipart shape's fields, checked: 400 naming the field, 404/403 for the
+    workspace."""
     # The 2022 server knows only the form fields: a seed upload's `metadata` part is ignored.
-    metadata = form.get("metadata") if state.current_api else None
+    metadata = fields.get("metadata") if state.current_api else None
     conversion: Conversion | None = None
     try:
         if metadata is not None:
-            raw = await metadata.read() if isinstance(metadata, UploadFile) else metadata
-            fields = UploadMetadata.model_validate_json(raw)
-            conversion = fields.conversion
-            name, workspace_id, visibility = fields.name, fields.workspace_id, fields.visibility
+            parsed = UploadMetadata.model_validate_json(metadata)
+            conversion = parsed.conversion
+            name, workspace_id, visibility = parsed.name, parsed.workspace_id, parsed.visibility
         else:
-            values = {k: v for k, v in form.items() if isinstance(v, str)}
-            tutorial = FormFields.model_validate(values)
+            tutorial = FormFields.model_validate(fields)
             name, workspace_id = tutorial.name, tutorial.workspace_id
             visibility = tutorial.visibility or "private"
     except ValidationError as exc:
         where = ("metadata",) if metadata is not None else ()
         errors = [{**e, "loc": (*where, *e.get("loc", ()))} for e in exc.errors()]
-        raise bad_request("; ".join([describe_errors(errors), *problems])) from exc
-    if problems:
-        raise bad_request("; ".join(problems))
+        raise bad_request(describe_errors(errors)) from exc
     target = check_upload(state, caller, workspace_id, name, visibility, conversion)
     if conversion is not None and conversion.framework not in FRAMEWORKS:
         raise bad_request(
             f"metadata.conversion.framework {conversion.framework!r} is not a known framework"
             " (e.g. onnx, tensorflow, pytorch, sklearn, python)"
         )
-    assert isinstance(file, UploadFile)
-    return target, file
+    return target
 
 
-async def store_file(state: EmulatorState, file: UploadFile) -> StoredFile:
-    async def chunks() -> AsyncIterator[bytes]:
-        while chunk := await file.read(CHUNK_BYTES):
-            yield chunk
+async def receive_upload(request: Request) -> tuple[UploadTarget, str | None, StoredFile]:
+    """A multipart upload read as it arrives: fields sent before the file part (as clients
+    send them) are checked before any of the file is stored, and the file part is streamed
+    to disk; fields after it are checked once it is stored (and the file removed if refused)."""
+    state, caller = context(request)
 
-    return await store_stream(state.model_dir, chunks())
+    async def sink(
+        fields: dict[str, str], filename: str | None, data: AsyncIterator[bytes]
+    ) -> tuple[UploadTarget | None, str | None, StoredFile]:
+        early = parse_target(state, caller, fields) if has_target(state, fields) else None
+        return early, filename, await store_stream(state.model_dir, data)
+
+    fields, received = await read_form(request, "file", sink)
+    if received is None:
+        if has_target(state, fields):
+            parse_target(state, caller, fields)  # its problems first, as a form parser would
+        raise bad_request("file is required")
+    target, filename, stored = received
+    if target is None:
+        try:
+            target = parse_target(state, caller, fields)
+        except BaseException:
+            stored.path.unlink(missing_ok=True)
+            raise
+    return target, filename, stored
 
 
 def check_upload(

@@ -30,11 +30,12 @@ def _pipeline_fields(row: sqlite3.Row) -> dict:
 
 
 def render_seed_listing(db: Database, row: sqlite3.Row) -> dict:
-    """A pipeline as the seed emulator lists it: its versions newest first and its live
-    deployment, which is what a client needs to deploy, undeploy or follow it."""
+    """A pipeline as the seed emulator lists it: its versions newest first (with their
+    definitions) and its live deployment naming the version it runs by pk, which is what a
+    client needs to deploy, undeploy, roll back or follow it."""
     versions = db.all(
-        "SELECT id, version, created_at FROM pipeline_versions WHERE pipeline_id = ?"
-        " ORDER BY id DESC",
+        "SELECT id, version, created_at, definition FROM pipeline_versions"
+        " WHERE pipeline_id = ? ORDER BY id DESC",
         (row["id"],),
     )
     deployment = db.one(
@@ -45,7 +46,10 @@ def render_seed_listing(db: Database, row: sqlite3.Row) -> dict:
     return {
         "pipeline": {
             **_pipeline_fields(row),
-            "pipeline_versions": [dict(v) for v in versions],
+            # Each with its definition (as pipelines/create took it): what it runs.
+            "pipeline_versions": [
+                {**dict(v), "definition": json.loads(v["definition"])} for v in versions
+            ],
             "deployment": None
             if deployment is None
             else {

@@ -7,6 +7,7 @@ the same flow runs in Slack, in the console and in tests.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -37,6 +38,25 @@ class ChatError(Exception):
         self.retry_after = retry_after
         self.permanent = permanent
         self.unknown_fate = unknown_fate
+
+
+class FileUnavailable(ChatError):
+    """A shared file the bot cannot have: no such file, not shared with the bot, not a file
+    at all. `hint` says what would make it available."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message, permanent=True)
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    """A file someone shared (a Slack file, a local path in the console), before it is read."""
+
+    id: str
+    name: str
+    size: int  # bytes, as the chat says; reading it counts again
+    source: str  # where its bytes come from: Slack's url_private_download, or a local path
 
 
 @dataclass(frozen=True)
@@ -93,4 +113,14 @@ class Chat(Protocol):
 
     async def update_view(self, view_id: str, view: dict[str, Any]) -> None:
         """Replace an open modal (`views.update`)."""
+        ...
+
+    async def shared_file(self, ref: str) -> SharedFile:
+        """The file `ref` names (Slack: a file link or id, resolved with files.info; the
+        console: a local path); raises FileUnavailable saying why it cannot be had."""
+        ...
+
+    def read_file(self, file: SharedFile, chunk_bytes: int) -> AsyncIterator[bytes]:
+        """The file's bytes in chunks of at most `chunk_bytes`, never more in memory; raises
+        ChatError if the download stops before its end."""
         ...

@@ -53,6 +53,9 @@ class Actor:
     user_name: str = ""
     team_id: str = ""
     channel_id: str = ""
+    # Slack's slash command or click that can open a modal (views.open); "" elsewhere. Not
+    # audited: it identifies nothing after its few seconds.
+    trigger_id: str = ""
 
     def audit_fields(self) -> Who:
         """Who and where, as every audit row of this actor's commands and clicks says it."""

@@ -27,6 +27,12 @@ class EpisodeState(StrEnum):
 class EpisodeKind(StrEnum):
     ASSAY = "assay"
     DEPLOYMENT = "deployment"
+    # The subject is silent: an assay without results for two windows, or a deployment whose
+    # status Wallaroo cannot tell for several polls. Same subject as its drift or trouble.
+    NO_DATA = "no_data"
+    # One message for the episodes of one pipeline in one channel (a storm); its members'
+    # edits and thread replies go to this message. Subject: group_subject(...).
+    GROUP = "group"
 
 
 def assay_subject(assay_id: str | int) -> str:
@@ -35,6 +41,10 @@ def assay_subject(assay_id: str | int) -> str:
 
 def pipeline_subject(pipeline_id: int) -> str:
     return f"pipeline:{pipeline_id}"
+
+
+def group_subject(channel: str, pipeline_name: str) -> str:
+    return f"group:{channel}:{pipeline_name}"
 
 
 class AlertEpisode(SQLModel, table=True):
@@ -52,7 +62,7 @@ class AlertEpisode(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     # `kind` and `state` hold EpisodeKind and EpisodeState values, as plain text columns.
     kind: str
-    subject: str  # assay:<id> | pipeline:<id>
+    subject: str  # assay:<id> | pipeline:<id> | group:<channel>:<pipeline name>
     title: str  # the assay's or pipeline's name, for people
     channel: str
     message_ts: str | None = None  # set once the opening message is delivered
@@ -122,6 +132,28 @@ async def open_episodes(session: AsyncSession) -> list[AlertEpisode]:
         .order_by(col(AlertEpisode.id))
     )
     return list(found)
+
+
+async def group_members(session: AsyncSession, group_id: int) -> list[AlertEpisode]:
+    """The episodes shown in group `group_id`'s message, open or closed, oldest first. A
+    member's `detail` names its group as `"group": "<id>"` (quoted, so 1 never matches 12)."""
+    found = await session.exec(
+        select(AlertEpisode)
+        .where(col(AlertEpisode.detail).contains(f'"group": "{group_id}"'))
+        .order_by(col(AlertEpisode.id))
+    )
+    return list(found)
+
+
+async def last_closed_episode(session: AsyncSession, subject: str) -> AlertEpisode | None:
+    """The subject's most recently closed episode (what a flapping subject reopens)."""
+    found = await session.exec(
+        select(AlertEpisode)
+        .where(AlertEpisode.subject == subject, AlertEpisode.state == EpisodeState.CLOSED)
+        .order_by(col(AlertEpisode.id).desc())
+        .limit(1)
+    )
+    return found.first()
 
 
 def mark_closed(session: AsyncSession, episode: AlertEpisode, at: datetime) -> None:

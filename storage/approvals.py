@@ -1,4 +1,4 @@
-"""Approval requests for deploy and undeploy, and their life as a small state machine.
+"""Approval requests for deploy, undeploy and rollback, and their life as a small state machine.
 
     pending --approve--> approved --claim--> calling --answered--> following --> succeeded
        |                                        |                     |
@@ -50,6 +50,9 @@ FINAL_STATES = frozenset(
         ApprovalState.STALE,
     }
 )
+# Actions whose call is pipelines/deploy: `deploy` (the newest version) and `rollback` (an
+# earlier one). Both are followed to Running; `undeploy` to gone.
+DEPLOYING_ACTIONS = frozenset({"deploy", "rollback"})
 # Approved but not finished: what a restarted bot must carry on with.
 IN_FLIGHT_STATES = (ApprovalState.APPROVED, ApprovalState.CALLING, ApprovalState.FOLLOWING)
 
@@ -58,7 +61,7 @@ class ApprovalRequest(SQLModel, table=True):
     __tablename__ = "approval_requests"
 
     id: int | None = Field(default=None, primary_key=True)
-    action: str  # deploy | undeploy
+    action: str  # deploy | undeploy | rollback
     workspace_id: int
     workspace_name: str
     pipeline_id: int
@@ -74,6 +77,9 @@ class ApprovalRequest(SQLModel, table=True):
     requester_id: str
     requester_name: str = ""
     reason: str = Field(default="", sa_type=Text)
+    # A deploy's or rollback's model-step diff against the version live when it was asked
+    # (mrkdwn, escaped), so its message still shows it once decided. None: no diff known.
+    change_summary: str | None = Field(default=None, sa_type=Text)
     channel: str  # where the request was posted
     message_ts: str | None = None  # the posted message, edited in place as things move
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)

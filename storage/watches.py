@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.alerts import AssayCursor
+from storage.alerts import AssayCursor, DeploymentHealth
 from storage.utc import UTCDateTime, utc_now
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -50,9 +50,14 @@ async def add_watch(session: AsyncSession, watch: DeploymentWatch) -> Deployment
 
 
 async def remove_watch(session: AsyncSession, pipeline_id: int) -> bool:
-    """Stage the removal (the caller commits); False if the pipeline was not watched."""
+    """Stage the removal (the caller commits); False if the pipeline was not watched. What
+    the poller last saw of it goes too: a later watch starts afresh (a stale Running kept here
+    made a re-watch of an undeployed pipeline alert "no longer deployed" at once)."""
     result = await session.exec(
         delete(DeploymentWatch).where(col(DeploymentWatch.pipeline_id) == pipeline_id)
+    )
+    await session.exec(
+        delete(DeploymentHealth).where(col(DeploymentHealth.pipeline_id) == pipeline_id)
     )
     return result.rowcount > 0
 
@@ -104,6 +109,19 @@ async def is_subscribed(session: AsyncSession, assay_id: str) -> bool:
 
 async def list_subscriptions(session: AsyncSession) -> list[AssaySubscription]:
     return list(await session.exec(select(AssaySubscription).order_by(col(AssaySubscription.id))))
+
+
+async def followed_in(
+    session: AsyncSession, channels: list[str] | None
+) -> tuple[list[DeploymentWatch], list[AssaySubscription]]:
+    """The watches and subscriptions posting to any of `channels` (a channel's id and its
+    `#name`, as the console stores it), oldest first; every channel's when None."""
+    watches = select(DeploymentWatch).order_by(col(DeploymentWatch.created_at))
+    subscriptions = select(AssaySubscription).order_by(col(AssaySubscription.created_at))
+    if channels is not None:
+        watches = watches.where(col(DeploymentWatch.channel).in_(channels))
+        subscriptions = subscriptions.where(col(AssaySubscription.channel).in_(channels))
+    return list(await session.exec(watches)), list(await session.exec(subscriptions))
 
 
 async def _add_unique(session: AsyncSession, row: Row) -> Row | None:

@@ -384,7 +384,7 @@ def test_console_flow_with_two_users(drift: Emulator, tmp_path: Path, pipeline: 
         return "".join(lines)
 
     asked = console("UALICE", f"deploy housepricedrift {pipeline} try it\napprove 1\n")
-    assert "Approval request #1 created" in asked and "[Approve]  [Reject]" in asked
+    assert "Approval request #1 created" in asked and "[1 Approve]  [2 Reject]" in asked
     assert "someone else must decide it" in asked
 
     def running() -> None:

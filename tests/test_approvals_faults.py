@@ -7,18 +7,22 @@ Signed requests into the real /slack/events, the emulator's fault injection over
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
 from handlers.render.approval_messages import APPROVE_ACTION
 from tests.helpers.emulators import Emulator, both_api_modes
 from tests.helpers.fake_slack import FakeSlack
 from tests.helpers.net import wait_until
+from tests.helpers.postgres import create_database
 from tests.helpers.slack_bot import Bot, running_bot
 
 DEPLOY_CALLS = "/v1/api/pipelines/deploy"
@@ -186,3 +190,43 @@ def test_the_outcome_reaches_the_requester_when_the_request_could_not_be_posted(
     start_up(drift, pipeline)
     (told,) = bot.slack.wait_for("/api/chat.postEphemeral", 1, timeout=30)
     assert told.body["user"] == "UAPP2" and "is deployed" in json.dumps(told.body)
+
+
+def test_a_database_cut_mid_rollout_is_carried_on_from_the_database(
+    drift: Emulator,
+    pipeline: str,
+    tmp_path: Path,
+    postgres_server_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """PostgreSQL going away while a deploy is followed (a restart, a failover) does not end
+    the rollout: it carries on from what the database recorded once it is back (bench/soak.py
+    found requests left `following` for good)."""
+    database_url = create_database(postgres_server_url)
+    name = make_url(database_url).database
+    admin_dsn = make_url(postgres_server_url).set(drivername="postgresql", database="postgres")
+
+    def allow_connections(allowed: bool) -> None:
+        dsn = admin_dsn.render_as_string(hide_password=False)
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            connection.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {allowed}')
+            if not allowed:  # and cut the bot's connections, as a restart does
+                connection.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                    (name,),
+                )
+
+    with running_bot(drift, tmp_path, database_url=database_url, **ROLES) as bot:
+        deploys = drift.calls_to(DEPLOY_CALLS)
+        approve(bot, request_id_in(ask(bot, f"deploy housepricedrift {pipeline}")))
+        wait_until(lambda: drift.live_deployment(pipeline) is not None)  # following it now
+        with caplog.at_level(logging.WARNING, logger="handlers.approvals.rollout"):
+            allow_connections(False)
+            try:
+                wait_until(lambda: "the database failed mid-rollout" in caplog.text, 20)
+            finally:
+                allow_connections(True)
+        drift.control("clock", {"advance_seconds": STARTUP_SECONDS + 1})
+        assert "is deployed" in outcome(bot.slack, timeout=60)
+        bot.drain()
+    assert drift.calls_to(DEPLOY_CALLS) == deploys + 1

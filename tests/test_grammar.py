@@ -248,6 +248,8 @@ KIND_TYPES: dict[str, object] = {
     "refs": list[a.Ref],
     "rest": str,
     "options": dict[str, str],
+    "file": str,
+    "framework": str,
 }
 EMPTY_WHEN_LEFT_OUT = {"refs", "options"}  # other optional parameters left out are None
 
@@ -276,6 +278,8 @@ def test_each_command_has_a_class_of_its_own_and_the_router_knows_them_all() -> 
 def test_every_area_is_a_known_one_and_every_usage_line_parses_when_filled_in() -> None:
     fillers = {
         "[MODEL ...]": "m1 m2",
+        "[framework=onnx]": "framework=onnx",
+        "FILE": "F0123ABCD",
         "[key=value ...]": "width=1",
         "=DATE": "=2026-11-01",
         "[reason...]": "because",
@@ -297,7 +301,7 @@ def test_every_area_is_a_known_one_and_every_usage_line_parses_when_filled_in() 
     }
     assert set(USAGE) == set(AREAS)
     lines = [line for area_lines in USAGE.values() for line in area_lines]
-    assert len(lines) == 38
+    assert len(lines) == len(SPECS)  # every command has its usage line, each parses
     for line in lines:
         for placeholder, value in fillers.items():
             line = line.replace(placeholder, value)

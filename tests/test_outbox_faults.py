@@ -231,3 +231,32 @@ def test_watching_a_never_deployed_pipeline_alerts_nothing(
         posted = [b for b in bot.slack.api_calls("chat.postMessage") if b["channel"] == "CALERTS"]
         assert posted == []  # never seen deployed since the watch began: not "gone"
         # (A watched pipeline undeployed behind the bot's back still alerts: test_alerts.)
+
+
+def test_a_rewatch_after_an_undeploy_behind_the_unwatch_alerts_nothing(
+    start_emulator: Callable[..., Emulator], tmp_path: Path
+) -> None:
+    # Watched while Running, unwatched, undeployed, watched again: what the first watch saw
+    # (Running) must not make the second one say "no longer deployed" at once.
+    emulator = start_emulator(seed_demo=True, deployment_startup_seconds=0)
+    assert emulator.demo is not None
+    fast = {"chatops_poll_seconds": 0.2, "chatops_channel_pacing_seconds": 0.05}
+    with running_bot(emulator, tmp_path, **fast) as bot:
+        _, key = bot.command("watch housepricedrift housepricepipe <#CALERTS|a>", "UADMIN")
+        assert "Watching housepricepipe" in json.dumps(bot.reply_to(key))
+        bot.poll_once()  # seen Running
+        _, key = bot.command("unwatch housepricedrift housepricepipe", "UADMIN")
+        assert "housepricepipe" in json.dumps(bot.reply_to(key))
+        emulator.admin().ok(
+            "pipelines/undeploy",
+            {
+                "pipeline_id": emulator.demo["pipeline_id"],
+                "deployment_id": emulator.demo["deployment_id"],
+            },
+        )
+        _, key = bot.command("watch housepricedrift housepricepipe <#CALERTS|a>", "UADMIN")
+        assert "Watching housepricepipe" in json.dumps(bot.reply_to(key))
+        bot.poll_once()
+        bot.poll_once()
+        posted = [b for b in bot.slack.api_calls("chat.postMessage") if b["channel"] == "CALERTS"]
+        assert posted == []  # never seen deployed since this watch began

@@ -45,3 +45,10 @@ def test_manifest_has_what_the_bot_uses_home_tab_events_and_upload_scopes() -> N
     assert declared["settings"]["interactivity"]["is_enabled"] is True
     scopes = set(declared["oauth_config"]["scopes"]["bot"])
     assert {"files:write", "users:read", "users:read.email"} <= scopes
+
+
+def test_manifest_has_the_upload_shortcut_and_may_read_files() -> None:
+    declared = manifest()
+    (upload,) = [s for s in declared["features"]["shortcuts"] if s["callback_id"] == "upload_model"]
+    assert upload["type"] == "message" and upload["name"] == "Upload to Wallaroo"
+    assert "files:read" in declared["oauth_config"]["scopes"]["bot"]

@@ -10,6 +10,7 @@ from typing import TextIO
 
 from prompt_toolkit.patch_stdout import patch_stdout
 
+from bot.adapters.console_clicks import CLICK, Ask, click
 from bot.adapters.console_input import (
     PROMPT,
     CtrlC,
@@ -19,9 +20,10 @@ from bot.adapters.console_input import (
     PlainLines,
     history_path,
 )
+from bot.chat.console import ConsoleChat
 from handlers.commands.router import handle_command
 from handlers.context import Actor, Services
-from handlers.render.blocks import render_text
+from handlers.render.blocks import Reply, render_text
 
 QUIT = {"quit", "exit", ":q"}
 SWITCH_USER = ":as"
@@ -36,6 +38,12 @@ OWN_COMMANDS = {
         f"{SWITCH_USER} USER",
         "act as USER from now on, any id (say, a second approver to approve your request)",
     ),
+    CLICK: (
+        f"{CLICK} N [REASON]",
+        "press button N, as the current user: each message numbers its buttons (`[1 Approve]  "
+        "[2 Reject]`), uniquely for the session, so an earlier message's buttons still work "
+        "while it has them; Reject takes REASON, or asks for it at a terminal",
+    ),
     ":advance": (
         ":advance DURATION",
         "demo only: move the emulator's clock (`1d`, `6h`, `30m` or seconds) and poll "
@@ -46,7 +54,8 @@ OWN_COMMANDS = {
 
 BANNER = (
     "Acting as {user}. Type `help`, `{switch} USER` to act as someone else (say, a second "
-    "approver), or `quit` to leave. Up and Down recall earlier commands."
+    "approver), `{click} N` to press the button numbered N (`[1 Approve]`), or `quit` to "
+    "leave. Up and Down recall earlier commands."
 )
 DEMO_BANNER = (
     "Demo: `:advance 1d` moves the emulator's clock a day and polls, so a "
@@ -56,7 +65,7 @@ DEMO_BANNER = (
 
 def banner(actor: Actor, meta: dict[str, MetaCommand]) -> str:
     """What a person at a terminal reads first (a piped script gets no banner)."""
-    lines = [BANNER.format(user=actor.user_id, switch=SWITCH_USER)]
+    lines = [BANNER.format(user=actor.user_id, switch=SWITCH_USER, click=CLICK)]
     if ":advance" in meta:
         lines.append(DEMO_BANNER)
     return "\n".join(lines)
@@ -106,8 +115,11 @@ class Console:
         self.out = out
         self.meta = meta
         self.history = history
+        self._ask: Ask | None = None  # a question for the person typing, at a terminal
 
     async def converse(self, lines: Lines, ctrl_c: CtrlC, *, interactive: bool) -> int:
+        # A script cannot answer a question (its next line is a command): it gives REASON.
+        self._ask = lines.read if interactive else None
         try:
             while True:
                 line = await ctrl_c.guard(lines.read())
@@ -128,16 +140,31 @@ class Console:
         words = line.split()
         if words[0] == SWITCH_USER:
             self._switch_user(words)
+        elif words[0] == CLICK:
+            await self._click(words[1:])
         elif words[0] in self.meta:
             self.say(await self.meta[words[0]](words[1:]) + "\n")
         elif [word.lower() for word in words] == ["help", "console"]:
             self.say(self._own_help() + "\n")
         else:
             reply = await handle_command(self.services, self.actor, line)
-            text = render_text(reply)
+            text = self._text(reply)
             if [word.lower() for word in words if word.lower() != "/wallaroo"] == ["help"]:
                 text += "\n\n" + self._own_help()
             self.say(text + "\n")
+
+    async def _click(self, words: list[str]) -> None:
+        chat = self.services.chat
+        if not isinstance(chat, ConsoleChat):  # a console beside Slack: its buttons are there
+            self.say("There are no buttons here: this console's messages go to Slack.\n")
+            return
+        answer = await click(self.services, self.actor, chat.buttons, words, self._ask)
+        self.say((answer if isinstance(answer, str) else self._text(answer)) + "\n")
+
+    def _text(self, reply: Reply) -> str:
+        """A reply as printed here; its buttons numbered, so `:click` can press them too."""
+        chat = self.services.chat
+        return chat.text_of(reply) if isinstance(chat, ConsoleChat) else render_text(reply)
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)

@@ -31,8 +31,9 @@ class Interrupted(Exception):
 
 
 class Lines(Protocol):
-    async def read(self) -> str | None:
-        """The next line typed, or None at the end of input (Ctrl-D, the end of a pipe)."""
+    async def read(self, prompt: str | None = None) -> str | None:
+        """The next line typed, or None at the end of input (Ctrl-D, the end of a pipe); at a
+        terminal `prompt` (a question, say) is shown in the usual prompt's place."""
         ...
 
 
@@ -48,10 +49,10 @@ class EditedLines:
     def __init__(self, history_file: Path | None = None) -> None:
         self.session: PromptSession[str] = PromptSession(history=_history(history_file))
 
-    async def read(self) -> str | None:
+    async def read(self, prompt: str | None = None) -> str | None:
         try:
             # The editor reads Ctrl-C as a key; SIGINT (kill -INT) is CtrlC's to handle.
-            return await self.session.prompt_async(PROMPT, handle_sigint=False)
+            return await self.session.prompt_async(prompt or PROMPT, handle_sigint=False)
         except EOFError:
             return None
         except KeyboardInterrupt:
@@ -80,13 +81,13 @@ class PlainLines:
         self.stdin = stdin
         self.prompt = prompt
 
-    async def read(self) -> str | None:
-        return await _in_daemon_thread(self._read_blocking)
+    async def read(self, prompt: str | None = None) -> str | None:
+        return await _in_daemon_thread(functools.partial(self._read_blocking, prompt))
 
-    def _read_blocking(self) -> str | None:
+    def _read_blocking(self, prompt: str | None = None) -> str | None:
         if self.prompt is not None:
             try:
-                return input(self.prompt)
+                return input(prompt or self.prompt)
             except EOFError:
                 return None
         line = self.stdin.readline()

@@ -15,6 +15,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack_modals import register_modals
+from bot.adapters.slack_upload import register_upload
 from bot.chat.slack import SlackChat
 from bot.logs import bolt_token_warning_silenced
 from handlers.approvals.requests import Verdict
@@ -74,6 +76,7 @@ def build_slack_app(services: Services) -> AsyncApp:
             user_name=command.get("user_name", ""),
             team_id=command.get("team_id", ""),
             channel_id=command.get("channel_id", ""),
+            trigger_id=command.get("trigger_id", ""),  # `deploy` alone opens a modal with it
         )
 
         async def deliver(reply: Reply) -> None:
@@ -177,6 +180,8 @@ def build_slack_app(services: Services) -> AsyncApp:
         if request is not None:
             await services.chat.post_ephemeral(request.channel, actor.user_id, reply)
 
+    register_modals(app, services)
+    register_upload(app, services)
     return app
 
 

@@ -28,6 +28,10 @@ from storage.seen_requests import claim_request
 from storage.utc import utc_now
 
 logger = logging.getLogger(__name__)
+# An external select's options (block_suggestion) change nothing and carry no trigger id: the
+# same text typed again (type, erase, type) is the same body and must be answered again, so it
+# is checked for team and app but never claimed as seen.
+SUGGESTION = "suggestion"
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,8 @@ class SlackGuard:
         if self.app_id and parsed.app_id != self.app_id:
             logger.warning("refused a signed request for app %r", parsed.app_id)
             return 401, "this request is for another Slack app"
+        if parsed.replay_key == SUGGESTION:
+            return None  # never claimed: see SUGGESTION
         try:
             async with self.services.sessions() as session:
                 first = await claim_request(session, parsed.replay_key, utc_now())
@@ -138,6 +144,8 @@ def parse_body(content_type: str, raw: bytes) -> SlackBody:
         _check_interaction(payload)
         team = payload.get("team")
         team_id = team.get("id") if isinstance(team, dict) else payload.get("team_id")
+        if payload.get("type") == "block_suggestion":
+            return SlackBody(_str(team_id), _str(payload.get("api_app_id")), SUGGESTION)
         trigger = payload.get("trigger_id")
         return SlackBody(_str(team_id), _str(payload.get("api_app_id")), _key(trigger, raw))
     if "command" not in form:
@@ -155,7 +163,9 @@ def socket_body(body: dict[str, Any]) -> SlackBody:
         return SlackBody(_str(body.get("team_id")), _str(body.get("api_app_id")), key)
     team = body.get("team")
     team_id = team.get("id") if isinstance(team, dict) else body.get("team_id")
-    key = _key(body.get("trigger_id"), raw)
+    key = (
+        SUGGESTION if body.get("type") == "block_suggestion" else _key(body.get("trigger_id"), raw)
+    )
     return SlackBody(_str(team_id), _str(body.get("api_app_id")), key)
 
 

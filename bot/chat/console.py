@@ -6,11 +6,13 @@ import asyncio
 import itertools
 import sys
 import tempfile
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from handlers.chat import Posted
+from bot.chat.console_buttons import ButtonBoard, MessageKey
+from handlers.chat import FileUnavailable, Posted, SharedFile
 from handlers.render.blocks import Reply, render_text
 
 
@@ -28,6 +30,7 @@ class ConsoleChat:
         self.file_dir = file_dir or Path(tempfile.gettempdir()) / "wallaroo-chatops"
         self._numbers = itertools.count(1)
         self._keys: dict[str, str] = {}
+        self.buttons = ButtonBoard()  # what `:click N` presses
 
     @property
     def stream(self) -> TextIO:
@@ -42,7 +45,7 @@ class ConsoleChat:
         if key is not None:
             self._keys[key] = ts
         where = f"{channel}, thread {thread_ts}" if thread_ts else channel
-        self._print(f"[message {ts} in {where}]", reply)
+        self._print(f"[message {ts} in {where}]", reply, (channel, ts))
         return Posted(channel=channel, ts=ts)
 
     async def find_posted(
@@ -53,8 +56,12 @@ class ConsoleChat:
 
     async def update(self, channel: str, ts: str, reply: Reply) -> None:
         # A terminal cannot edit what it printed; one line saying what changed reads better
-        # than the whole message again.
-        print(f"[message {ts} in {channel}, edited] {reply.text}\n", file=self.stream, flush=True)
+        # than the whole message again, and one more for the buttons its new version has.
+        self.buttons.numbered(reply, (channel, ts))
+        line = f"[message {ts} in {channel}, edited] {reply.text}"
+        if buttons := self.buttons.buttons_line((channel, ts)):
+            line += f"\n  {buttons}"
+        print(f"{line}\n", file=self.stream, flush=True)
 
     async def post_ephemeral(self, channel: str, user_id: str, reply: Reply) -> None:
         self._print(f"[only {user_id} sees this, in {channel}]", reply)
@@ -67,6 +74,21 @@ class ConsoleChat:
 
     async def update_view(self, view_id: str, view: dict[str, Any]) -> None:
         return None
+
+    async def shared_file(self, ref: str) -> SharedFile:
+        """A local path: the console's `model upload` reads a file on this machine."""
+        found = await asyncio.to_thread(_local_file, ref)
+        if found is None:
+            raise FileUnavailable(
+                f"There is no file {ref} on this machine.", "Give the path of a model file."
+            )
+        path, size = found
+        return SharedFile(id=str(path), name=path.name, size=size, source=str(path))
+
+    async def read_file(self, file: SharedFile, chunk_bytes: int) -> AsyncIterator[bytes]:
+        with open(file.source, "rb") as source:  # noqa: ASYNC230 (each read is in a thread)
+            while chunk := await asyncio.to_thread(source.read, chunk_bytes):
+                yield chunk
 
     async def user_email(self, user_id: str) -> str | None:
         return self.emails.get(user_id)
@@ -86,5 +108,14 @@ class ConsoleChat:
         where = f"{channel}, thread {thread_ts}" if thread_ts else channel
         print(f"[file in {where}] {title}: saved to {path}\n", file=self.stream, flush=True)
 
-    def _print(self, heading: str, reply: Reply) -> None:
-        print(f"{heading}\n{render_text(reply)}\n", file=self.stream, flush=True)
+    def text_of(self, reply: Reply, message: MessageKey | None = None) -> str:
+        """The reply as the terminal shows it, its buttons numbered for `:click`."""
+        return render_text(self.buttons.numbered(reply, message))
+
+    def _print(self, heading: str, reply: Reply, message: MessageKey | None = None) -> None:
+        print(f"{heading}\n{self.text_of(reply, message)}\n", file=self.stream, flush=True)
+
+
+def _local_file(ref: str) -> tuple[Path, int] | None:
+    path = Path(ref).expanduser()
+    return (path, path.stat().st_size) if path.is_file() else None

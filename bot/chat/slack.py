@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -21,8 +22,9 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.chat import slack_files
 from bot.settings import Settings
-from handlers.chat import METADATA_EVENT, ChatError, Posted
+from handlers.chat import METADATA_EVENT, ChatError, Posted, SharedFile
 from handlers.render.blocks import Reply
 
 logger = logging.getLogger(__name__)
@@ -209,6 +211,12 @@ class SlackChat:
             await self.client.views_update(view_id=view_id, view=view)
         except SLACK_FAILURES as exc:
             raise _chat_error(exc) from exc
+
+    async def shared_file(self, ref: str) -> SharedFile:
+        return await slack_files.shared_file(self.client, ref)
+
+    def read_file(self, file: SharedFile, chunk_bytes: int) -> AsyncIterator[bytes]:
+        return slack_files.read_file(self.client.token, file, chunk_bytes)
 
     async def user_email(self, user_id: str) -> str | None:
         try:

@@ -8,6 +8,8 @@ from typing import Any, BinaryIO
 
 from bot.wallaroo.assays import AssayCalls
 from bot.wallaroo.calls import OneShotStream, always, expect
+from bot.wallaroo.errors import WallarooBadRequest, WallarooNotFound
+from bot.wallaroo.inference import InferenceCalls
 from bot.wallaroo.models import (
     AffectedRows,
     Features,
@@ -29,13 +31,14 @@ from bot.wallaroo.models import (
     WorkspaceUsersEnvelope,
 )
 from bot.wallaroo.pipelines import PipelineCalls
+from bot.wallaroo.uploads import MultipartStream
 
 
-class WallarooClient(PipelineCalls, AssayCalls):
+class WallarooClient(InferenceCalls, PipelineCalls, AssayCalls):
     """The MLOps API as typed methods. Reads are retried on transport errors and 5xx; writes
     (invite, (de)activate, create, add/remove user, uploads, pipelines, (un)deploy, assay
-    create/set_active) never are. Pipelines and deployments live in `PipelineCalls`, assays in
-    `AssayCalls`.
+    create/set_active, inference) never are. Pipelines and deployments live in `PipelineCalls`,
+    assays in `AssayCalls`, test inference and inference logs in `InferenceCalls`.
 
     Built as `WallarooClient(http, api_url, auth, *, read_attempts=3, backoff_seconds=0.2)`;
     the httpx client belongs to whoever built it.
@@ -156,6 +159,53 @@ class WallarooClient(PipelineCalls, AssayCalls):
             parse=expect(ModelUploaded),
             request=request,
             can_resend=can_resend,
+        )
+        return uploaded.model_id
+
+    _converting_upload: bool | None = None  # learnt on first use (converts_uploads)
+
+    async def converts_uploads(self) -> bool:
+        """Whether the instance has today's `models/upload_and_convert` (the 2022 tutorial's
+        has only `upload` and `upload_stream`). A streamed upload cannot be sent twice, so
+        this is asked before one: an empty body, which today's server refuses as a bad upload
+        (400/422, nothing stored) and the tutorial's answers 404 as an unknown path."""
+        if self._converting_upload is None:
+            try:
+                await self._write("models/upload_and_convert", {})
+                self._converting_upload = True
+            except WallarooNotFound:
+                self._converting_upload = False
+            except WallarooBadRequest:
+                self._converting_upload = True
+        return self._converting_upload
+
+    async def upload_model_converted(
+        self,
+        workspace_id: int,
+        name: str,
+        filename: str,
+        chunks: AsyncIterable[bytes],
+        framework: str = "onnx",
+        visibility: str = "private",
+    ) -> int:
+        """Today's upload (`models/upload_and_convert`, answered 202): a multipart body with a
+        `metadata` part streamed ahead of the file, never holding the file. Wallaroo converts
+        the file after answering: its version's status says when it is ready."""
+        metadata = {
+            "name": name,
+            "visibility": visibility,
+            "workspace_id": workspace_id,
+            "conversion": {"framework": framework, "requirements": []},
+        }
+        body = MultipartStream({"metadata": metadata}, filename, chunks)
+        content = OneShotStream(body)
+        request = {"content": content, "headers": {"Content-Type": body.content_type}}
+        uploaded = await self._call(
+            "models/upload_and_convert",
+            read_only=False,
+            parse=expect(ModelUploaded),
+            request=request,
+            can_resend=content.can_resend,
         )
         return uploaded.model_id
 

@@ -9,12 +9,14 @@ is "unknown" (and asked about another way), never a failed listing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Final
 
 from pydantic import BeforeValidator, Field, ValidationError, model_validator
 
+from bot.wallaroo.model_steps import ModelStep, model_steps_in
 from bot.wallaroo.models import WallarooModel
 
 
@@ -58,6 +60,31 @@ class ListedPipelineVersion(WallarooModel):
     created_at: str | None = None
     # The live deployment list_pipeline_versions shows on this version, if it shows one.
     deployment: ListedDeployment | None = None
+    # Its definition, `{"steps": [...]}`, where the answer carries it: today's
+    # `pipeline_version.steps` (LegacyPipelineVersion), the seed listing's `definition`.
+    definition: Any = None
+
+    @property
+    def model_steps(self) -> list[ModelStep] | None:
+        """The models it runs; None when Wallaroo did not say."""
+        return model_steps_in(self.definition)
+
+
+@dataclass(frozen=True)
+class VersionHistory:
+    """A pipeline's versions, newest first, and which of them its live deployment runs."""
+
+    versions: list[ListedPipelineVersion]
+    live: ListedDeployment | None  # the deployment serving the pipeline now, if any
+    live_index: int | None = None  # where the live version is in `versions`, when known
+
+    @property
+    def latest(self) -> ListedPipelineVersion | None:
+        return self.versions[0] if self.versions else None
+
+    @property
+    def live_version(self) -> ListedPipelineVersion | None:
+        return None if self.live_index is None else self.versions[self.live_index]
 
 
 def read_deployment(raw: Any) -> ListedDeployment | _Unknown | None:
@@ -136,6 +163,7 @@ class _VersionOfPipeline(WallarooModel):
     id: LooseStr = None  # the pipeline's NAME, not an int
     version: str  # what the bot deploys by
     created_at: LooseStr = None
+    steps: Any = None  # typed as an object: the version's definition, `{"steps": [...]}`
 
 
 class _VersionListing(WallarooModel):
@@ -154,6 +182,7 @@ class PipelineVersionListings(WallarooModel):
                 version=item.pipeline_version.version,
                 created_at=item.pipeline_version.created_at,
                 deployment=_live_or_none(read_deployment(item.deployment)),
+                definition=item.pipeline_version.steps,
             )
             for item in self.pipeline_versions
         ]

@@ -25,6 +25,7 @@ from bot.wallaroo.pipeline_models import (
     PipelineListing,
     PipelineListings,
     PipelineVersionListings,
+    VersionHistory,
 )
 
 EXTERNAL_URL_CALL = "admin/get_pipeline_external_url"
@@ -39,6 +40,21 @@ def deployment_from_url(url: str) -> ListedDeployment:
     if not deploy_id or not number.isdigit():
         raise WallarooBadResponse(f"an inference URL I cannot read: {url}", path=EXTERNAL_URL_CALL)
     return ListedDeployment(id=int(number), deploy_id=deploy_id, deployed=True)
+
+
+def live_index(versions: list[ListedPipelineVersion], live: ListedDeployment) -> int | None:
+    """Which version the deployment runs, where a listing says: the tutorial-era listing by
+    its pk, a listing naming the UUID, or list_pipeline_versions showing the deployment on
+    the version it runs. None when none says (the engines' status may)."""
+    for index, version in enumerate(versions):
+        if live.pipeline_version_id is not None and version.id == live.pipeline_version_id:
+            return index
+        if live.pipeline_version is not None and version.version == live.pipeline_version:
+            return index
+    for index, version in enumerate(versions):
+        if version.deployment is not None and version.deployment.id == live.id:
+            return index
+    return None
 
 
 class PipelineCalls(ApiCaller):
@@ -89,6 +105,23 @@ class PipelineCalls(ApiCaller):
     ) -> ListedPipelineVersion | None:
         versions = await self.list_pipeline_versions(workspace_id, listing)
         return versions[0] if versions else None
+
+    async def version_history(self, workspace_id: int, listing: PipelineListing) -> VersionHistory:
+        """The versions, newest first, and which one the live deployment runs: where the
+        listings say (see `live_index`), else the version the engines report running."""
+        versions = await self.list_pipeline_versions(workspace_id, listing)
+        live = await self.live_deployment(workspace_id, listing)
+        if live is None:
+            return VersionHistory(versions, None)
+        index = live_index(versions, live)
+        if index is None:
+            try:
+                status = await self.get_deployment_status(live.deploy_id, live.id)
+            except WallarooNotFound:
+                return VersionHistory(versions, None)  # undeployed between the two calls
+            running = status.running_versions  # empty while the engines start
+            index = next((i for i, v in enumerate(versions) if v.version in running), None)
+        return VersionHistory(versions, live, index)
 
     # Live deployments
 

@@ -109,6 +109,7 @@ async def infer(deployment_name: str, pipeline_name: str, request: Request) -> l
         )
     )
     log.origins[(model["name"], model["version"])] = (row["pipeline_version"], partition)
+    log.input_names[(model["name"], model["version"])] = input_name
     if not state.current_api:
         return _seed_answer(model, pipeline_name, tensor, outputs, elapsed, now_ms)
     record_context = RecordContext(

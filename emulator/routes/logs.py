@@ -112,6 +112,7 @@ def _contexts(
                 input_name, outputs_named = state.models.names(sha, Path(stored["file_path"]))
         # Bulk-loaded records name no pipeline version: they show the pipeline's newest.
         origin = log.origins.get((name, version), (newest["version"] if newest else "", ""))
+        input_name = log.input_names.get((name, version), input_name)
         outputs = output_names(outputs_named, output_count)
         contexts.append(RecordContext(input_name, outputs, name, sha, *origin))
     return contexts

@@ -22,7 +22,7 @@ from emulator.model_shapes import (
     render_model,
     versions_of,
 )
-from emulator.model_uploads import check_upload, parse_upload, record_upload, store_file
+from emulator.model_uploads import check_upload, receive_upload, record_upload
 from emulator.routes.bodies import parse_body
 from emulator.state import EmulatorState, current_api_only
 
@@ -55,11 +55,8 @@ class ListVersions(BaseModel):
 
 async def _upload_multipart(request: Request) -> dict:
     state, caller = context(request)
-    async with request.form() as form:
-        target, file = await parse_upload(state, caller, form)
-        stored = await store_file(state, file)
-        file_name = file.filename or f"{target.name}.onnx"
-        return record_upload(state, caller, target, file_name, stored)
+    target, filename, stored = await receive_upload(request)
+    return record_upload(state, caller, target, filename or f"{target.name}.onnx", stored)
 
 
 @router.post("/upload")

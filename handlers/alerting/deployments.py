@@ -3,6 +3,10 @@ undeploy through the bot open an episode; Running again closes it with a recover
 
 A deployment's episode message is edited when its trouble changes kind, not on every poll:
 a deployment stuck in Error for a day should not make 1,440 edits.
+
+A status Wallaroo answers with an error (while the workspace's listing answered in the same
+poll: not an outage, which outage.py tells) is `unknown`; unknown for UNREADABLE_POLLS polls
+opens a "no data" episode, closed as soon as a status is read again.
 """
 
 from __future__ import annotations
@@ -16,11 +20,25 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.tasks import gather_failures
-from bot.wallaroo import DeploymentState, ListedDeployment, WallarooNotFound
+from bot.wallaroo import (
+    DeploymentState,
+    ListedDeployment,
+    WallarooError,
+    WallarooNotFound,
+    WallarooUnreachable,
+)
 from handlers.alerting.episodes import close_and_announce
+from handlers.alerting.flapping import breached_again, hold_if_flapping, reopen_flapping
+from handlers.alerting.groups import join_open_group
 from handlers.alerting.staging import enqueue_for_episode
 from handlers.context import Services
-from handlers.render.alert_messages import recovery_note, render_episode, thread_note
+from handlers.render.alert_messages import (
+    details_of,
+    recovery_note,
+    render_episode,
+    thread_note,
+    with_sticky,
+)
 from handlers.render.mrkdwn import escape
 from storage.alerts import (
     AlertEpisode,
@@ -35,6 +53,10 @@ from storage.alerts import (
 from storage.approvals import pipelines_being_undeployed
 from storage.outbox import OutboxKind
 from storage.watches import DeploymentWatch, is_watched
+
+UNREADABLE = DeploymentState.UNKNOWN
+# Polls in a row without a status before it is a "no data" episode: one failed call is a blip.
+UNREADABLE_POLLS = 3
 
 
 @dataclass(frozen=True)
@@ -110,6 +132,10 @@ async def observe(
             )
         except WallarooNotFound:
             return Observation(DeploymentState.GONE, "status/get_deployment answers 404.")
+        except WallarooUnreachable:
+            raise  # no answer at all: the outage tracker's business
+        except WallarooError as exc:  # it answers, but not this pipeline's status
+            return Observation(UNREADABLE, f"status/get_deployment: {exc}")
     details = "; ".join(
         dict.fromkeys(d for engine in status.engines for d in (engine.details or []))
     )
@@ -141,40 +167,60 @@ async def apply_observation(
     subject = pipeline_subject(watch.pipeline_id)
     episode = await open_episode(session, subject)
     trouble = _trouble(services, health, seen, now, _was_deployed(before, episode))
-    detail = json.dumps(
-        {
-            "workspace_name": watch.workspace_name,
-            "since": health.since.isoformat(),  # shown through handlers.render.times.when
-            "details": seen.details,
-        }
-    )
+    facts = {
+        "workspace_name": watch.workspace_name,
+        "since": health.since.isoformat(),  # shown through handlers.render.times.when
+        "details": seen.details,
+    }
+    if episode is not None and episode.kind == EpisodeKind.NO_DATA and seen.status != UNREADABLE:
+        await close_and_announce(session, episode, recovery_note(episode), now)
+        episode = None  # a status again; whatever it says is handled as news below
     if trouble is not None:
+        kind = EpisodeKind.NO_DATA if trouble == UNREADABLE else EpisodeKind.DEPLOYMENT
+        reopened = None
+        if episode is None:
+            window = services.settings.chatops_flap_window_seconds
+            episode = reopened = await reopen_flapping(session, subject, kind, now, window, trouble)
         if episode is None:
             episode = AlertEpisode(
-                kind=EpisodeKind.DEPLOYMENT,
+                kind=kind,
                 subject=subject,
                 title=watch.pipeline_name,
                 channel=watch.channel,
                 severity=trouble,
-                detail=detail,
+                detail=json.dumps(facts),
+                opened_at=now,
             )
+            await join_open_group(session, episode, watch.pipeline_name)
             session.add(episode)
             await session.flush()
             await enqueue_for_episode(
                 session, episode, OutboxKind.POST, render_episode(episode, now)
             )
             return
+        if trouble == UNREADABLE and episode.kind != EpisodeKind.NO_DATA:
+            return  # in trouble already; not knowing its status now does not end that
         episode.count += 1
-        if episode.severity != trouble:
-            episode.severity, episode.detail = trouble, detail
+        held = "ok_since" in details_of(episode)
+        breached_again(episode)  # a flapping episode that was Running is in trouble again
+        changed = episode.severity != trouble
+        if changed:
+            episode.severity, episode.detail = trouble, with_sticky(episode, facts)
             note = f"Now *{escape(trouble)}*: {escape(seen.details) or 'no details'}"
             if not episode.is_snoozed(now):
                 await enqueue_for_episode(session, episode, OutboxKind.THREAD, thread_note(note))
+        if changed or reopened is not None or held:
             await enqueue_for_episode(
                 session, episode, OutboxKind.UPDATE, render_episode(episode, now)
             )
         session.add(episode)
     elif seen.status == DeploymentState.RUNNING and episode is not None:
+        await _recovered(session, episode, now)
+
+
+async def _recovered(session: AsyncSession, episode: AlertEpisode, now: datetime) -> None:
+    """Running again: the episode closes (a flapping one waits to be Ok for its window)."""
+    if not await hold_if_flapping(session, episode, now):
         await close_and_announce(session, episode, recovery_note(episode), now)
 
 
@@ -220,4 +266,9 @@ def _trouble(
         return DeploymentState.STARTING
     if seen.status == DeploymentState.GONE and was_deployed:
         return DeploymentState.GONE
+    if (
+        seen.status == UNREADABLE
+        and lasted >= (UNREADABLE_POLLS - 1) * settings.chatops_poll_seconds
+    ):
+        return UNREADABLE
     return None

@@ -6,11 +6,13 @@ edited, loses its buttons; no reminder follows."""
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.alerting.staging import enqueue_for_episode
+from handlers.alerting.groups import close_group_if_done
+from handlers.alerting.staging import enqueue_for_episode, group_of
 from handlers.render.alert_messages import (
     details_of,
     reminder_note,
@@ -39,6 +41,7 @@ async def close_and_announce(
     mark_closed(session, episode, now)
     await enqueue_for_episode(session, episode, OutboxKind.THREAD, note)
     await enqueue_for_episode(session, episode, OutboxKind.UPDATE, render_episode(episode, now))
+    await close_group_if_done(session, episode, now)
 
 
 async def close_episode(session: AsyncSession, subject: str, reason: str, now: datetime) -> bool:
@@ -60,6 +63,7 @@ async def stage_reminders(session: AsyncSession, now: datetime, every_seconds: f
     acknowledged or snoozed, at most one every `every_seconds` (the caller commits)."""
     followed = {pipeline_subject(w.pipeline_id) for w in await list_watches(session)}
     followed |= {assay_subject(s.assay_id) for s in await list_subscriptions(session)}
+    in_groups: dict[str, list[AlertEpisode]] = defaultdict(list)
     for episode in await open_episodes(session):
         if episode.acknowledged_by or episode.is_snoozed(now) or not episode.message_ts:
             continue
@@ -69,4 +73,14 @@ async def stage_reminders(session: AsyncSession, now: datetime, every_seconds: f
         if (now - last).total_seconds() >= every_seconds:
             episode.last_reminded_at = now
             session.add(episode)
+            group = details_of(episode).get("group")
+            if group:
+                in_groups[group].append(episode)  # one reminder for the group's lines
+                continue
             await enqueue_for_episode(session, episode, OutboxKind.THREAD, reminder_note(episode))
+    for members in in_groups.values():
+        names = ", ".join(f"*{escape(m.title)}*" for m in members)
+        note = thread_note(f":bell: Still open: {names}. Acknowledge a line to stop its reminders.")
+        group = await group_of(session, members[0])
+        if group is not None:
+            await enqueue_for_episode(session, group, OutboxKind.THREAD, note)

@@ -12,7 +12,8 @@ holds up another's. What a failure leaves depends on what it proves (`ChatError`
   CHATOPS_POST_LOOKUP_GRACE_SECONDS, then the channel's history is searched for it by its key;
 - anything else: retried with backoff, MAX_ATTEMPTS at most.
 An episode's edits and thread replies wait for its opening message, so nothing is posted out of
-order or without its thread. Times are the services' clock (tests move it).
+order or without its thread. A group's message (a storm, groups.py) is rendered when sent, its
+post too, and once out it is its members' message as well. Times are the services' clock.
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from enum import Enum
 
-from handlers.alerting.staging import as_reply, close_unposted, stored
+from handlers.alerting.staging import as_reply, close_unposted, render_current, stored
 from handlers.chat import ChatError, Posted
 from handlers.context import Services
-from handlers.render.alert_messages import render_episode, undeliverable_notice
+from handlers.render.alert_messages import undeliverable_notice
 from handlers.render.blocks import Reply
-from storage.alerts import get_episode
+from storage.alerts import EpisodeKind, get_episode, group_members
 from storage.outbox import (
     UNDELIVERABLE,
     OutboxKind,
@@ -262,7 +263,7 @@ class OutboxSender:
         if row.attempts > 0:  # an earlier attempt may have got through: look first
             posted = await chat.find_posted(channel, key, row.created_at, thread_ts)
         if posted is None:
-            reply = as_reply(row.message)
+            reply = await self._opening(row)
             posted = await chat.post(channel, reply, thread_ts=thread_ts, key=key)
         if row.kind == OutboxKind.POST and row.episode_id is not None:
             await self._opened(row.episode_id, posted)
@@ -275,6 +276,10 @@ class OutboxSender:
             if episode is not None:
                 episode.message_ts, episode.channel = posted.ts, posted.channel
                 session.add(episode)
+                if episode.kind == EpisodeKind.GROUP:  # its members' message is this one
+                    for member in await group_members(session, episode_id):
+                        member.message_ts, member.channel = posted.ts, posted.channel
+                        session.add(member)
             await settle_episode_rows(session, episode_id, channel=posted.channel)
             await session.commit()
 
@@ -283,9 +288,20 @@ class OutboxSender:
         was queued: a click and a poll racing cannot leave an older state on screen."""
         async with self.services.sessions() as session:
             episode = await get_episode(session, row.episode_id or 0)
-        if episode is None:
+            if episode is None:
+                return as_reply(row.message)
+            return await render_current(session, episode, self.services.clock())
+
+    async def _opening(self, row: OutboxMessage) -> Reply:
+        """A post as staged; but a group's opening lists its members as they are when it is
+        sent (members join it after its post is staged, in the same poll or later)."""
+        if row.kind != OutboxKind.POST or row.episode_id is None:
             return as_reply(row.message)
-        return render_episode(episode, self.services.clock())
+        async with self.services.sessions() as session:
+            episode = await get_episode(session, row.episode_id)
+            if episode is None or episode.kind != EpisodeKind.GROUP:
+                return as_reply(row.message)
+            return await render_current(session, episode, self.services.clock())
 
     async def _failed(self, row: OutboxMessage, error: str, grace: float = 0.0) -> None:
         attempts = row.attempts + 1  # as claimed before the call

@@ -1,15 +1,24 @@
 """What goes into the outbox and comes back out of it: an episode's messages staged in the
 same transaction as the change they announce (nothing for a channel given up for good), a
 Reply stored as plain data and read back, and closing an episode whose opening post never went
-out. `outbox.py` delivers what is staged here."""
+out. `outbox.py` delivers what is staged here.
+
+A member of a group (a storm, handlers/alerting/groups.py) has no message of its own: its
+opening and edits are staged as an edit of its group's message, its thread replies go to the
+group's thread, named. The group's message is rendered at send time (`render_current`)."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from slack_sdk.models.blocks import Block
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.render.alert_groups import render_group
+from handlers.render.alert_messages import details_of, render_episode, thread_note
 from handlers.render.blocks import Reply
-from storage.alerts import AlertEpisode, get_episode, mark_closed
+from handlers.render.mrkdwn import escape
+from storage.alerts import AlertEpisode, EpisodeKind, get_episode, group_members, mark_closed
 from storage.outbox import OutboxKind, enqueue, is_undeliverable
 from storage.utc import utc_now
 
@@ -20,6 +29,10 @@ async def close_unposted(session: AsyncSession, episode_id: int) -> None:
     episode = await get_episode(session, episode_id)
     if episode is not None and episode.is_open:
         mark_closed(session, episode, utc_now())
+        if episode.kind == EpisodeKind.GROUP:  # its members were never seen either
+            for member in await group_members(session, episode_id):
+                if member.is_open:
+                    mark_closed(session, member, utc_now())
 
 
 async def enqueue_for_episode(
@@ -29,9 +42,33 @@ async def enqueue_for_episode(
     nothing for an episode whose opening post Slack refused for good."""
     if episode.id is not None and await is_undeliverable(session, episode.id):
         return
+    group = await group_of(session, episode)
+    if group is not None:
+        if kind == OutboxKind.THREAD:
+            named = thread_note(f"*{escape(episode.title)}*: {reply.text}")
+            await enqueue_for_episode(session, group, kind, named)
+        elif kind != OutboxKind.UPLOAD:  # its opening or an edit: the group's line changes
+            now = utc_now()  # only the stored fallback: the edit is rendered when sent
+            await enqueue_for_episode(
+                session, group, OutboxKind.UPDATE, await render_current(session, group, now)
+            )
+        return
     await enqueue(
         session, channel=episode.channel, kind=kind, episode_id=episode.id, message=stored(reply)
     )
+
+
+async def group_of(session: AsyncSession, episode: AlertEpisode) -> AlertEpisode | None:
+    """The group whose message shows `episode`, if it is a member of one."""
+    group_id = details_of(episode).get("group")
+    return await get_episode(session, int(group_id)) if group_id else None
+
+
+async def render_current(session: AsyncSession, episode: AlertEpisode, now: datetime) -> Reply:
+    """The episode's message as it reads now; a group's lists its members."""
+    if episode.kind == EpisodeKind.GROUP and episode.id is not None:
+        return render_group(episode, await group_members(session, episode.id), now)
+    return render_episode(episode, now)
 
 
 def stored(reply: Reply) -> dict:

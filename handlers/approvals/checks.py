@@ -3,7 +3,7 @@ membership) and whether the pipeline still is what the request was made for (sta
 
 from __future__ import annotations
 
-from bot.wallaroo import WallarooClient
+from bot.wallaroo import PipelineListing, WallarooClient
 from handlers.context import Actor, Services
 from handlers.render.approval_messages import short_version
 from handlers.render.mrkdwn import escape
@@ -56,6 +56,8 @@ async def stale_because(client: WallarooClient, request: ApprovalRequest) -> str
     listing = await client.find_listed_pipeline(request.workspace_id, request.pipeline_id)
     if listing is None:
         return f"pipeline {request.pipeline_name} no longer exists"
+    if request.action == "rollback":
+        return await _rollback_stale(client, request, listing)
     latest = await client.latest_pipeline_version(request.workspace_id, listing)
     if request.pipeline_version is not None:
         # Today's Wallaroo knows versions by UUID; so does every request made since.
@@ -85,6 +87,32 @@ async def stale_because(client: WallarooClient, request: ApprovalRequest) -> str
         if current != request.deployment_id:
             now_deployed = f"deployment {current}" if current else "nothing"
             return f"deployment {request.deployment_id} was replaced by {now_deployed}"
+    return None
+
+
+async def _rollback_stale(
+    client: WallarooClient, request: ApprovalRequest, listing: PipelineListing
+) -> str | None:
+    """A rollback stays good while its version exists, the deployment it replaces still
+    serves the pipeline, and that deployment does not already run the version."""
+    history = await client.version_history(request.workspace_id, listing)
+    wanted = [
+        v
+        for v in history.versions
+        if v.version == request.pipeline_version
+        or (request.pipeline_version is None and v.id == request.pipeline_version_id)
+    ]
+    shown = short_version(request.pipeline_version) if request.pipeline_version else None
+    named = f"version {shown or request.pipeline_version_id}"
+    if not wanted:
+        return f"{request.pipeline_name} no longer has {named}"
+    live = history.live
+    if live is None:
+        return f"{request.pipeline_name} is no longer deployed"
+    if live.id != request.deployment_id:
+        return f"deployment {request.deployment_id} was replaced by deployment {live.id}"
+    if history.live_version is not None and history.live_version.version == wanted[0].version:
+        return f"{request.pipeline_name} already runs {named}"
     return None
 
 

@@ -1,5 +1,5 @@
-"""Whether a deploy or undeploy whose answer was lost took effect, told from Wallaroo's state
-alone (never by sending the call again), on either generation of the API.
+"""Whether a deploy, rollback or undeploy whose answer was lost took effect, told from
+Wallaroo's state alone (never by sending the call again), on either generation of the API.
 
 A deploy took effect when a live deployment runs the requested version. Which version a
 deployment runs is said in different places: the tutorial-era listing names its integer pk,
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bot.wallaroo import ListedDeployment, PipelineListing, WallarooError, WallarooNotFound
 from handlers.context import Services
-from storage.approvals import ApprovalRequest
+from storage.approvals import DEPLOYING_ACTIONS, ApprovalRequest
 from storage.utc import utc_now
 
 
@@ -45,7 +45,7 @@ async def _effect_now(services: Services, request: ApprovalRequest) -> Effect:
     client = services.wallaroo
     listing = await client.find_listed_pipeline(request.workspace_id, request.pipeline_id)
     live = None if listing is None else await client.live_deployment(request.workspace_id, listing)
-    if request.action != "deploy":
+    if request.action not in DEPLOYING_ACTIONS:
         gone = live is None or live.id != request.deployment_id
         return Effect(gone, request.deployment_id)
     if listing is None or live is None:

@@ -1,4 +1,4 @@
-"""Carrying out an approved deploy or undeploy: one Wallaroo call, then following the
+"""Carrying out an approved deploy, rollback or undeploy: one Wallaroo call, then following the
 deployment to Running (or gone; `following`), with the request's message kept up to date.
 
 Exactly once: a worker must win the compare-and-set approved -> calling before it sends the
@@ -18,6 +18,8 @@ import asyncio
 import logging
 import time
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.wallaroo import (
     WallarooBadRequest,
     WallarooError,
@@ -35,7 +37,13 @@ from handlers.approvals.following import (
 )
 from handlers.approvals.reconcile import look_for_effect
 from handlers.context import Services
-from storage.approvals import ApprovalRequest, ApprovalState, in_flight_requests, move
+from storage.approvals import (
+    DEPLOYING_ACTIONS,
+    ApprovalRequest,
+    ApprovalState,
+    in_flight_requests,
+    move,
+)
 from storage.audit import Outcome
 from storage.utc import utc_now
 
@@ -44,11 +52,34 @@ logger = logging.getLogger(__name__)
 # Answers that prove Wallaroo refused the call and changed nothing. Anything else (a 5xx, a
 # gateway timeout, a lost connection, an unreadable answer) leaves the call's fate unknown.
 REFUSALS = (WallarooBadRequest, WallarooForbidden, WallarooNotFound, WallarooUnauthorized)
+DATABASE_RETRY_SECONDS = 1.0
+MAX_DATABASE_RETRY_SECONDS = 30.0
 
 
 def start_rollout(services: Services, request_id: int) -> None:
     """Carry out an approved request in the background (the click's reply does not wait)."""
-    services.tasks.spawn(carry_out(services, request_id), name=f"rollout-{request_id}")
+    services.tasks.spawn(_carry_out_through(services, request_id), name=f"rollout-{request_id}")
+
+
+async def _carry_out_through(services: Services, request_id: int) -> None:
+    """`carry_out`, started again from the database after a database error (a PostgreSQL
+    restart cut its connection: bench/soak.py found requests left `following` for good).
+    Safe because each step is recorded before the next: a request found `calling` is
+    reconciled, never sent again; `following` is followed; a finished one is left alone."""
+    pause = DATABASE_RETRY_SECONDS
+    while True:
+        try:
+            await carry_out(services, request_id)
+            return
+        except SQLAlchemyError as exc:
+            logger.warning(
+                "request %s: the database failed mid-rollout (%s); carrying on in %.0f s",
+                request_id,
+                type(exc).__name__,
+                pause,
+            )
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, MAX_DATABASE_RETRY_SECONDS)
 
 
 async def resume_in_flight(services: Services) -> None:
@@ -74,7 +105,8 @@ async def carry_out(services: Services, request_id: int) -> None:
             )
         if not claimed:
             return  # another worker (or replica) has it
-        await audit_step(services, request, "call", Outcome.OK, f"pipelines/{request.action} sent")
+        call = "deploy" if request.action in DEPLOYING_ACTIONS else request.action
+        await audit_step(services, request, "call", Outcome.OK, f"pipelines/{call} sent")
         ending = await _send(services, await load(services, request_id))
     elif state is ApprovalState.CALLING:
         # Another process (a replica) may be sending this call right now: give it the time
@@ -100,12 +132,14 @@ async def carry_out(services: Services, request_id: int) -> None:
 async def _send(services: Services, request: ApprovalRequest) -> Ending | None:
     """Send the one call. None: Wallaroo took it, go and follow. An Ending: it is over."""
     client = services.wallaroo
+    deploying = request.action in DEPLOYING_ACTIONS
     unversioned = request.pipeline_version_id is None and request.pipeline_version is None
-    if request.action == "deploy" and unversioned:
+    if deploying and unversioned:
         return Ending(False, "The request names no pipeline version, so nothing was sent.")
     deployment_id: int | None
     try:
-        if request.action == "deploy":
+        if deploying:
+            # A rollback is a deploy of an earlier version, under the live deploy_id.
             # The integer pk is stored only where the instance lists versions the tutorial's
             # way (or by a request made before UUIDs were stored); otherwise, the UUID.
             by_pk = request.pipeline_version_id is not None
@@ -156,11 +190,11 @@ async def _reconcile(
             problem.msg,
         )
     lost = "The call's answer was lost" if cause is None else f"Wallaroo answered: {cause}"
-    if request.action == "deploy":
+    if request.action in DEPLOYING_ACTIONS:
         return Ending(
             False,
             f"{lost}. Wallaroo shows no deployment of that version, so nothing was deployed "
-            "and the call was not sent again. Ask for a new deploy.",
+            f"and the call was not sent again. Ask for a new {request.action}.",
             None if cause is None else cause.msg,
         )
     return Ending(

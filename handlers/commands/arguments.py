@@ -99,6 +99,14 @@ class ModelShow:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ModelUpload:
+    workspace: Ref
+    name: str
+    file: str  # a Slack file's link or id as typed (a link's URL), or a local path
+    framework: str | None = None  # onnx unless given
+
+
+@dataclass(frozen=True, kw_only=True)
 class PipelineList:
     workspace: Ref
     page: int = 1
@@ -142,6 +150,37 @@ class Status:
 class Url:
     workspace: Ref
     pipeline: Ref
+
+
+@dataclass(frozen=True, kw_only=True)
+class Versions:
+    workspace: Ref
+    pipeline: Ref
+    page: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rollback:
+    workspace: Ref
+    pipeline: Ref
+    version: str | None = None  # a number from `versions`, a UUID (prefix), or `previous`
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Infer:
+    workspace: Ref
+    pipeline: Ref
+    # The rest of the command, unescaped: JSON that `infer` reads. (The grammar still gives an
+    # empty rest as None; `infer` answers that with what DATA looks like.)
+    data: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Logs:
+    workspace: Ref
+    pipeline: Ref
+    options: str | None = None  # `[N] [since=DURATION] [page N]` as typed, read by `logs`
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -211,6 +250,12 @@ class Unsubscribe:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WatchList:
+    channel: ChannelRef | None = None  # None: the channel it was typed in (admins: all)
+    page: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
 class ApprovalList:
     page: int = 1
 
@@ -263,6 +308,7 @@ Arguments = (
     | UserDeactivate
     | ModelList
     | ModelShow
+    | ModelUpload
     | PipelineList
     | PipelineCreate
     | PipelineCopy
@@ -270,6 +316,10 @@ Arguments = (
     | Undeploy
     | Status
     | Url
+    | Versions
+    | Rollback
+    | Infer
+    | Logs
     | AssayList
     | AssayCreate
     | AssayEnable
@@ -281,6 +331,7 @@ Arguments = (
     | Unwatch
     | Subscribe
     | Unsubscribe
+    | WatchList
     | ApprovalList
     | Approve
     | Reject

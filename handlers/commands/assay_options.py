@@ -5,6 +5,7 @@ a Python message), and Wallaroo's refusals of a create mapped back to the option
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -44,6 +45,9 @@ OPTIONS = (
 )
 BY_KEY = {option.key: option for option in OPTIONS}
 REQUIRED = ("baseline_start", "baseline_end")
+# What an option left out means, as typed (a form shows these filled in; iopath and name depend
+# on the assay's generation and pipeline, warning stays unset).
+DEFAULTS = {"width": "24 hours", "alert": "0.1", "bins": "5", "metric": "PSI"}
 EXAMPLE = "`/wallaroo assay create WS PIPELINE baseline_start=2026-11-01 baseline_end=2026-11-02`"
 
 
@@ -83,13 +87,11 @@ def read_options(options: dict[str, str], *, v2: bool) -> AssayOptions:
             "baseline_end must come after baseline_start.",
             "e.g. `baseline_start=2026-11-01 baseline_end=2026-11-02` (a day of inferences)",
         )
-    width = options.get("width", "24 hours")
+    width = options.get("width", DEFAULTS["width"])
     iopath = options.get("iopath")
     if iopath is not None:
         _check_iopath(iopath, v2=v2)
-    alert, bins = _float(options, "alert"), _int(options, "bins", 5)
-    if bins < 1:
-        raise _wrong("bins", options["bins"])
+    alert, bins = _float(options, "alert"), _bins(options)
     return AssayOptions(
         name=options.get("name"),
         iopath=iopath,
@@ -97,11 +99,51 @@ def read_options(options: dict[str, str], *, v2: bool) -> AssayOptions:
         baseline_end=end,
         width=width,
         width_seconds=_width(width),
-        alert=0.1 if alert is None else alert,
+        alert=float(DEFAULTS["alert"]) if alert is None else alert,
         warning=_float(options, "warning"),
         bins=bins,
-        metric=_metric(options.get("metric", "PSI")),
+        metric=_metric(options.get("metric", DEFAULTS["metric"])),
     )
+
+
+# Each option's own check (the same ones read_options makes), for a form that names every bad
+# field at once rather than the first.
+_CHECKS: dict[str, Callable[[dict[str, str], bool], object]] = {
+    "baseline_start": lambda options, v2: _moment(options, "baseline_start"),
+    "baseline_end": lambda options, v2: _moment(options, "baseline_end"),
+    "iopath": lambda options, v2: _check_iopath(options["iopath"], v2=v2),
+    "width": lambda options, v2: _width(options["width"]),
+    "alert": lambda options, v2: _float(options, "alert"),
+    "warning": lambda options, v2: _float(options, "warning"),
+    "bins": lambda options, v2: _bins(options),
+    "metric": lambda options, v2: _metric(options["metric"]),
+}
+
+
+def option_problems(options: dict[str, str], *, v2: bool) -> dict[str, CommandProblem]:
+    """Every option that is wrong (or required and missing), by key; empty when
+    `read_options` would accept them all."""
+    problems: dict[str, CommandProblem] = {}
+    for key in REQUIRED:
+        if key not in options:
+            problems[key] = CommandProblem(f"{key} is required: {DATE_FORMAT}.")
+    for key, check in _CHECKS.items():
+        if key in options:
+            try:
+                check(options, v2)
+            except CommandProblem as exc:
+                problems[key] = exc
+    in_order = not problems.keys() & set(REQUIRED)
+    if in_order and _moment(options, "baseline_end") <= _moment(options, "baseline_start"):
+        problems["baseline_end"] = CommandProblem("baseline_end must come after baseline_start.")
+    return problems
+
+
+def _bins(options: dict[str, str]) -> int:
+    bins = _int(options, "bins", int(DEFAULTS["bins"]))
+    if bins < 1:
+        raise _wrong("bins", options["bins"])
+    return bins
 
 
 def _wrong(key: str, value: str) -> CommandProblem:

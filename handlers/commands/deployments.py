@@ -1,10 +1,11 @@
-"""status WS PIPELINE | url WS PIPELINE; deploy and undeploy become approval requests."""
+"""status WS PIPELINE | url WS PIPELINE; deploy, undeploy and rollback become approval
+requests."""
 
 from __future__ import annotations
 
 from bot.wallaroo import DeploymentStatus, PipelineListing, WallarooNotFound, Workspace
-from handlers.approvals.requests import request_change
-from handlers.commands.arguments import Deploy, Ref, Status, Undeploy, Url
+from handlers.approvals.requests import request_change, request_rollback
+from handlers.commands.arguments import Deploy, Ref, Rollback, Status, Undeploy, Url
 from handlers.commands.lookup import find_pipeline, find_workspace
 from handlers.context import Answer, Context
 from handlers.render.blocks import (
@@ -45,6 +46,11 @@ async def deploy(ctx: Context, args: Deploy) -> Answer:
 async def undeploy(ctx: Context, args: Undeploy) -> Answer:
     workspace, listing = await _pipeline(ctx, args.workspace, args.pipeline)
     return await request_change(ctx, "undeploy", workspace, listing, args.reason or "")
+
+
+async def rollback(ctx: Context, args: Rollback) -> Answer:
+    workspace, listing = await _pipeline(ctx, args.workspace, args.pipeline)
+    return await request_rollback(ctx, workspace, listing, args.version, args.reason or "")
 
 
 async def url(ctx: Context, args: Url) -> Answer:

@@ -18,9 +18,11 @@ from handlers.commands import (
     audit,
     deployments,
     help,
+    inference,
     models,
     pipelines,
     users,
+    versions,
     watches,
     workspaces,
 )
@@ -56,6 +58,8 @@ async def run(ctx: Context, args: a.Arguments) -> Answer:
             return await models.listing(ctx, args)
         case a.ModelShow():
             return await models.show(ctx, args)
+        case a.ModelUpload():
+            return await models.upload(ctx, args)
         case a.PipelineList():
             return await pipelines.listing(ctx, args)
         case a.PipelineCreate():
@@ -70,6 +74,14 @@ async def run(ctx: Context, args: a.Arguments) -> Answer:
             return await deployments.status(ctx, args)
         case a.Url():
             return await deployments.url(ctx, args)
+        case a.Versions():
+            return await versions.listing(ctx, args)
+        case a.Rollback():
+            return await deployments.rollback(ctx, args)
+        case a.Infer():
+            return await inference.infer(ctx, args)
+        case a.Logs():
+            return await inference.logs(ctx, args)
         case a.AssayList():
             return await assays.listing(ctx, args)
         case a.AssayCreate():
@@ -92,6 +104,8 @@ async def run(ctx: Context, args: a.Arguments) -> Answer:
             return await watches.subscribe(ctx, args)
         case a.Unsubscribe():
             return await watches.unsubscribe(ctx, args)
+        case a.WatchList():
+            return await watches.listing(ctx, args)
         case a.ApprovalList():
             return await approvals.listing(ctx, args)
         case a.Approve():

@@ -259,7 +259,28 @@ _SLACK_READERS = {
     "user": (read_user, USER_FORMS),
     "channel": (read_channel, "one like `#ml-alerts`"),
 }
+
+
+def _read_file(raw: str, param: Param) -> str:
+    """A file link as Slack sends it (`<https://…/files/…|name>`: its URL), an id, or a path."""
+    entity = split_entity(raw)
+    if entity and entity[0][:1] in ("@", "#", "!"):
+        raise _Invalid(f"{_shown(raw)} is a Slack mention, not {param.noun}")
+    return entity[0] if entity else unescape(raw).strip()
+
+
+def _read_framework(raw: str, param: Param) -> str:
+    key, equals, value = unescape(raw).partition("=")
+    if equals and key.strip().lower() != "framework":
+        raise _Invalid(f"{_shown(raw)} is not an option here; write `framework=onnx`")
+    framework = (value if equals else key).strip().lower()
+    if not framework:
+        raise _Invalid("`framework=` needs a value, e.g. `framework=onnx`")
+    return framework
+
+
 _READERS: dict[str, Callable[[str, Param], Value]] = {"ref": _read_ref, "name": _read_name}
+_READERS |= {"file": _read_file, "framework": _read_framework}
 _READERS |= {"int": _read_int, "assay_id": _read_assay_id}
 _READERS |= dict.fromkeys(("role", "workspace_role"), _read_choice)
 _READERS |= dict.fromkeys(_SLACK_READERS, _read_slack)

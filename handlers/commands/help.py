@@ -40,6 +40,11 @@ AREA_ABOUT: dict[str, tuple[str, str]] = {
         "role approves (a button, or `/wallaroo approve N`), then the bot carries it out and "
         "reports how it went in the request's thread.",
     ),
+    "inference": (
+        "Inference",
+        "A test inference through a pipeline's live deployment (DATA as pandas records JSON, "
+        'or the tutorial\'s `{"tensor": [[...]]}`), and the newest records of its log.',
+    ),
     "assays": (
         "Drift assays",
         "An assay compares a pipeline's recent inputs or outputs with a baseline, window by "

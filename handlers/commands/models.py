@@ -1,4 +1,4 @@
-"""models WS | model WS MODEL."""
+"""models WS | model WS MODEL | model upload WS NAME FILE [framework=onnx]."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from bot.wallaroo import (
     WallarooClient,
     Workspace,
 )
-from handlers.commands.arguments import ModelList, ModelShow
+from handlers.commands.arguments import ModelList, ModelShow, ModelUpload
 from handlers.commands.lookup import find_workspace, pick_by_name
+from handlers.commands.model_upload import UploadJob, run_upload
 from handlers.context import Answer, Context
 from handlers.render.blocks import list_reply
 from handlers.render.mrkdwn import code, escape, named
@@ -109,3 +110,16 @@ async def show(ctx: Context, args: ModelShow) -> Answer:
         ),
         target=f"model {model.name}",
     )
+
+
+async def upload(ctx: Context, args: ModelUpload) -> Answer:
+    """A file shared in Slack (or, in the console, a local path) streamed into Wallaroo; the
+    progress goes to the channel the command came from."""
+    job = UploadJob(
+        workspace=args.workspace,
+        name=args.name,
+        file_ref=args.file,
+        framework=args.framework or "onnx",
+        channel=ctx.actor.channel_id,
+    )
+    return await run_upload(ctx.services, job)

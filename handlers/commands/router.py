@@ -18,6 +18,7 @@ from typing import Any
 
 from handlers.commands import dispatch
 from handlers.commands.grammar import Command, ParseError, parse_command
+from handlers.commands.modal_forms import Form, form_for
 from handlers.commands.permissions import required_role
 from handlers.commands.specs import LISTINGS
 from handlers.context import (
@@ -37,6 +38,8 @@ from storage.roles import Role, allows, effective_role
 logger = logging.getLogger(__name__)
 
 Deliver = Callable[[Reply], Awaitable[None]]
+# The answer when a command opened a form instead: nothing is posted, the form is the answer.
+FORM_OPENED = Reply(text="Opened the form.")
 
 
 def is_write(area: str, action: str) -> bool:
@@ -46,16 +49,23 @@ def is_write(area: str, action: str) -> bool:
 
 
 async def handle_command(
-    services: Services, actor: Actor, text: str, deliver: Deliver | None = None
+    services: Services,
+    actor: Actor,
+    text: str,
+    deliver: Deliver | None = None,
+    *,
+    command: Command | None = None,
 ) -> Reply:
     """The reply to one `/wallaroo` command. Never raises for anything the user typed.
 
     `deliver` (Slack's respond, say) gets the reply before the (outcome) audit row is written,
-    so the user never waits on it; the row is still written before this returns.
+    so the user never waits on it; the row is still written before this returns. A form's
+    submission passes the `command` it read, already checked (`text` is then what the audit
+    row says was asked); it is run exactly as the same command typed.
     """
     started = time.perf_counter()
     try:
-        reply, entry, intent = await _decide(services, actor, text)
+        reply, entry, intent = await _decide(services, actor, text, command)
     except AuditUnavailable as exc:
         # No intent row, so nothing ran; a row saying so could not be written either.
         logger.error("command refused, the audit log cannot be written: %s", exc)
@@ -65,7 +75,7 @@ async def handle_command(
             await deliver(reply)
         return reply
     services.metrics.commands.labels(entry["area"] or "unparsed", entry["outcome"]).inc()
-    if deliver is not None:
+    if deliver is not None and reply is not FORM_OPENED:
         await deliver(reply)
     duration_ms = int((time.perf_counter() - started) * 1000)
     logger.info(
@@ -90,10 +100,15 @@ async def handle_command(
 
 
 async def _decide(
-    services: Services, actor: Actor, text: str
+    services: Services, actor: Actor, text: str, command: Command | None = None
 ) -> tuple[Reply, dict[str, Any], AuditEntry | None]:
     """The reply, what the audit entry says about it, and the intent row of a write."""
-    parsed = parse_command(text)
+    parsed = command or parse_command(text)
+    form = None if command is not None else form_for(text, parsed)
+    if form is not None:
+        opened = await _open_form(services, actor, form)
+        if opened is not None:
+            return opened[0], opened[1], None
     if isinstance(parsed, ParseError):
         entry = _entry("", "", "", Outcome.INVALID)
         return error_reply(parsed.message, parsed.suggestion), entry, None
@@ -115,6 +130,31 @@ async def _decide(
     outcome, wallaroo_error = await _run(Context(services, actor, role), parsed)
     entry = _entry(parsed.area, parsed.action, outcome.target, outcome.outcome, wallaroo_error)
     return outcome.reply, entry, intent
+
+
+async def _open_form(
+    services: Services, actor: Actor, form: Form
+) -> tuple[Reply, dict[str, Any]] | None:
+    """A form opened (or refused, or failed) and its audit entry; None when none could open,
+    so the command is answered as typed (always, where nothing can open one: the console)."""
+    if not actor.trigger_id:
+        return None
+    async with services.sessions() as session:
+        role = await effective_role(session, actor.user_id, services.admins)
+    needed = required_role(form.area, form.action)
+    if not allows(role, needed):
+        message = f"`{form.verb}` needs the *{needed}* role; you are *{role}*."
+        hint = f"An admin can run `/wallaroo access grant @you {needed}`."
+        return error_reply(message, hint), _entry(form.area, form.action, "", Outcome.REFUSED)
+    try:
+        view_id = await form.open(Context(services, actor, role))
+    except Exception as exc:
+        answer, wallaroo_error = answer_for_error(services, exc, f"opening the {form.verb} form")
+        entry = _entry(form.area, form.action, "form", answer.outcome, wallaroo_error)
+        return answer.reply, entry
+    if view_id is None:
+        return None
+    return FORM_OPENED, _entry(form.area, form.action, f"form {view_id}", Outcome.OK)
 
 
 def _entry(

@@ -20,9 +20,10 @@ ASSAY_OPTIONS += ("alert", "bins", "name", "metric")
 # `assay create`'s options in full (with defaults) are in handlers/commands/assay_options.py.
 ASSAY_CREATE_ABOUT = (
     "create a drift assay; other options (default): iopath, width (24 hours), alert (0.1), "
-    "warning (none), bins (5), metric (PSI), name"
+    "warning (none), bins (5), metric (PSI), name; in Slack, with no options, a form"
 )
 AREAS: tuple[str, ...] = ("help", "workspaces", "users", "models", "pipelines", "deployments")
+AREAS += ("inference",)
 AREAS += ("assays", "watches", "approvals", "access", "audit", "features")
 
 
@@ -41,6 +42,8 @@ PARAMS = {
     "SOURCE": Param("source", "ref", "SOURCE", "the pipeline to copy"),
     "NAME": Param("name", "name", "NAME", "a name"),
     "NEW_NAME": Param("new_name", "name", "NEW_NAME", "a new name"),
+    "FILE": Param("file", "file", "FILE", "a Slack file (its link or id)"),
+    "FRAMEWORK": Param("framework", "framework", "framework=onnx", "a framework"),
     "EMAIL": Param("email", "email", "EMAIL", "an email"),
     "ID": Param("id", "assay_id", "ID", "an assay id"),
     "REQUEST_ID": Param("request_id", "int", "REQUEST_ID", "a request id"),
@@ -53,6 +56,11 @@ PARAMS = {
     "TOPIC": Param("area", "topic", "area", "a topic"),
     "MODELS": Param("models", "refs", "MODEL ...", "models"),
     "REASON": Param("reason", "rest", "reason...", "a reason"),
+    "VERSION": Param("version", "name", "VERSION", "a version (its number or UUID)"),
+    "DATA": Param("data", "rest", "DATA", "data (pandas records JSON)"),
+    # `logs`' own options, read by handlers/commands/inference_data.py; optional, so usage
+    # lines bracket it whole: `[N] [since=DURATION] [page N]`.
+    "LOG_OPTIONS": Param("options", "rest", "N] [since=DURATION] [page N", "options"),
     # Only `assay create` takes options; its two required ones are spelled out.
     "OPTIONS": Param(
         "options", "options", "baseline_start=DATE baseline_end=DATE [key=value ...]", "options"
@@ -60,6 +68,7 @@ PARAMS = {
 }
 TAKES_REST = {"topic", "refs", "rest", "options"}
 LISTINGS = {"list", "users", "show", "run", "baseline", "results"}  # actions that answer lists
+LISTINGS |= {"versions"}
 
 
 @dataclass(frozen=True)
@@ -127,6 +136,8 @@ SPECS = (
       "list a workspace's models"),
     S(a.ModelShow, "model", "models", "show", "WS MODEL",
       "show a model and its versions"),
+    S(a.ModelUpload, "model upload", "models", "upload", "WS NAME FILE FRAMEWORK?",
+      "upload a model file shared in Slack (the console: a local path), streamed"),
     S(a.PipelineList, "pipelines", "pipelines", "list", "WS",
       "list a workspace's pipelines"),
     S(a.PipelineCreate, "pipeline create", "pipelines", "create", "WS NAME MODELS?",
@@ -134,13 +145,22 @@ SPECS = (
     S(a.PipelineCopy, "pipeline copy", "pipelines", "copy", "WS SOURCE NEW_NAME",
       "copy a pipeline"),
     S(a.Deploy, "deploy", "deployments", "deploy", "WS PIPELINE REASON?",
-      "deploy (after approval)"),
+      "deploy (after approval); in Slack, `deploy` alone opens a form"),
     S(a.Undeploy, "undeploy", "deployments", "undeploy", "WS PIPELINE REASON?",
       "undeploy (after approval)"),
     S(a.Status, "status", "deployments", "status", "WS PIPELINE",
       "show a deployment's status"),
     S(a.Url, "url", "deployments", "url", "WS PIPELINE",
       "show a pipeline's inference URL"),
+    S(a.Versions, "versions", "pipelines", "versions", "WS PIPELINE",
+      "a pipeline's versions, newest first, with their models; marks the live one"),
+    S(a.Rollback, "rollback", "deployments", "rollback", "WS PIPELINE VERSION? REASON?",
+      "deploy an earlier version (after approval). VERSION: its number in `versions` or "
+      "6+ characters of its UUID; default (or `previous`): the one before the live one"),
+    S(a.Infer, "infer", "inference", "infer", "WS PIPELINE DATA",
+      "run a test inference through the live deployment (DATA: pandas records JSON)"),
+    S(a.Logs, "logs", "inference", "logs", "WS PIPELINE LOG_OPTIONS?",
+      "the newest inference records (10 unless N given, at most 100), newest first"),
     S(a.AssayList, "assays", "assays", "list", "WS PIPELINE",
       "list a pipeline's assays and their ids"),
     S(a.AssayCreate, "assay create", "assays", "create", "WS PIPELINE OPTIONS",
@@ -163,6 +183,8 @@ SPECS = (
       "post an assay's drift alerts"),
     S(a.Unsubscribe, "unsubscribe assay", "watches", "unsubscribe", "ID",
       "stop posting an assay's alerts"),
+    S(a.WatchList, "watches", "watches", "list", "CHANNEL?",
+      "a channel's watches and assay subscriptions, who set them up and when"),
     S(a.ApprovalList, "approvals", "approvals", "list", "",
       "list the requests waiting for a decision"),
     S(a.Approve, "approve", "approvals", "approve", "REQUEST_ID",

@@ -1,22 +1,26 @@
 """watch WS PIPELINE [#channel] | unwatch WS PIPELINE | subscribe assay ID [#channel] |
-unsubscribe assay ID: where the scheduler's alerts will go."""
+unsubscribe assay ID: where the scheduler's alerts will go; watches [#channel]: what goes where."""
 
 from __future__ import annotations
 
 from bot.wallaroo import WallarooClient
 from handlers.alerting.episodes import close_episode
-from handlers.commands.arguments import Subscribe, Unsubscribe, Unwatch, Watch
+from handlers.commands.arguments import Subscribe, Unsubscribe, Unwatch, Watch, WatchList
 from handlers.commands.assay_lookup import FoundAssay, find_assay
+from handlers.commands.assay_pages import paged_reply
 from handlers.commands.lookup import find_pipeline, find_workspace
 from handlers.context import Answer, CommandProblem, Context
-from handlers.render.blocks import ok_reply
-from handlers.render.mrkdwn import ChannelRef, channel_mention, code, escape
+from handlers.render.blocks import context, ok_reply
+from handlers.render.mrkdwn import ChannelRef, channel_mention, code, escape, user_mention
+from handlers.render.times import when
 from storage.alerts import NO_RESULT_YET, assay_subject, pipeline_subject
+from storage.roles import Role
 from storage.watches import (
     AssaySubscription,
     DeploymentWatch,
     add_subscription,
     add_watch,
+    followed_in,
     remove_subscription,
     remove_watch,
 )
@@ -122,3 +126,54 @@ async def unwatch(ctx: Context, args: Unwatch) -> Answer:
     return Answer(
         ok_reply(f"Stopped watching *{escape(pipeline.name)}*."), f"pipeline {pipeline.name}"
     )
+
+
+async def listing(ctx: Context, args: WatchList) -> Answer:
+    """A channel's watches and subscriptions: the one named, else (for an admin) every
+    channel's, else the one it was typed in. The reply says which it chose."""
+    ref, channels = args.channel, None
+    if ref is not None:
+        channels = [c for c in (ref.id, f"#{ref.name}" if ref.name else "") if c]
+        where = f"Posting to {shown(channel_of(ctx, ref))}"
+        command = f"/wallaroo watches #{ref.name}" if ref.name else f"/wallaroo watches {ref.id}"
+    elif ctx.role is Role.ADMIN or not ctx.actor.channel_id:
+        where, command = (
+            "Every channel (you are an admin: name a channel for one)",
+            "/wallaroo watches",
+        )
+        if ctx.role is not Role.ADMIN:
+            where = "Every channel (no channel here: name one for its own)"
+    else:
+        channels = [ctx.actor.channel_id]
+        where, command = f"Posting to {shown(ctx.actor.channel_id)}", "/wallaroo watches"
+    async with ctx.services.sessions() as session:
+        watches, subscriptions = await followed_in(session, channels)
+    now = ctx.services.clock()
+    dated = [
+        (
+            w.created_at,
+            f"Pipeline *{escape(w.pipeline_name)}* (workspace {escape(w.workspace_name)}): "
+            f"status changes to {shown(w.channel)} · set up by {user_mention(w.created_by)} "
+            f"{when(w.created_at, now=now, relative=True)}",
+        )
+        for w in watches
+    ]
+    dated += [
+        (
+            s.created_at,
+            f"Assay *{escape(s.assay_name or s.assay_id)}* ({code(s.assay_id)}"
+            + (f", pipeline {escape(s.pipeline_name)}" if s.pipeline_name else "")
+            + f"): drift alerts to {shown(s.channel)} · set up by {user_mention(s.created_by)} "
+            f"{when(s.created_at, now=now, relative=True)}",
+        )
+        for s in subscriptions
+    ]
+    rows = [row for _, row in sorted(dated, key=lambda pair: pair[0], reverse=True)]
+    empty = (
+        f"Nothing is followed {'here' if channels else 'in any channel'}: "
+        "`/wallaroo watch WS PIPELINE` or `/wallaroo subscribe assay ID` starts."
+    )
+    title = "Watches and subscriptions"
+    reply = paged_reply(title, rows, page=args.page, command=command, noun="entries", empty=empty)
+    reply.blocks.insert(1, context(where))
+    return Answer(reply, f"channel {channels[0]}" if channels else "all channels")

@@ -1,5 +1,7 @@
 """The buttons on an alert: Acknowledge, Snooze 4 h / 24 h (operators), Run assay now and
-Disable assay (the same as typing `assay run ID` / `assay disable ID`, with their checks)."""
+Disable assay (the same as typing `assay run ID` / `assay disable ID`, with their checks).
+In a group message (a storm) each line has its own buttons, naming its own episode: the click
+changes that episode, and the edit it stages is the group message's (staging.py)."""
 
 from __future__ import annotations
 
@@ -15,11 +17,12 @@ from handlers.render.alert_messages import (
     RUN_ASSAY_ACTION,
     SNOOZE_4H_ACTION,
     SNOOZE_24H_ACTION,
+    is_assay,
     render_episode,
 )
 from handlers.render.blocks import Reply, error_reply, ok_reply
 from handlers.render.mrkdwn import escape
-from storage.alerts import EpisodeKind, get_episode
+from storage.alerts import get_episode
 from storage.audit import AuditUnavailable, Outcome
 from storage.outbox import OutboxKind
 from storage.roles import Role, allows, effective_role
@@ -36,7 +39,7 @@ async def handle_alert_click(
     if episode is None:
         return error_reply(f"There is no alert episode #{episode_id}.")
     if action in AS_COMMANDS:
-        if episode.kind != EpisodeKind.ASSAY:
+        if not is_assay(episode):  # drift, or no data from the assay
             return error_reply("That button only works on assay alerts.")
         assay_id = episode.subject.partition(":")[2]
         return await handle_command(services, actor, f"{AS_COMMANDS[action]} {assay_id}")

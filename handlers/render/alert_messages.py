@@ -2,7 +2,10 @@
 thread replies (escalation, reminder, recovery) and the Wallaroo-unreachable notices.
 
 `episode.detail` holds what the latest event said (JSON): for an assay the thresholds, window
-and the bins that moved most; for a deployment its workspace and status details.
+and the bins that moved most; for a deployment its workspace and status details; for a "no
+data" episode since when the subject is silent. Sticky keys outlive those rewrites: `group`
+(the group episode showing this one, handlers/render/alert_groups.py), `flapping`/`flips`/
+`ok_since` (handlers/alerting/flapping.py) and `closed_reason`.
 """
 
 from __future__ import annotations
@@ -31,14 +34,27 @@ _DEPLOYMENT_PROBLEMS: dict[str, str] = {
 }
 
 
+STICKY_DETAILS = ("group", "flapping", "flips", "ok_since", "settled", "closed_reason")
+
+
 def details_of(episode: AlertEpisode) -> dict[str, Any]:
     return json.loads(episode.detail) if episode.detail else {}
 
 
+def with_sticky(episode: AlertEpisode, detail: dict[str, Any]) -> str:
+    """`detail` as the episode's new JSON, keeping the sticky keys it already had."""
+    kept = {k: v for k, v in details_of(episode).items() if k in STICKY_DETAILS}
+    return json.dumps({**detail, **kept})
+
+
+def is_assay(episode: AlertEpisode) -> bool:
+    """Whether the episode is about an assay (drift, or no data from it)."""
+    return episode.subject.startswith("assay:")
+
+
 def render_episode(episode: AlertEpisode, now: datetime) -> Reply:
     """The episode's message as it should read now."""
-    render = _assay_blocks if episode.kind == EpisodeKind.ASSAY else _deployment_blocks
-    blocks = render(episode)
+    blocks = episode_blocks(episode)
     if episode.is_open:
         notes = []
         if episode.acknowledged_by:
@@ -48,7 +64,7 @@ def render_episode(episode: AlertEpisode, now: datetime) -> Reply:
             notes.append(f"Snoozed until {until}.")
         if notes:
             blocks.append(context(" ".join(notes)))
-        blocks.append(_buttons(episode))
+        blocks.append(buttons(episode))
     else:
         closed = when(episode.closed_at) if episode.closed_at else "now"
         reason = details_of(episode).get("closed_reason")
@@ -59,11 +75,43 @@ def render_episode(episode: AlertEpisode, now: datetime) -> Reply:
     return Reply(text=summary(episode), blocks=blocks, ephemeral=False)
 
 
+def episode_blocks(episode: AlertEpisode) -> list[Block]:
+    """The episode's own blocks, without its notes and buttons; a flapping one says so."""
+    if episode.kind == EpisodeKind.NO_DATA:
+        blocks = _no_data_blocks(episode)
+    elif episode.kind == EpisodeKind.ASSAY:
+        blocks = _assay_blocks(episode)
+    else:
+        blocks = _deployment_blocks(episode)
+    flapping = flapping_note(episode)
+    if flapping:
+        blocks.insert(1, context(flapping))
+    return blocks
+
+
+def flapping_note(episode: AlertEpisode) -> str:
+    """`:repeat: Flapping ...` for an episode that recovered and breached again, else ""."""
+    detail = details_of(episode)
+    if not detail.get("flapping"):
+        return ""
+    note = f":repeat: *Flapping*: breached again after recovering ({detail.get('flips', 1)}x)"
+    if detail.get("ok_since") and episode.is_open:
+        note += f"; Ok since {when(detail['ok_since'])}, closes if it stays Ok"
+    return note + "."
+
+
 def summary(episode: AlertEpisode) -> str:
     """Plain text: the notification fallback and the console's line for an edit."""
     state = episode.severity
     if not episode.is_open:
         state = "closed" if details_of(episode).get("closed_reason") else "recovered"
+    if details_of(episode).get("flapping"):
+        state += ", flapping"
+    if episode.kind == EpisodeKind.NO_DATA:
+        what = "Assay" if is_assay(episode) else "Deployment"
+        return f"{what} {episode.title}: no data ({state})"
+    if episode.kind == EpisodeKind.GROUP:
+        return f"Pipeline {episode.title}: {state}"
     if episode.kind == EpisodeKind.ASSAY:
         score = f", latest score {episode.latest_score:.4f}" if episode.latest_score else ""
         return (
@@ -100,6 +148,30 @@ def _assay_blocks(episode: AlertEpisode) -> list[Block]:
     return blocks
 
 
+def _no_data_blocks(episode: AlertEpisode) -> list[Block]:
+    detail = details_of(episode)
+    if is_assay(episode):
+        title = f"No data: assay “{episode.title}” has produced no new result"
+        pairs = [
+            ("Latest result", escape(when(detail.get("last_result")))),
+            ("Expected every", escape(detail.get("expected_every", "?"))),
+            ("Pipeline", escape(detail.get("pipeline_name", ""))),
+        ]
+        if detail.get("next_run"):
+            pairs.append(("Next run (overdue)", escape(when(detail["next_run"]))))
+    else:
+        title = f"No data: the status of deployment {episode.title} cannot be read"
+        pairs = [
+            ("Workspace", escape(detail.get("workspace_name", ""))),
+            ("Since", escape(when(detail.get("since")))),
+            ("Polls without a status", str(episode.count)),
+        ]
+    blocks: list[Block] = [header(title), *fields(pairs)]
+    if detail.get("details"):
+        blocks.append(context(escape(detail["details"])))
+    return blocks
+
+
 def _deployment_blocks(episode: AlertEpisode) -> list[Block]:
     detail = details_of(episode)
     gone = episode.severity == DeploymentState.GONE
@@ -118,9 +190,11 @@ def _deployment_blocks(episode: AlertEpisode) -> list[Block]:
     return blocks
 
 
-def _buttons(episode: AlertEpisode) -> ActionsBlock:
+def buttons(episode: AlertEpisode) -> ActionsBlock:
+    """The episode's buttons: each names the episode, so in a group message they act on their
+    own line's episode."""
     value = str(episode.id)
-    buttons = [
+    elements = [
         ButtonElement(text=PlainTextObject(text="Acknowledge"), action_id=ACK_ACTION, value=value),
         ButtonElement(
             text=PlainTextObject(text="Snooze 4 h"), action_id=SNOOZE_4H_ACTION, value=value
@@ -129,8 +203,8 @@ def _buttons(episode: AlertEpisode) -> ActionsBlock:
             text=PlainTextObject(text="Snooze 24 h"), action_id=SNOOZE_24H_ACTION, value=value
         ),
     ]
-    if episode.kind == EpisodeKind.ASSAY:
-        buttons += [
+    if is_assay(episode):
+        elements += [
             ButtonElement(
                 text=PlainTextObject(text="Run assay now"), action_id=RUN_ASSAY_ACTION, value=value
             ),
@@ -141,7 +215,7 @@ def _buttons(episode: AlertEpisode) -> ActionsBlock:
                 style="danger",
             ),
         ]
-    return ActionsBlock(block_id=f"episode-{episode.id}", elements=buttons)
+    return ActionsBlock(block_id=f"episode-{episode.id}", elements=elements)
 
 
 def thread_note(text: str) -> Reply:
@@ -157,6 +231,16 @@ def escalation_note(episode: AlertEpisode) -> Reply:
 
 
 def reminder_note(episode: AlertEpisode) -> Reply:
+    if episode.kind == EpisodeKind.NO_DATA:
+        return thread_note(
+            f":bell: Still no data (since {when(episode.opened_at)}). "
+            "Acknowledge to stop these reminders."
+        )
+    if episode.kind == EpisodeKind.DEPLOYMENT:
+        return thread_note(
+            f":bell: Still {escape(episode.severity)} ({episode.count} poll(s)). "
+            "Acknowledge to stop these reminders."
+        )
     return thread_note(
         f":bell: Still open: {episode.count} breaching result(s), worst "
         f"{_score(episode.worst_score)}. Acknowledge to stop these reminders."
@@ -164,6 +248,9 @@ def reminder_note(episode: AlertEpisode) -> Reply:
 
 
 def recovery_note(episode: AlertEpisode) -> Reply:
+    if episode.kind == EpisodeKind.NO_DATA:
+        what = "results" if is_assay(episode) else "a status"
+        return thread_note(f":white_check_mark: Wallaroo answers {what} again; no more missing.")
     if episode.kind == EpisodeKind.ASSAY:
         return thread_note(
             f":white_check_mark: Back to *Ok* (score {_score(episode.latest_score)}) after "

@@ -14,8 +14,9 @@ from slack_sdk.models.blocks import (
 
 from handlers.render.blocks import Reply, context, fields, header, section, status_emoji
 from handlers.render.mrkdwn import code, escape, truncate, user_mention
+from handlers.render.pipeline_versions import VersionChange, change_heading, change_lines
 from handlers.render.times import when
-from storage.approvals import ApprovalRequest, ApprovalState
+from storage.approvals import DEPLOYING_ACTIONS, ApprovalRequest, ApprovalState
 
 APPROVE_ACTION = "approval_approve"
 REJECT_ACTION = "approval_reject"
@@ -53,18 +54,23 @@ def describe_change(request: ApprovalRequest) -> str:
     """One line, mrkdwn: what approving would do."""
     pipeline = f"*{escape(request.pipeline_name)}*"
     workspace = f"*{escape(request.workspace_name)}*"
-    if request.action == "deploy":
-        version = ""
+    if request.action in DEPLOYING_ACTIONS:
+        named = None
         if request.pipeline_version:
-            version = f" (version {code(short_version(request.pipeline_version))})"
+            named = f"version {code(short_version(request.pipeline_version))}"
         elif request.pipeline_version_id:
-            version = f" (version {request.pipeline_version_id})"
+            named = f"version {request.pipeline_version_id}"
+        if request.action == "rollback":
+            back_to = named or "an earlier version"
+            return f"Roll pipeline {pipeline} back to {back_to} in workspace {workspace}"
+        version = f" ({named})" if named else ""
         return f"Deploy pipeline {pipeline}{version} in workspace {workspace}"
     return f"Undeploy pipeline {pipeline} (deployment {request.deployment_id}) in {workspace}"
 
 
-def render_request(request: ApprovalRequest) -> Reply:
-    """The channel message for a request in whatever state it is now."""
+def render_request(request: ApprovalRequest, change: VersionChange | None = None) -> Reply:
+    """The channel message for a request in whatever state it is now; with `change` (when it
+    is first posted), what deploying its version changes against the live one."""
     state = request.current_state
     title = f"{request.action.capitalize()} request #{request.id}: {request.pipeline_name}"
     pairs = [
@@ -74,8 +80,13 @@ def render_request(request: ApprovalRequest) -> Reply:
         ("Expires", when(request.expires_at, relative=state is ApprovalState.PENDING)),
     ]
     blocks: list[Block] = [header(title), *fields(pairs)]
+    # The diff against the version live when it was asked, kept with the request, so the
+    # message still shows what was decided on after a decision.
+    what_changes = change_text(change) if change is not None else request.change_summary
+    if what_changes:
+        blocks.append(section(truncate(what_changes, 3000)))
     if state is ApprovalState.PENDING:
-        blocks.append(_buttons(request))
+        blocks.append(_buttons(request, change))
         blocks.append(
             context(
                 "An approver or admin other than the requester may decide. "
@@ -124,7 +135,7 @@ def state_phrase(request: ApprovalRequest, decider: str) -> str:
 
 def render_outcome(request: ApprovalRequest) -> Reply:
     """The thread reply when a request ends after approval."""
-    verb = "deployed" if request.action == "deploy" else "undeployed"
+    verb = {"deploy": "deployed", "rollback": "rolled back"}.get(request.action, "undeployed")
     name = f"*{escape(request.pipeline_name)}*"
     if request.current_state is ApprovalState.SUCCEEDED:
         message = f":white_check_mark: {name} is {verb}. {escape(request.outcome or '')}"
@@ -159,8 +170,15 @@ def reject_reason_view(request: ApprovalRequest) -> dict:
     }
 
 
-def _buttons(request: ApprovalRequest) -> ActionsBlock:
+def change_text(change: VersionChange) -> str:
+    """The model-step diff as one mrkdwn text: a heading, then a line per change."""
+    return "\n".join([change_heading(change), *change_lines(change)])
+
+
+def _buttons(request: ApprovalRequest, version_change: VersionChange | None) -> ActionsBlock:
     change = describe_change(request)
+    if version_change is not None and version_change.runs_no_model:
+        change += ". It runs no model"
     approve = ButtonElement(
         text=PlainTextObject(text="Approve"),
         action_id=APPROVE_ACTION,

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot.wallaroo import WallarooError
 from handlers.render.alert_messages import summary as episode_summary
 from handlers.render.approval_messages import row_of
 from handlers.render.blocks import context, divider, header, section, status_emoji
+from handlers.render.modals import HOME_DEPLOY_ACTION
 from handlers.render.mrkdwn import channel_mention, escape
 from storage.alerts import AlertEpisode
 from storage.approvals import ApprovalRequest
-from storage.roles import Role
+from storage.roles import Role, allows
 from storage.watches import DeploymentWatch
 
 MAX_ROWS = 15  # per section: the tab holds 100 blocks, and a list this long needs a command
@@ -28,6 +29,9 @@ def home_page(
     health: dict[int, str],
 ) -> dict[str, Any]:
     blocks: list[Block] = [header("Wallaroo ChatOps"), context(f"You are *{role}*.")]
+    if allows(role, Role.OPERATOR):  # what a viewer could not submit is not offered
+        button = ButtonElement(text="Request a deploy", action_id=HOME_DEPLOY_ACTION)
+        blocks.append(ActionsBlock(block_id="home_actions", elements=[button]))
 
     blocks += [divider(), section(f"*Requests you may decide* ({len(requests)})")]
     blocks += _rows([row_of(r) for r in requests], "Nothing is waiting for you.", "approvals")

@@ -1,0 +1,96 @@
+"""Which version a `rollback WS PIPELINE [VERSION]` means, or why there is none.
+
+VERSION is what `versions` shows: the position number (1 is the newest), or the version's
+UUID or its first 6 characters or more; `previous` (or nothing) is the version just before
+the live one. A rollback goes back: the live version itself, and newer ones, are refused.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from bot.wallaroo.pipeline_models import ListedPipelineVersion, VersionHistory
+from handlers.context import CommandProblem
+from handlers.render.mrkdwn import code, escape
+from handlers.render.pipeline_versions import short
+
+MIN_PREFIX = 6
+MAX_POSITION_DIGITS = 5  # more digits than this are the start of a UUID, not a position
+PREVIOUS = "previous"
+
+
+def rollback_target(
+    history: VersionHistory, workspace: str, pipeline: str, version: str | None
+) -> ListedPipelineVersion:
+    """The version to roll back to (names are as Wallaroo spells them, unescaped)."""
+    versions_command = code(f"/wallaroo versions {workspace} {pipeline}")
+    named = f"*{escape(pipeline)}*"
+    if history.live is None:
+        raise CommandProblem(
+            f"{named} is not deployed, so there is nothing to roll back.",
+            f"{code(f'/wallaroo deploy {workspace} {pipeline}')} deploys its newest version.",
+        )
+    live_index = history.live_index
+    if live_index is None:
+        raise CommandProblem(
+            f"I cannot tell which version of {named} is live (Wallaroo does not say yet; "
+            "its engines may still be starting), so I cannot tell what is earlier.",
+            f"Try again once {code(f'/wallaroo status {workspace} {pipeline}')} says Running.",
+        )
+    if version is None or version.strip().lower() == PREVIOUS:
+        if live_index + 1 >= len(history.versions):
+            raise CommandProblem(
+                f"The live version of {named} (version {live_index + 1}) is its oldest: there "
+                "is no earlier version to roll back to.",
+                f"{versions_command} lists them.",
+            )
+        return history.versions[live_index + 1]
+    index = _index_of(history.versions, version.strip(), versions_command)
+    if index == live_index:
+        raise CommandProblem(
+            f"Version {index + 1} ({code(short(history.versions[index].version))}) is the one "
+            f"live now: rolling back to it would change nothing.",
+            f"{versions_command} lists the earlier ones.",
+        )
+    if index < live_index:
+        raise CommandProblem(
+            f"Version {index + 1} is newer than the live one (version {live_index + 1}): a "
+            "rollback goes back to an earlier version.",
+            f"{code(f'/wallaroo deploy {workspace} {pipeline}')} deploys the newest.",
+        )
+    return history.versions[index]
+
+
+def _index_of(versions: list[ListedPipelineVersion], typed: str, versions_command: str) -> int:
+    """Where the version `typed` names is in `versions` (newest first)."""
+    if typed.isascii() and typed.isdigit() and len(typed) <= MAX_POSITION_DIGITS:
+        position = int(typed)
+        if 1 <= position <= len(versions):
+            return position - 1
+        raise CommandProblem(
+            f"There is no version {position}: the pipeline has {len(versions)} (1 is the newest).",
+            f"{versions_command} lists them.",
+        )
+    prefix = typed.lower()
+    if len(prefix) < MIN_PREFIX:
+        raise CommandProblem(
+            f"{code(typed)} is too short to name a version: give its number in `versions` "
+            f"or at least {MIN_PREFIX} characters of its UUID.",
+            f"{versions_command} lists them.",
+        )
+    found = [i for i, v in enumerate(versions) if v.version.lower().startswith(prefix)]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        shown = ", ".join(code(versions[i].version) for i in found[:5])
+        raise CommandProblem(
+            f"{code(typed)} starts {len(found)} versions: {shown}.",
+            "Give more of the UUID, or the version's number.",
+        )
+    starts = [v.version[: len(prefix)].lower() for v in versions]
+    guesses = difflib.get_close_matches(prefix, starts, n=1, cutoff=0.5)
+    hint = f"{versions_command} lists them."
+    if guesses:
+        position = starts.index(guesses[0]) + 1
+        hint = f"Did you mean version {position} ({code(versions[position - 1].version)})? {hint}"
+    raise CommandProblem(f"The pipeline has no version {code(typed)}.", hint)

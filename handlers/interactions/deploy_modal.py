@@ -1,0 +1,170 @@
+"""The "Request a deploy" modal: its selects' options (from Wallaroo, filtered by what the user
+types) and its submission, checked input by input, then run as `deploy WS PIPELINE REASON`
+(or, for an earlier version, as `rollback WS PIPELINE VERSION REASON`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+from bot.wallaroo import ListedPipelineVersion, PipelineListing, WallarooError, Workspace
+from handlers.approvals.rollback import MAX_POSITION_DIGITS, MIN_PREFIX
+from handlers.commands.arguments import Deploy
+from handlers.commands.grammar import Command, ParseError, parse_command
+from handlers.commands.lookup import find_pipeline, find_workspace
+from handlers.context import Actor, CommandProblem, Services
+from handlers.interactions.forms import (
+    FORGED,
+    Submission,
+    as_id,
+    audit_form,
+    chosen,
+    metadata_channel,
+    plain,
+    read_metadata,
+    role_refusal,
+    submitter,
+    typed,
+)
+from handlers.render.modals import (
+    DEPLOY_CHANNEL,
+    DEPLOY_PIPELINE,
+    DEPLOY_REASON,
+    DEPLOY_VERSION,
+    DEPLOY_WORKSPACE,
+    named_options,
+)
+from handlers.render.mrkdwn import is_channel_id
+from storage.audit import Outcome
+
+logger = logging.getLogger(__name__)
+Errors = dict[str, str]
+
+
+async def workspace_options(services: Services, typed_text: str) -> list[dict[str, Any]]:
+    try:
+        workspaces = await services.wallaroo.list_workspaces()
+    except WallarooError as exc:  # an empty list; the submit then says what is wrong
+        logger.warning("listing workspaces for a form failed: %s", exc)
+        return []
+    return named_options(((w.name, w.id) for w in workspaces if not w.archived), typed_text)
+
+
+async def pipeline_options(
+    services: Services, view: dict[str, Any], typed_text: str
+) -> list[dict[str, Any]]:
+    """The chosen workspace's pipelines (none until one is chosen: the view's state says)."""
+    workspace_id = as_id(chosen(view, DEPLOY_WORKSPACE, DEPLOY_WORKSPACE))
+    if workspace_id is None:
+        return []
+    try:
+        listings = await services.wallaroo.list_pipelines(workspace_id)
+    except WallarooError as exc:
+        logger.warning("listing pipelines for a form failed: %s", exc)
+        return []
+    return named_options(((x.pipeline.name, x.pipeline.id) for x in listings), typed_text)
+
+
+async def check_deploy(
+    services: Services, body: dict[str, Any]
+) -> tuple[Errors, Submission | None]:
+    """The form's errors by input (the form stays open), or the command to run."""
+    view = body.get("view") or {}
+    metadata = read_metadata(view.get("private_metadata"))
+    origin = metadata_channel(metadata) if metadata is not None else None
+    actor = submitter(body)
+    if origin is None:
+        await audit_form(
+            services, actor, "deploy", "deployments", "deploy", Outcome.INVALID, FORGED
+        )
+        return {DEPLOY_WORKSPACE: FORGED}, None
+    picked = chosen(view, DEPLOY_CHANNEL, DEPLOY_CHANNEL)
+    # From App Home with no approval channel set, the form asked where to post the request.
+    needs_channel = not origin and not services.settings.chatops_approval_channel
+    if (picked and not is_channel_id(picked)) or (needs_channel and not picked):
+        return {DEPLOY_CHANNEL: "Choose a channel to post the request in."}, None
+    actor = submitter(body, picked or origin)
+    refusal = await role_refusal(services, actor, "deployments", "deploy")
+    if refusal is not None:
+        await audit_form(
+            services, actor, "deploy", "deployments", "deploy", Outcome.REFUSED, refusal
+        )
+        return {DEPLOY_WORKSPACE: refusal}, None
+    try:
+        return await _read(services, actor, view)
+    except WallarooError as exc:
+        logger.warning("checking a deploy form failed: %s", exc)
+        return {DEPLOY_WORKSPACE: plain(f"Wallaroo did not answer ({exc.msg}); try again.")}, None
+
+
+async def _read(
+    services: Services, actor: Actor, view: dict[str, Any]
+) -> tuple[Errors, Submission | None]:
+    client = services.wallaroo
+    workspace_id = as_id(chosen(view, DEPLOY_WORKSPACE, DEPLOY_WORKSPACE))
+    pipeline_id = as_id(chosen(view, DEPLOY_PIPELINE, DEPLOY_PIPELINE))
+    if workspace_id is None:
+        return {DEPLOY_WORKSPACE: "Choose a workspace."}, None
+    try:
+        workspace = await find_workspace(client, workspace_id)
+    except CommandProblem as exc:
+        return {DEPLOY_WORKSPACE: plain(exc)}, None
+    if pipeline_id is None:
+        return {DEPLOY_PIPELINE: "Choose a pipeline of this workspace."}, None
+    try:
+        listing = await find_pipeline(client, workspace, pipeline_id)
+    except CommandProblem as exc:
+        return {DEPLOY_PIPELINE: plain(exc)}, None
+    reason = typed(view, DEPLOY_REASON, DEPLOY_REASON)
+    version = typed(view, DEPLOY_VERSION, DEPLOY_VERSION)
+    if version and version.lower() != "latest":
+        versions = await client.list_pipeline_versions(workspace.id, listing)
+        found = _version(versions, version)
+        if isinstance(found, str):
+            return {DEPLOY_VERSION: found}, None
+        if found != versions[0]:
+            return _earlier(actor, workspace, listing, found.version, reason)
+    args = Deploy(workspace=workspace.id, pipeline=listing.pipeline.id, reason=reason or None)
+    said = f"deploy {workspace.name} {listing.pipeline.name} {reason}".strip()
+    command = Command("deployments", "deploy", args, said)
+    return {}, Submission(actor, f"[modal] {said}", command)
+
+
+def _version(versions: list[ListedPipelineVersion], typed_text: str) -> ListedPipelineVersion | str:
+    """The version typed, named as `versions` and `rollback` name it (its number, 1 the newest,
+    or its UUID or the first 6 characters or more), or why there is none."""
+    if not versions:
+        return "Wallaroo lists no version of this pipeline."
+    if typed_text.isascii() and typed_text.isdigit() and len(typed_text) <= MAX_POSITION_DIGITS:
+        position = int(typed_text)
+        if 1 <= position <= len(versions):
+            return versions[position - 1]
+        return (
+            f"There is no version {position}: the pipeline has {len(versions)} (1 is the newest)."
+        )
+    if len(typed_text) < MIN_PREFIX:
+        return f"Give the version's number, or at least {MIN_PREFIX} characters of its UUID."
+    prefix = typed_text.lower()
+    matches = [v for v in versions if v.version.lower().startswith(prefix)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        return f"{len(matches)} versions start with {typed_text}: give more of it."
+    return f"This pipeline has no version {typed_text[:40]}; the newest is {versions[0].version}."
+
+
+def _earlier(
+    actor: Actor, workspace: Workspace, listing: PipelineListing, version: str, reason: str
+) -> tuple[Errors, Submission | None]:
+    """An earlier version than the newest: what `rollback WS PIPELINE VERSION` asks (which
+    decides, by its own rules, whether it goes back from the live one)."""
+    parsed = parse_command(f"rollback {workspace.id} {listing.pipeline.id} {version}")
+    if isinstance(parsed, ParseError):
+        return {DEPLOY_VERSION: plain(parsed.message)}, None
+    args: Any = parsed.args  # rollback's class, whatever its fields: a reason if it takes one
+    if reason and "reason" in {f.name for f in dataclasses.fields(args)}:
+        args = dataclasses.replace(args, reason=reason)
+    said = f"rollback {workspace.name} {listing.pipeline.name} {version} {reason}".strip()
+    command = Command(parsed.area, parsed.action, args, said)
+    return {}, Submission(actor, f"[modal] {said}", command)

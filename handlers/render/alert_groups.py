@@ -1,0 +1,58 @@
+"""A storm's one message: the episodes of one pipeline in one channel (several assays breaching
+in one poll, or a pipeline and its assays), one line each, each line with its own buttons.
+
+The buttons stay per line, not per group: each line's episode has its own subject, recovery and
+reminders, so acknowledging one assay must not silence another that breaches later; the
+clicks reach the line's episode as on a message of its own (same action ids and values).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from slack_sdk.models.blocks import Block
+
+from handlers.render.alert_messages import buttons, flapping_note, summary
+from handlers.render.blocks import Reply, context, header, section, status_emoji
+from handlers.render.mrkdwn import escape, user_mention
+from handlers.render.times import when
+from storage.alerts import AlertEpisode, EpisodeKind
+
+# Slack takes 50 blocks a message; a line takes up to three (text, notes, buttons).
+MAX_LINES = 14
+
+
+def render_group(group: AlertEpisode, members: list[AlertEpisode], now: datetime) -> Reply:
+    """The group message as it should read now: open lines first, then the recovered ones."""
+    shown = sorted(members, key=lambda m: (not m.is_open, m.id or 0))
+    open_count = sum(1 for m in members if m.is_open)
+    title = f"{open_count} open alert(s) on pipeline {group.title}"
+    if not group.is_open:
+        title = f"Alerts on pipeline {group.title}: all recovered"
+    blocks: list[Block] = [header(title)]
+    for member in shown[:MAX_LINES]:
+        blocks += _line(member, now)
+    if len(shown) > MAX_LINES:
+        blocks.append(context(f"…and {len(shown) - MAX_LINES} more (see App Home)."))
+    if not group.is_open and group.closed_at is not None:
+        blocks.append(context(f":white_check_mark: Closed at {when(group.closed_at)}."))
+    text = f"Pipeline {group.title}: " + "; ".join(summary(m) for m in shown[:MAX_LINES])
+    return Reply(text=text, blocks=blocks, ephemeral=False)
+
+
+def _line(member: AlertEpisode, now: datetime) -> list[Block]:
+    if not member.is_open:
+        return [section(f":white_check_mark: ~{escape(summary(member))}~")]
+    emoji = status_emoji(member.severity)
+    if member.kind == EpisodeKind.NO_DATA:
+        emoji = ":grey_question:"
+    blocks: list[Block] = [section(f"{emoji} {escape(summary(member))}")]
+    notes = [flapping_note(member)] if flapping_note(member) else []
+    if member.acknowledged_by:
+        notes.append(f"Acknowledged by {user_mention(member.acknowledged_by)}.")
+    if member.is_snoozed(now) and member.snoozed_until is not None:
+        notes.append(f"Snoozed until {when(member.snoozed_until, now=now, relative=True)}.")
+    if notes:
+        blocks.append(context(" ".join(notes)))
+    blocks.append(buttons(member))
+    return blocks
