@@ -55,6 +55,7 @@ SECRET = "soak-signing-secret-5e2a"
 REQUESTERS = ["UREQ1", "UREQ2", "UREQ3"]
 APPROVERS = ["UAPP1", "UAPP2", "UAPP3"]
 IN_FLIGHT_OPS = 4
+CALL_GRACE_SECONDS = 30.0  # CHATOPS_CALL_GRACE_SECONDS, left at its default
 
 
 def bot_env(emu: Emulator, slack_url: str, database_url: str, grace: float) -> dict[str, str]:
@@ -176,7 +177,8 @@ class Faults:
 def settle(database_url: str, grace: float) -> None:
     """Wait for rollouts to end and the outbox to empty (bounded: what is left is reported).
     A post timed out by the slow answer is looked for again only after the outbox's grace."""
-    deadline = time.monotonic() + grace + 20
+    # A request left `calling` by a kill is reconciled after the call grace (30 s, the default).
+    deadline = time.monotonic() + max(grace, CALL_GRACE_SECONDS) + 30
     while time.monotonic() < deadline:
         busy = rows(
             database_url,
