@@ -28,6 +28,7 @@ from bot.wallaroo import WallarooError
 from handlers.alerting.assays import poll_assays
 from handlers.alerting.assays import poll_state as assay_poll_state
 from handlers.alerting.deployments import poll_deployments
+from handlers.alerting.digest import send_due_digests
 from handlers.alerting.episodes import stage_reminders
 from handlers.alerting.flapping import close_settled
 from handlers.alerting.outage import OutageTracker, is_outage
@@ -76,6 +77,7 @@ class Poller:
             "poll_deployments": (self._if_leader(self.poll_deployments), interval),
             "poll_assay_results": (self._if_leader(self.poll_assay_results), interval),
             "remind_open_episodes": (self._if_leader(self.remind_open_episodes), interval),
+            "send_digests": (self._if_leader(self.send_digests), interval),
         }
         if self.services.settings.chatops_audit_channel:
             jobs["anchor_audit_log"] = (self._if_leader(self.anchor_audit_log), interval)
@@ -168,6 +170,7 @@ class Poller:
             return
         await asyncio.gather(self.poll_deployments(), self.poll_assay_results())
         await self.remind_open_episodes()
+        await self.send_digests()
         if self.services.settings.chatops_audit_channel:
             await self.anchor_audit_log()
         await self.sender.deliver_due()
@@ -206,6 +209,12 @@ class Poller:
             await close_settled(session, self.services.clock(), window)
             await session.commit()
         self.sender.wake()
+
+    async def send_digests(self) -> None:
+        """Stage the daily digests that are due (handlers/alerting/digest.py: once a day each,
+        whoever else tries), then deliver them."""
+        if await send_due_digests(self.services):
+            self.sender.wake()
 
     async def anchor_audit_log(self) -> None:
         """Post the audit chain's head hash to CHATOPS_AUDIT_CHANNEL every N rows and daily,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -79,6 +80,9 @@ class Settings(BaseSettings):
     # A subject that breaches again within this long of its recovery (Ok, Alert, Ok, Alert)
     # keeps its one episode, marked flapping; it closes once Ok for this long (0: off).
     chatops_flap_window_seconds: float = Field(default=6 * 3600.0, ge=0)
+    # The time zone of `digest #channel HH:MM` times: an IANA name (Europe/Berlin), checked at
+    # start so a typo fails there rather than at the first digest.
+    chatops_timezone: str = "UTC"
     # Logs of `serve` and `socket`: JSON lines (with a request id) or text, and the level.
     chatops_log_format: Literal["json", "text"] = "json"
     chatops_log_level: str = "INFO"
@@ -97,6 +101,19 @@ class Settings(BaseSettings):
         if value.endswith(_V1_SUFFIX):
             # A common slip: the API URL pasted where the base URL goes.
             value = value[: -len(_V1_SUFFIX)]
+        return value
+
+    @field_validator("chatops_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        value = value.strip()
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"CHATOPS_TIMEZONE must be an IANA time zone name, e.g. Europe/Berlin or UTC "
+                f"(not {value!r})"
+            ) from None
         return value
 
     @field_validator("wallaroo_api_url")
@@ -131,6 +148,11 @@ class Settings(BaseSettings):
     def audit_key(self) -> bytes | None:
         key = self.chatops_audit_key.get_secret_value() if self.chatops_audit_key else ""
         return key.encode("utf-8") or None
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        """CHATOPS_TIMEZONE as a zone (validated at start)."""
+        return ZoneInfo(self.chatops_timezone)
 
     @property
     def admin_user_ids(self) -> frozenset[str]:

@@ -18,6 +18,7 @@ from storage import (  # noqa: F401
     alerts,
     approvals,
     audit,
+    digests,
     leases,
     outbox,
     roles,

@@ -256,6 +256,27 @@ class WatchList:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DigestSet:
+    channel: ChannelRef | None = None  # with `time`: set the channel's digest; neither: list
+    time: str | None = None  # HH:MM as typed, checked by handlers/commands/digest.py
+
+
+@dataclass(frozen=True, kw_only=True)
+class DigestOff:
+    channel: ChannelRef
+
+
+@dataclass(frozen=True, kw_only=True)
+class DigestNow:
+    channel: ChannelRef | None = None  # None: the channel it was typed in
+
+
+@dataclass(frozen=True, kw_only=True)
+class DigestList:
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
 class ApprovalList:
     page: int = 1
 
@@ -332,6 +353,10 @@ Arguments = (
     | Subscribe
     | Unsubscribe
     | WatchList
+    | DigestSet
+    | DigestOff
+    | DigestNow
+    | DigestList
     | ApprovalList
     | Approve
     | Reject

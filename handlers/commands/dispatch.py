@@ -17,6 +17,7 @@ from handlers.commands import (
     assays,
     audit,
     deployments,
+    digest,
     help,
     inference,
     models,
@@ -106,6 +107,14 @@ async def run(ctx: Context, args: a.Arguments) -> Answer:
             return await watches.unsubscribe(ctx, args)
         case a.WatchList():
             return await watches.listing(ctx, args)
+        case a.DigestSet():
+            return await digest.set_or_list(ctx, args)
+        case a.DigestOff():
+            return await digest.turn_off(ctx, args)
+        case a.DigestNow():
+            return await digest.now(ctx, args)
+        case a.DigestList():
+            return await digest.listing(ctx, args)
         case a.ApprovalList():
             return await approvals.listing(ctx, args)
         case a.Approve():

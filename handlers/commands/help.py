@@ -53,7 +53,8 @@ AREA_ABOUT: dict[str, tuple[str, str]] = {
     "watches": (
         "Watches and alerts",
         "What the bot posts on its own, in this channel unless you name one: a deployment's "
-        "status changes, an assay's drift alerts (with a chart).",
+        "status changes, an assay's drift alerts (with a chart), and a daily digest of both at "
+        "the time you set (in CHATOPS_TIMEZONE).",
     ),
     "approvals": (
         "Approvals",

@@ -26,6 +26,8 @@ REQUIRED: dict[tuple[str, str], Role] = {
     ("watches", "unwatch"): Role.OPERATOR,
     ("watches", "subscribe"): Role.OPERATOR,
     ("watches", "unsubscribe"): Role.OPERATOR,
+    ("watches", "digest"): Role.OPERATOR,
+    ("watches", "digest-off"): Role.OPERATOR,
     ("approvals", "approve"): Role.APPROVER,
     ("approvals", "reject"): Role.APPROVER,
     ("access", "list"): Role.ADMIN,

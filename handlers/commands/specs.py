@@ -52,6 +52,7 @@ PARAMS = {
     "WS_ROLE": Param("user_type", "workspace_role", "owner|collaborator", "a workspace role"),
     "USER": Param("user", "user", "@user", "a user"),
     "CHANNEL": Param("channel", "channel", "#channel", "a channel"),
+    "TIME": Param("time", "name", "HH:MM", "a time (HH:MM)"),
     # These take every remaining token.
     "TOPIC": Param("area", "topic", "area", "a topic"),
     "MODELS": Param("models", "refs", "MODEL ...", "models"),
@@ -185,6 +186,15 @@ SPECS = (
       "stop posting an assay's alerts"),
     S(a.WatchList, "watches", "watches", "list", "CHANNEL?",
       "a channel's watches and assay subscriptions, who set them up and when"),
+    S(a.DigestSet, "digest", "watches", "digest", "CHANNEL? TIME?",
+      "a daily digest of the channel at HH:MM (CHATOPS_TIMEZONE): its deployments, assays "
+      "(latest, worst, sparkline), episodes and pending approvals; alone, lists the digests"),
+    S(a.DigestOff, "digest off", "watches", "digest-off", "CHANNEL",
+      "stop a channel's daily digest"),
+    S(a.DigestNow, "digest now", "watches", "digest-now", "CHANNEL?",
+      "show a channel's digest now, as a reply (this channel unless named)"),
+    S(a.DigestList, "digests", "watches", "digests", "",
+      "list the daily digests: channel, time, who set them, when the next goes out"),
     S(a.ApprovalList, "approvals", "approvals", "list", "",
       "list the requests waiting for a decision"),
     S(a.Approve, "approve", "approvals", "approve", "REQUEST_ID",

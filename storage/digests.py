@@ -1,0 +1,84 @@
+"""Daily digests: one row per channel (`digest #channel HH:MM`), and which local date each was
+last sent for.
+
+Sent once per day across replicas and restarts: `claim_day` moves `last_sent_for` to the day
+with a compare-and-set in the transaction that stages the digest in the outbox, so of two
+senders (replicas, or a restart racing its predecessor) one stages it and the other finds the
+day taken. The episodes a digest lists are read here too (`episodes_since`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import or_, update
+from sqlmodel import Field, SQLModel, col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.alerts import AlertEpisode
+from storage.utc import UTCDateTime, utc_now
+
+
+class Digest(SQLModel, table=True):
+    __tablename__ = "digests"
+
+    # A Slack channel id, or a #name given in the console (as watches store it).
+    channel: str = Field(primary_key=True)
+    channel_name: str = ""  # as typed (`<#C1|ops>` gives "ops"), for people
+    time: str  # HH:MM on a 24-hour clock, in CHATOPS_TIMEZONE
+    created_by: str
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    # The local date (in CHATOPS_TIMEZONE) of the last digest staged; None: never sent.
+    last_sent_for: date | None = None
+
+
+async def set_digest(session: AsyncSession, digest: Digest) -> bool:
+    """Store `digest`, replacing the channel's own (its time, who set it, when, and the day it
+    counts as sent for); True if the channel had none. The caller commits."""
+    existing = await session.get(Digest, digest.channel)
+    await session.merge(digest)
+    return existing is None
+
+
+async def get_digest(session: AsyncSession, channel: str) -> Digest | None:
+    return await session.get(Digest, channel)
+
+
+async def remove_digest(session: AsyncSession, channel: str) -> bool:
+    """Stage the removal (the caller commits); False if the channel had no digest."""
+    result = await session.exec(delete(Digest).where(col(Digest.channel) == channel))
+    return result.rowcount > 0
+
+
+async def list_digests(session: AsyncSession) -> list[Digest]:
+    return list(await session.exec(select(Digest).order_by(col(Digest.time), col(Digest.channel))))
+
+
+async def claim_day(session: AsyncSession, channel: str, day: date) -> bool:
+    """Mark the channel's digest sent for `day`, in the caller's transaction, if no one has
+    (it was last sent for an earlier day, or never); False, and nothing changed, otherwise:
+    the caller must then stage nothing."""
+    moved = await session.exec(
+        update(Digest)
+        .where(
+            col(Digest.channel) == channel,
+            or_(col(Digest.last_sent_for).is_(None), col(Digest.last_sent_for) < day),
+        )
+        .values(last_sent_for=day)
+    )
+    return moved.rowcount == 1
+
+
+async def episodes_since(
+    session: AsyncSession, channels: list[str], since: datetime
+) -> list[AlertEpisode]:
+    """The episodes of `channels` opened or closed at `since` or later, oldest first."""
+    found = await session.exec(
+        select(AlertEpisode)
+        .where(
+            col(AlertEpisode.channel).in_(channels),
+            or_(col(AlertEpisode.opened_at) >= since, col(AlertEpisode.closed_at) >= since),
+        )
+        .order_by(col(AlertEpisode.id))
+    )
+    return list(found)
