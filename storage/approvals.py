@@ -80,6 +80,12 @@ class ApprovalRequest(SQLModel, table=True):
     # A deploy's or rollback's model-step diff against the version live when it was asked
     # (mrkdwn, escaped), so its message still shows it once decided. None: no diff known.
     change_summary: str | None = Field(default=None, sa_type=Text)
+    # The version live when it was asked (UUID, else the tutorial's pk as text): approving is
+    # refused as stale once another one is live (migration 0008). None: not deployed, or an
+    # older row.
+    live_version: str | None = None
+    # The alert episode a remediation (a rollback or undeploy from an alert's button) answers.
+    episode_id: int | None = Field(default=None, index=True)
     channel: str  # where the request was posted
     message_ts: str | None = None  # the posted message, edited in place as things move
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)

@@ -27,6 +27,10 @@ class DeploymentWatch(SQLModel, table=True):
     channel: str  # a Slack channel id, or a #name given in the console
     created_by: str
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    # `runbook=URL owner=@user` (migration 0008): shown on its alerts, the owner mentioned once
+    # per episode.
+    runbook: str | None = None
+    owner: str | None = None  # a Slack user id
 
 
 class AssaySubscription(SQLModel, table=True):
@@ -41,6 +45,8 @@ class AssaySubscription(SQLModel, table=True):
     channel: str
     created_by: str
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    runbook: str | None = None  # as on DeploymentWatch
+    owner: str | None = None
 
 
 async def add_watch(session: AsyncSession, watch: DeploymentWatch) -> DeploymentWatch | None:
