@@ -94,3 +94,47 @@ def test_a_rollback_is_stale_once_the_pipeline_moved_under_it(
     assert f"Request #{request_id} is stale" in refusal
     assert f"{name} already runs version {first['pipeline_variant_version'][:8]}" in refusal
     assert drift.calls_to(DEPLOY_CALLS) == deploys
+
+
+def test_a_rollback_is_stale_once_another_version_went_live(
+    drift: Emulator, bot: Bot, name: str
+) -> None:
+    """The request showed its diff against the version live then; approving it after another
+    went live (deployed under the same deployment id) would deploy against an unseen state."""
+    deploy_directly(drift, name, new_version(drift, name, [demo_step(drift)]))
+    deploy_directly(drift, name, new_version(drift, name, [demo_step(drift)]))
+    request_id = request_id_in(ask(bot, f"rollback housepricedrift {name}", "UOPS"))
+    deploy_directly(drift, name, new_version(drift, name, []))  # live moves on, to version 3
+    deploys = drift.calls_to(DEPLOY_CALLS)
+    answer = click(bot, APPROVE_ACTION, request_id, "UAPP1")
+    assert "changed since the request" in answer or "stale" in answer, answer
+    assert "is live now, not" in answer, answer
+    bot.drain()
+    assert drift.calls_to(DEPLOY_CALLS) == deploys
+
+
+def test_a_deploy_is_stale_once_another_version_went_live(
+    drift: Emulator, bot: Bot, name: str
+) -> None:
+    deploy_directly(drift, name, new_version(drift, name, [demo_step(drift)]))
+    newest = new_version(drift, name, [])  # not live: what `deploy` asks for
+    request_id = request_id_in(ask(bot, f"deploy housepricedrift {name}", "UOPS"))
+    # Someone deploys it behind the bot's back: the newest version is the same, the live
+    # one is not (the diff the approver sees was against the old one).
+    deploy_directly(drift, name, newest)
+    deploys = drift.calls_to(DEPLOY_CALLS)
+    answer = click(bot, APPROVE_ACTION, request_id, "UAPP1")
+    assert "is live now, not" in answer, answer
+    bot.drain()
+    assert drift.calls_to(DEPLOY_CALLS) == deploys
+
+
+def test_a_deploy_and_a_rollback_are_not_pending_at_once(
+    drift: Emulator, bot: Bot, name: str
+) -> None:
+    deploy_directly(drift, name, new_version(drift, name, [demo_step(drift)]))
+    deploy_directly(drift, name, new_version(drift, name, [demo_step(drift)]))
+    first = request_id_in(ask(bot, f"rollback housepricedrift {name}", "UOPS"))
+    refusal = ask(bot, f"deploy housepricedrift {name}", "UOPS")
+    assert f"Request *#{first}* to roll back" in refusal, refusal
+    assert "did not make another" in refusal

@@ -86,6 +86,15 @@ class VersionHistory:
     def live_version(self) -> ListedPipelineVersion | None:
         return None if self.live_index is None else self.versions[self.live_index]
 
+    @property
+    def live_key(self) -> str | None:
+        """The live version as a request stores it: its UUID, else (the tutorial's instances)
+        its pk as text; None when nothing is live or which version is cannot be told."""
+        live = self.live_version
+        if live is None:
+            return None
+        return live.version or (str(live.id) if live.id is not None else None)
+
 
 def read_deployment(raw: Any) -> ListedDeployment | _Unknown | None:
     """A listed deployment object: live, not live (`deployed: false`), or UNKNOWN."""

@@ -20,6 +20,7 @@ from handlers.render.mrkdwn import link as mrkdwn_link
 from handlers.render.pipeline_versions import VersionChange
 from handlers.render.times import when
 from storage.approvals import (
+    DEPLOYING_ACTIONS,
     ApprovalRequest,
     ApprovalState,
     create_request,
@@ -66,6 +67,7 @@ async def ask(ctx: Context, change: Change) -> Answer:
         requester_name=ctx.actor.user_name,
         reason=change.reason,
         change_summary=change_text(diff) if diff is not None else None,
+        live_version=change.history.live_key if change.history is not None else None,
         channel=channel,
         created_at=now,
         expires_at=now + timedelta(seconds=settings.chatops_approval_ttl_seconds),
@@ -117,7 +119,12 @@ async def _pending_twin(
     """An earlier pending request for the same action on the same pipeline, if any: a
     replayed or repeated ask must not become a second request (and a second Wallaroo call)."""
     for other in await pending_requests(session, now):
-        same = other.pipeline_id == request.pipeline_id and other.action == request.action
+        # A deploy and a rollback both choose what runs: one of them pending at a time, or
+        # approving both would deploy twice, the second against a state it never showed.
+        same_kind = other.action == request.action or {other.action, request.action} <= (
+            DEPLOYING_ACTIONS
+        )
+        same = other.pipeline_id == request.pipeline_id and same_kind
         if same and (request.id is None or (other.id or 0) < request.id):
             return other
     return None

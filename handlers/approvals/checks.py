@@ -4,6 +4,7 @@ membership) and whether the pipeline still is what the request was made for (sta
 from __future__ import annotations
 
 from bot.wallaroo import PipelineListing, WallarooClient
+from bot.wallaroo.pipeline_models import VersionHistory
 from handlers.context import Actor, Services
 from handlers.render.approval_messages import short_version
 from handlers.render.mrkdwn import escape
@@ -58,6 +59,10 @@ async def stale_because(client: WallarooClient, request: ApprovalRequest) -> str
         return f"pipeline {request.pipeline_name} no longer exists"
     if request.action == "rollback":
         return await _rollback_stale(client, request, listing)
+    if request.action == "deploy" and request.live_version is not None:
+        moved = _live_moved(request, await client.version_history(request.workspace_id, listing))
+        if moved is not None:
+            return moved
     latest = await client.latest_pipeline_version(request.workspace_id, listing)
     if request.pipeline_version is not None:
         # Today's Wallaroo knows versions by UUID; so does every request made since.
@@ -113,7 +118,21 @@ async def _rollback_stale(
         return f"deployment {request.deployment_id} was replaced by deployment {live.id}"
     if history.live_version is not None and history.live_version.version == wanted[0].version:
         return f"{request.pipeline_name} already runs {named}"
-    return None
+    return _live_moved(request, history)
+
+
+def _live_moved(request: ApprovalRequest, history: VersionHistory) -> str | None:
+    """Why the diff the approver is shown no longer holds: another version went live (or
+    none is) since the request was made against `request.live_version`."""
+    if request.live_version is None or history.live_key == request.live_version:
+        return None
+    was = short_version(request.live_version)
+    if history.live_key is None:
+        return f"version {was} was live when it was requested; no known version is now"
+    return (
+        f"version {short_version(history.live_key)} is live now, not {was} as when it was "
+        "requested (what it changes would differ)"
+    )
 
 
 async def is_workspace_member(client: WallarooClient, workspace_id: int, email: str) -> bool:

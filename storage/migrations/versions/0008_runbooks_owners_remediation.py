@@ -16,10 +16,10 @@ down_revision = "0007"
 branch_labels = None
 depends_on = None
 
-COLUMNS = {
-    "deployment_watches": [("runbook", sa.String()), ("owner", sa.String())],
-    "assay_subscriptions": [("runbook", sa.String()), ("owner", sa.String())],
-    "approval_requests": [("live_version", sa.String()), ("episode_id", sa.Integer())],
+COLUMNS: dict[str, list[tuple[str, type[sa.types.TypeEngine]]]] = {
+    "deployment_watches": [("runbook", sa.String), ("owner", sa.String)],
+    "assay_subscriptions": [("runbook", sa.String), ("owner", sa.String)],
+    "approval_requests": [("live_version", sa.String), ("episode_id", sa.Integer)],
 }
 
 
@@ -32,7 +32,7 @@ def upgrade() -> None:
             continue  # a development build's create_all made them already
         with op.batch_alter_table(table) as batch:
             for name, kind in missing:
-                batch.add_column(sa.Column(name, kind, nullable=True))
+                batch.add_column(sa.Column(name, kind(), nullable=True))
     indexes = {i["name"] for i in inspector.get_indexes("approval_requests")}
     if "ix_approval_requests_episode_id" not in indexes:
         op.create_index("ix_approval_requests_episode_id", "approval_requests", ["episode_id"])
