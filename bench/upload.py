@@ -34,7 +34,7 @@ from slack_sdk.signature import SignatureVerifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import CLIENT_SECRET, free_port, service_token_headers
-from bot.wallaroo.uploads import MultipartStream
+from bot.wallaroo.uploads import MultipartStream, conversion_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SIGNING_SECRET, BOT_TOKEN = "bench-signing-secret", "xoxb-test-token-not-real"
@@ -141,9 +141,9 @@ async def plain_copy(emulator: str, slack: str, api: str, size: int) -> float:
             name = f"plain{uuid.uuid4().hex[:8]}"
             if api == "current":
                 metadata = {"name": name, "visibility": "private", "workspace_id": WORKSPACE_ID}
-                metadata["conversion"] = {"framework": "onnx", "requirements": []}
+                metadata["conversion"] = conversion_for("onnx")
                 body = MultipartStream({"metadata": metadata}, "bench-model.onnx", chunks)
-                url = f"{emulator}/v1/api/models/upload_and_convert"
+                url = f"{emulator}/v1/api/models/upload"
                 sent = {**headers, "Content-Type": body.content_type}
                 data: object = body.__aiter__()
             else:

@@ -62,6 +62,8 @@ class UploadMetadata(BaseModel):
     visibility: StrictStr
     workspace_id: StrictInt
     conversion: Conversion
+    input_schema: StrictStr | None = None  # base64 Arrow schemas, for upload_and_convert
+    output_schema: StrictStr | None = None
 
 
 class FormFields(BaseModel):
@@ -89,12 +91,15 @@ def has_target(state: EmulatorState, fields: dict[str, str]) -> bool:
     return "name" in fields and "workspace_id" in fields
 
 
-def parse_target(state: EmulatorState, caller: CurrentUser, fields: dict[str, str]) -> UploadTarget:
+def parse_target(
+    state: EmulatorState, caller: CurrentUser, fields: dict[str, str], converting: bool = False
+) -> UploadTarget:
     """Either multipart shape's fields, checked: 400 naming the field, 404/403 for the
-    workspace."""
+    workspace. `converting`: sent to upload_and_convert, which needs both schemas."""
     # The 2022 server knows only the form fields: a seed upload's `metadata` part is ignored.
     metadata = fields.get("metadata") if state.current_api else None
     conversion: Conversion | None = None
+    parsed: UploadMetadata | None = None
     try:
         if metadata is not None:
             parsed = UploadMetadata.model_validate_json(metadata)
@@ -114,30 +119,50 @@ def parse_target(state: EmulatorState, caller: CurrentUser, fields: dict[str, st
             f"metadata.conversion.framework {conversion.framework!r} is not a known framework"
             " (e.g. onnx, tensorflow, pytorch, sklearn, python)"
         )
+    if parsed is not None and conversion is not None:
+        _check_route(parsed, conversion.framework, converting)
     return target
 
 
-async def receive_upload(request: Request) -> tuple[UploadTarget, str | None, StoredFile]:
+def _check_route(parsed: UploadMetadata, framework: str, converting: bool) -> None:
+    """Conversion needs the model's schemas: Wallaroo's SDK sends both (base64 Arrow) for
+    every framework it converts, and will not upload without them."""
+    if converting and not (parsed.input_schema and parsed.output_schema):
+        missing = "input_schema" if not parsed.input_schema else "output_schema"
+        raise bad_request(f"metadata.{missing} is required to convert a {framework} model")
+
+
+async def receive_upload(
+    request: Request, converting: bool = False
+) -> tuple[UploadTarget, str | None, StoredFile]:
     """A multipart upload read as it arrives: fields sent before the file part (as clients
     send them) are checked before any of the file is stored, and the file part is streamed
     to disk; fields after it are checked once it is stored (and the file removed if refused)."""
     state, caller = context(request)
+    stored_files: list[StoredFile] = []
 
     async def sink(
         fields: dict[str, str], filename: str | None, data: AsyncIterator[bytes]
     ) -> tuple[UploadTarget | None, str | None, StoredFile]:
-        early = parse_target(state, caller, fields) if has_target(state, fields) else None
-        return early, filename, await store_stream(state.model_dir, data)
+        known = has_target(state, fields)
+        early = parse_target(state, caller, fields, converting) if known else None
+        stored_files.append(await store_stream(state.model_dir, data))
+        return early, filename, stored_files[-1]
 
-    fields, received = await read_form(request, "file", sink)
+    try:
+        fields, received = await read_form(request, "file", sink)
+    except BaseException:  # e.g. no closing boundary after the file: it is not kept
+        for stored_file in stored_files:
+            stored_file.path.unlink(missing_ok=True)
+        raise
     if received is None:
         if has_target(state, fields):
-            parse_target(state, caller, fields)  # its problems first, as a form parser would
+            parse_target(state, caller, fields, converting)  # its problems first, as parsers do
         raise bad_request("file is required")
     target, filename, stored = received
     if target is None:
         try:
-            target = parse_target(state, caller, fields)
+            target = parse_target(state, caller, fields, converting)
         except BaseException:
             stored.path.unlink(missing_ok=True)
             raise

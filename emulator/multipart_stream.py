@@ -26,12 +26,13 @@ class _Part:
 @dataclass
 class _Events:
     """What the parser reported for one chunk, in order: ("part", _Part), ("data", bytes),
-    ("end", None)."""
+    ("end", None) for a part's end; `finished` once the closing boundary has come."""
 
     items: list[tuple[str, object]] = field(default_factory=list)
     header_field: bytearray = field(default_factory=bytearray)
     header_value: bytearray = field(default_factory=bytearray)
     headers: dict[str, bytes] = field(default_factory=dict)
+    finished: bool = False
 
 
 def _parser(boundary: bytes, events: _Events) -> MultipartParser:
@@ -57,6 +58,7 @@ def _parser(boundary: bytes, events: _Events) -> MultipartParser:
         "on_headers_finished": headers_finished,
         "on_part_data": lambda d, s, e: events.items.append(("data", bytes(d[s:e]))),
         "on_part_end": lambda: events.items.append(("end", None)),
+        "on_end": lambda: setattr(events, "finished", True),
     }
     return MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
 
@@ -76,6 +78,10 @@ async def _events(request: Request) -> AsyncIterator[tuple[str, object]]:
         items, events.items = events.items, []
         for item in items:
             yield item
+    # python-multipart's finalize() does not check this: a body cut off mid-file would
+    # otherwise read as a complete (shorter) file.
+    if not events.finished:
+        raise bad_request("the multipart body ended before its closing boundary")
 
 
 FileSink = Callable[[dict[str, str], str | None, AsyncIterator[bytes]], Awaitable[T]]

@@ -29,8 +29,10 @@ class DeploymentWatch(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     # `runbook=URL owner=@user` (migration 0008): shown on its alerts, the owner mentioned once
     # per episode.
-    runbook: str | None = None
-    owner: str | None = None  # a Slack user id
+    runbook: str | None = None  # an http(s) URL, percent-encoded (handlers/commands/grammar.py)
+    # A Slack user id, then `|name` when the command named them (`<@U123|jane>`, `@jane`):
+    # edits of an alert show the name as plain text, so only its opening post notifies.
+    owner: str | None = None
 
 
 class AssaySubscription(SQLModel, table=True):
@@ -47,6 +49,25 @@ class AssaySubscription(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     runbook: str | None = None  # as on DeploymentWatch
     owner: str | None = None
+
+
+def owner_value(user_id: str, name: str | None) -> str:
+    """How a watch or subscription stores its owner (see DeploymentWatch.owner)."""
+    return f"{user_id}|{name}" if name else user_id
+
+
+def split_owner(owner: str | None) -> tuple[str, str | None] | None:
+    """A stored owner as (user id, name or None); None for no owner."""
+    if not owner:
+        return None
+    user_id, _, name = owner.partition("|")
+    return user_id, name or None
+
+
+def alert_extras(row: DeploymentWatch | AssaySubscription) -> dict[str, str]:
+    """What an episode's detail carries of the watch or subscription behind it: its runbook
+    and owner, those set."""
+    return {key: value for key, value in (("runbook", row.runbook), ("owner", row.owner)) if value}
 
 
 async def add_watch(session: AsyncSession, watch: DeploymentWatch) -> DeploymentWatch | None:

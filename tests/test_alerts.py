@@ -13,13 +13,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from bot.chat.console import ConsoleChat
 from bot.services import open_services
-from emulator.inference_logs import LogColumns
-from emulator.seed import DAY_MS, FEATURES, PIPELINE
+from emulator.seed import DAY_MS
 from emulator.server import serve_in_thread
 from handlers.alerting.assays import apply_result, check_assay, poll_state
 from handlers.alerting.outbox import OutboxSender
@@ -30,78 +28,29 @@ from storage.alerts import AlertEpisode, get_episode, open_episodes
 from storage.outbox import enqueue, pending_messages
 from storage.utc import utc_now
 from storage.watches import AssaySubscription, add_subscription
+from tests.helpers.alert_flows import (
+    ALERTS,
+    FAST,
+    demo_assay,
+    edits,
+    last_edit,
+    next_day,
+    openings,
+    posts,
+    say,
+    thread,
+    undrifted_day,
+)
+from tests.helpers.alert_flows import drift as drift
 from tests.helpers.emulators import Emulator, both_api_modes
 from tests.helpers.fake_slack import FakeSlack
 from tests.helpers.net import wait_until
 from tests.helpers.slack_bot import Bot, running_bot
 
-ALERTS = "CALERTS"
-FAST = {"chatops_poll_seconds": 0.2, "chatops_channel_pacing_seconds": 0.05}
 HOUR = 3600  # the reminder interval of the reminder tests, passed on the bot's own clock
 
 # Every test here runs against today's Wallaroo and again against the 2022 tutorial's.
 api_mode = both_api_modes
-
-
-@pytest.fixture
-def drift(start_emulator: Callable[..., Emulator], api_mode: str) -> Emulator:
-    """A drift demo of its own: the tests move its clock."""
-    return start_emulator(api=api_mode, seed_demo=True, deployment_startup_seconds=0)
-
-
-def demo_assay(drift: Emulator, generation: str = "v1") -> str:
-    """How a user names the demo's drifting assay: v1's integer id, or a prefix of its v2
-    twin's UUID (today's Wallaroo only)."""
-    assert drift.demo is not None
-    return str(drift.demo["assay_id"]) if generation == "v1" else drift.demo["assay_v2_id"][:6]
-
-
-def say(bot: Bot, text: str) -> str:
-    response, key = bot.command(text, "UADMIN")
-    assert response.status_code == 200
-    return json.dumps(bot.reply_to(key))
-
-
-def posts(slack: FakeSlack, channel: str = ALERTS) -> list[dict]:
-    return [b for b in slack.api_calls("chat.postMessage") if b.get("channel") == channel]
-
-
-def openings(slack: FakeSlack) -> list[dict]:
-    return [b for b in posts(slack) if not b.get("thread_ts")]
-
-
-def thread(slack: FakeSlack) -> list[dict]:
-    return [b for b in posts(slack) if b.get("thread_ts")]
-
-
-def edits(slack: FakeSlack) -> list[dict]:
-    return [b for b in slack.api_calls("chat.update") if b.get("channel") == ALERTS]
-
-
-def last_edit(slack: FakeSlack) -> str:
-    found = edits(slack)
-    return json.dumps(found[-1]) if found else ""
-
-
-def next_day(drift: Emulator) -> None:
-    drift.control("clock", {"advance_seconds": DAY_MS / 1000})
-
-
-def undrifted_day(drift: Emulator, day_start_ms: int, records: int = 60_000) -> None:
-    """Flood one day with undrifted records, so its window scores Ok again."""
-    rng = np.random.default_rng(7)
-    log = drift.state.logs.pipeline(PIPELINE)
-    (code,) = set(log.columns().model_codes.tolist())
-    times = np.sort(day_start_ms + rng.integers(0, DAY_MS, records)).astype(np.int64)
-    log.append(
-        LogColumns(
-            times,
-            rng.normal(size=(records, FEATURES)),
-            [np.zeros((records, 1))],
-            np.full(records, 100_000, np.int64),
-            np.full(records, code, np.int32),
-        )
-    )
 
 
 @pytest.mark.parametrize(

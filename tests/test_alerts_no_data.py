@@ -12,10 +12,7 @@ from pathlib import Path
 import pytest
 
 from emulator.seed import DAY_MS
-from tests.helpers.emulators import Emulator, both_api_modes
-from tests.helpers.net import wait_until
-from tests.helpers.slack_bot import running_bot
-from tests.test_alerts import (
+from tests.helpers.alert_flows import (
     ALERTS,
     FAST,
     demo_assay,
@@ -26,7 +23,10 @@ from tests.test_alerts import (
     say,
     thread,
 )
-from tests.test_alerts import drift as drift
+from tests.helpers.alert_flows import drift as drift
+from tests.helpers.emulators import Emulator, both_api_modes
+from tests.helpers.net import wait_until
+from tests.helpers.slack_bot import running_bot
 
 api_mode = both_api_modes
 DAY = DAY_MS / 1000
@@ -40,7 +40,9 @@ def test_a_silent_assay_opens_one_no_data_episode_and_recovers_when_results_retu
 ) -> None:
     with running_bot(drift, tmp_path, **FAST) as bot:
         assert bot.clock is not None
-        say(bot, f"subscribe assay {demo_assay(drift, generation)} <#{ALERTS}|a>")
+        assay = demo_assay(drift, generation)
+        runbook = "runbook=https://wiki.example.com/no-data owner=<@UOWEN|owen>"
+        say(bot, f"subscribe assay {assay} <#{ALERTS}|a> {runbook}")
         bot.poll_once()
         bot.clock.advance(DAY / 2)  # a result is not due yet
         bot.poll_once()
@@ -52,6 +54,7 @@ def test_a_silent_assay_opens_one_no_data_episode_and_recovers_when_results_retu
         assert "No data: assay “example assay” has produced no new result" in text
         assert "Expected every" in text and "1 d" in text and "drift" not in text.lower()
         assert "alert_ack" in text and "alert_disable_assay" in text
+        assert "https://wiki.example.com/no-data" in text and "<@UOWEN>" in text
         bot.poll_once()
         bot.poll_once()
         assert len(openings(bot.slack)) == 1  # one episode, not one per poll

@@ -16,21 +16,18 @@ import pytest
 
 from bot.chat.console import ConsoleChat
 from bot.services import open_services
-from emulator.seed import DAY_MS, DAYS_BEFORE, MODEL, PIPELINE, assay_request
+from emulator.seed import DAY_MS
 from handlers.alerting.deployments import Observation, apply_observation
 from handlers.alerting.flapping import close_settled
 from storage.alerts import AlertEpisode, get_episode, open_episodes
 from storage.outbox import pending_messages
 from storage.watches import DeploymentWatch, add_watch
-from tests.helpers.clock import MovableClock
-from tests.helpers.emulators import Emulator, both_api_modes
-from tests.helpers.net import wait_until
-from tests.helpers.slack_bot import Bot, running_bot
-from tests.test_alerts import (
+from tests.helpers.alert_flows import (
     ALERTS,
     FAST,
     edits,
     last_edit,
+    more_assays,
     next_day,
     openings,
     posts,
@@ -38,29 +35,13 @@ from tests.test_alerts import (
     thread,
     undrifted_day,
 )
-from tests.test_alerts import drift as drift
+from tests.helpers.alert_flows import drift as drift
+from tests.helpers.clock import MovableClock
+from tests.helpers.emulators import Emulator, both_api_modes
+from tests.helpers.net import wait_until
+from tests.helpers.slack_bot import Bot, running_bot
 
 api_mode = both_api_modes
-
-
-def more_assays(drift: Emulator, count: int) -> list[int]:
-    """`count` more daily assays of the demo pipeline, on the demo's baseline day: they drift
-    when the demo's does."""
-    assert drift.demo is not None
-    first_day = drift.demo["drift_starts_ms"] - DAYS_BEFORE * DAY_MS
-    ids = []
-    for n in range(count):
-        body = assay_request(
-            name=f"storm {n}",
-            workspace_id=drift.demo["workspace_id"],
-            pipeline_id=drift.demo["pipeline_id"],
-            pipeline=PIPELINE,
-            model=MODEL,
-            baseline_start_ms=first_day,
-            baseline_end_ms=first_day + DAY_MS,
-        )
-        ids.append(drift.admin().ok("assays/create", body)["assay_id"])
-    return ids
 
 
 def lines_of(message: dict) -> list[str]:

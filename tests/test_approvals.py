@@ -8,10 +8,8 @@ import asyncio
 import io
 import json
 import os
-import re
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +33,15 @@ from handlers.render.approval_messages import (
 from storage.approvals import ApprovalRequest, ApprovalState, create_request, get_request
 from storage.roles import Role
 from storage.utc import utc_now
+from tests.helpers.approval_flows import (
+    APPROVERS,
+    ROLES,
+    STARTUP_SECONDS,
+    ask,
+    click,
+    request_id_in,
+    thread_replies,
+)
 from tests.helpers.emulators import Emulator, both_api_modes
 from tests.helpers.fake_slack import FakeSlack
 from tests.helpers.net import wait_until
@@ -42,9 +49,6 @@ from tests.helpers.slack_bot import Bot, running_bot
 
 DEPLOY_CALLS = "/v1/api/pipelines/deploy"
 UNDEPLOY_CALLS = "/v1/api/pipelines/undeploy"
-STARTUP_SECONDS = 60.0
-APPROVERS = [f"UAPP{i}" for i in range(20)]
-ROLES = {"chatops_admins": ",".join(["UADMIN", *APPROVERS])}
 
 # Every test here runs against today's Wallaroo and again against the 2022 tutorial's.
 api_mode = both_api_modes
@@ -71,34 +75,6 @@ def bot(drift: Emulator, tmp_path: Path, database_url: str) -> Iterator[Bot]:
     """The bot on SQLite, then (the same test again) on PostgreSQL."""
     with running_bot(drift, tmp_path, database_url=database_url, **ROLES) as started:
         yield started
-
-
-def ask(bot: Bot, text: str, user: str = "UADMIN") -> str:
-    response, key = bot.command(text, user)
-    assert response.status_code == 200
-    return json.dumps(bot.reply_to(key))
-
-
-def request_id_in(reply: str) -> str:
-    found = re.search(r"request \*#(\d+)\*", reply)
-    assert found, reply
-    return found.group(1)
-
-
-def click(bot: Bot, action: str, request_id: str, user: str) -> str:
-    response, key = bot.click(action, request_id, user)
-    assert response.status_code == 200
-    return json.dumps(bot.reply_to(key))
-
-
-def thread_replies(slack: FakeSlack, count: int = 1, timeout: float = 15.0) -> list[dict]:
-    """The bot's replies in threads, once there are `count` of them (or time is up)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = [body for body in slack.api_calls("chat.postMessage") if body.get("thread_ts")]
-        if len(found) >= count or time.monotonic() > deadline:
-            return found
-        time.sleep(0.05)
 
 
 def deployment_of(drift: Emulator, name: str) -> dict | None:

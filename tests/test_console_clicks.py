@@ -17,14 +17,12 @@ import pytest
 
 from bot.demo import serve_console
 from storage.alerts import get_episode
-from storage.audit import AuditEntry, recent_entries
 from storage.database import make_engine, session_factory
+from tests.helpers.console_scripts import GRANTS, answer_to, clicks
 from tests.helpers.emulators import Emulator, both_api_modes
-from tests.test_console_tty import PROMPT, Terminal, last_line
+from tests.helpers.terminal import PROMPT, Terminal, last_line
 
 DEPLOY_CALLS = "/v1/api/pipelines/deploy"
-# Both may decide requests (approver includes operator): only four-eyes stops alice.
-GRANTS = ["access grant @alice approver", "access grant @bob approver"]
 
 api_mode = both_api_modes
 
@@ -49,33 +47,6 @@ def run_script(emulator: Emulator, db_dir: Path, lines: list[str]) -> str:
     )
     assert status == 0, out.getvalue()
     return out.getvalue()
-
-
-def answer_to(out: str, line: str) -> str:
-    """What the console printed after the piped `line` (its first occurrence), up to the next."""
-    return out.split(f"$ {line}\n", 1)[1].split("\n$ ", 1)[0]
-
-
-def audit_rows(db_dir: Path) -> list[AuditEntry]:
-    async def read() -> list[AuditEntry]:
-        engine = make_engine(f"sqlite:///{db_dir}/chatops.db")
-        try:
-            async with session_factory(engine)() as session:
-                return list(reversed(await recent_entries(session, 200)))
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(read())
-
-
-def clicks(db_dir: Path, prefix: str) -> list[tuple[str, str, str]]:
-    """(user, command text, outcome) of the audit rows whose text starts with `prefix`."""
-    rows = audit_rows(db_dir)
-    return [
-        (r.slack_user_id, r.command_text, r.outcome)
-        for r in rows
-        if r.command_text.startswith(prefix)
-    ]
 
 
 def test_a_deploy_approved_by_click_runs_once_and_self_approval_is_refused(

@@ -106,6 +106,7 @@ def test_models(spec: Any, today: Emulator, admin: Api, onnx_bytes: bytes) -> No
     }
     answered(admin, "model/models_upload", "models/upload", files=files)
     metadata["name"] = "contractconverted"
+    metadata |= {"input_schema": "c2NoZW1h", "output_schema": "c2NoZW1h"}  # the SDK sends both
     files["metadata"] = (None, json.dumps(metadata), "application/json")
     answered(
         admin,

@@ -1,7 +1,8 @@
 """The emulator reads multipart uploads as they stream: fields sent before the file are checked
 before any of it is stored (a refused name stores nothing, even of a large file), fields sent
-after it are checked once it is stored (and the file removed if refused), and a body that is not
-multipart is a 400 naming what was wrong."""
+after it are checked once it is stored (and the file removed if refused), a body that is not
+multipart or is cut off before its closing boundary is a 400 naming what was wrong (and keeps
+nothing), and a conversion needs the model's schemas, as Wallaroo's SDK always sends them."""
 
 from __future__ import annotations
 
@@ -56,9 +57,7 @@ def body_of(fields: dict, content: bytes, file_first: bool = False) -> tuple[byt
 
 
 def post(admin: Api, body: bytes, content_type: str) -> httpx.Response:
-    return admin.post(
-        "models/upload_and_convert", content=body, headers={"Content-Type": content_type}
-    )
+    return admin.post("models/upload", content=body, headers={"Content-Type": content_type})
 
 
 def test_the_bots_streamed_body_is_stored_whole(
@@ -75,7 +74,7 @@ def test_the_bots_streamed_body_is_stored_whole(
 
     body = asyncio.run(collect())
     response = post(admin, body, stream.content_type)
-    assert response.status_code == 202, response.text
+    assert response.status_code == 200, response.text
     row = emulator.state.db.one("SELECT sha, file_name FROM model_versions")
     assert row["sha"] == hashlib.sha256(onnx_bytes).hexdigest()
     assert row["file_name"] == "odd %22name%22.onnx"  # quoted as browsers (and httpx) do
@@ -85,7 +84,7 @@ def test_a_file_sent_before_its_fields_is_checked_once_stored(
     emulator: Emulator, admin: Api, onnx_bytes: bytes
 ) -> None:
     body, kind = body_of({"metadata": metadata("later")}, onnx_bytes, file_first=True)
-    assert post(admin, body, kind).status_code == 202
+    assert post(admin, body, kind).status_code == 200
     refused, kind = body_of({"metadata": metadata("9bad")}, onnx_bytes, file_first=True)
     response = post(admin, refused, kind)
     assert response.status_code == 400 and "not a valid name" in response.json()["msg"]
@@ -100,9 +99,44 @@ def test_a_name_refused_up_front_stores_nothing_of_the_file(emulator: Emulator, 
 
 
 def test_a_body_that_is_not_multipart_or_lacks_the_file(emulator: Emulator, admin: Api) -> None:
-    response = admin.post("models/upload_and_convert", {"name": "m"})
+    response = admin.post("models/upload", {"name": "m"})
     assert response.status_code == 400 and "multipart/form-data" in response.json()["msg"]
     body, kind = body_of({"metadata": metadata("nofile")}, b"")
     no_file = body.split(b'--b0undary\r\nContent-Disposition: form-data; name="file"')[0]
     response = post(admin, no_file + b"--b0undary--\r\n", kind)
     assert response.status_code == 400 and "file is required" in response.json()["msg"]
+
+
+def stored_files(emulator: Emulator) -> list:
+    return list(emulator.state.model_dir.glob("*.model"))
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [b"", b"\r\n--b0undary\r\n"],  # cut off in the file's bytes; after the file, no "--"
+)
+def test_a_body_cut_off_before_its_closing_boundary_keeps_nothing(
+    emulator: Emulator, admin: Api, onnx_bytes: bytes, ending: bytes
+) -> None:
+    whole, kind = body_of({"metadata": metadata("truncated")}, onnx_bytes)
+    closing = b"\r\n--b0undary--\r\n"
+    assert whole.endswith(closing)
+    response = post(admin, whole[: -len(closing)] + ending, kind)
+    assert response.status_code == 400, response.text
+    assert "ended before its closing boundary" in response.json()["msg"]
+    assert stored_files(emulator) == []
+    assert emulator.state.db.all("SELECT id FROM model_versions", ()) == []
+
+
+def test_a_conversion_needs_both_schemas(emulator: Emulator, admin: Api, onnx_bytes: bytes) -> None:
+    fields = metadata("converted") | {"conversion": {"framework": "sklearn", "requirements": []}}
+    body, kind = body_of({"metadata": fields}, onnx_bytes)
+    headers = {"Content-Type": kind}
+    response = admin.post("models/upload_and_convert", content=body, headers=headers)
+    assert response.status_code == 400, response.text
+    assert "metadata.input_schema is required" in response.json()["msg"]
+    assert stored_files(emulator) == []
+    fields |= {"input_schema": "c2NoZW1h", "output_schema": "c2NoZW1h"}
+    body, kind = body_of({"metadata": fields}, onnx_bytes)
+    response = admin.post("models/upload_and_convert", content=body, headers=headers)
+    assert response.status_code == 202, response.text

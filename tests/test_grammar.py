@@ -250,6 +250,7 @@ KIND_TYPES: dict[str, object] = {
     "options": dict[str, str],
     "file": str,
     "framework": str,
+    "url": str,
 }
 EMPTY_WHEN_LEFT_OUT = {"refs", "options"}  # other optional parameters left out are None
 
@@ -279,6 +280,8 @@ def test_every_area_is_a_known_one_and_every_usage_line_parses_when_filled_in() 
     fillers = {
         "[MODEL ...]": "m1 m2",
         "[framework=onnx]": "framework=onnx",
+        "[runbook=URL]": "runbook=https://wiki.example.com/rb",
+        "[owner=@user]": "owner=<@U1|jane>",
         "FILE": "F0123ABCD",
         "[key=value ...]": "width=1",
         "=DATE": "=2026-11-01",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from bot.services import open_services
-from bot.wallaroo.inference_rows import InferenceRow
+from bot.wallaroo.inference_rows import InferenceRow, rows_of
 from handlers.context import Services
 from handlers.render.inference_tables import InferSummary, infer_reply, logs_reply
 from tests.helpers.clients import ClientUnderTest
@@ -188,3 +189,87 @@ async def test_get_logs_bodies_fit_wallaroos_spec_and_page_by_cursor(
         parsed = body_model.PipelinesGetLogsBody.from_dict(body)
         assert parsed.additional_properties == {}, body
     assert len(sent) == 3 and "cursor" in sent[2] and sent[1]["page_size"] == 2
+
+
+def bulk(demo: Emulator, total: int, seconds: float) -> None:
+    """`total` records over the last `seconds`, oldest first; record i answers output=i."""
+    now_ms, step = int(time.time() * 1000), seconds * 1000 / total
+    rows = [
+        {
+            "time": int(now_ms - seconds * 1000 + i * step),
+            "model_name": "housepricemodel",
+            "model_version": "bulk",
+            "pipeline_name": "fresh",
+            "original_data": {"tensor": [features(0.1)]},
+            "outputs": [{"Float": {"v": 1, "dim": [1, 1], "data": [float(i)]}}],
+            "elapsed": 1000,
+            "check_failures": [],
+        }
+        for i in range(total)
+    ]
+    demo.control("logs", {"pipeline_name": "fresh", "records": rows})
+
+
+def outputs_in(text: str) -> list[int]:
+    return [int(found) for found in re.findall(r"(?:output|variable)=(\d+)", text)]
+
+
+async def test_more_than_a_listing_holds_in_the_newest_minute(
+    services: Services, demo: Emulator
+) -> None:
+    # The tutorial's listing answers 1000 records at most, in no promised order: a full one is
+    # read again narrower, so the newest are the newest and no page skips or repeats one.
+    bulk(demo, 2500, 30)
+    assert outputs_in(await say(services, f"logs {WS} fresh 1", VIEWER)) == [2499]
+    shown = []
+    for page in range(1, 27):
+        shown += outputs_in(await say(services, f"logs {WS} fresh 100 page {page}", VIEWER))
+    assert shown == list(range(2499, -1, -1))
+    assert "older:" not in await say(services, f"logs {WS} fresh 100 page 25", VIEWER)
+
+
+@pytest.mark.parametrize("since", ["999999d", "366d", "53w"])
+async def test_since_further_back_than_a_year_is_refused(services: Services, since: str) -> None:
+    text = await say(services, f"logs {WS} fresh since={since}", VIEWER)
+    assert f"since=`{since}` is more than a year: give at most `365d`" in text
+    assert "No inference records" in await say(services, f"logs {WS} fresh since=365d")
+
+
+async def test_pages_past_the_depth_are_refused_and_not_offered(
+    services: Services, demo: Emulator
+) -> None:
+    text = await say(services, f"logs {WS} fresh 100 page 1000", VIEWER)
+    assert "`logs` goes back 10,000 records: page 1000 of 100 is past that" in text
+    assert "page 100 is the last one" in text
+    bulk(demo, 10_010, 3600)
+    last = await say(services, f"logs {WS} fresh 10 page 1000", VIEWER)
+    assert outputs_in(last) == list(range(19, 9, -1))
+    assert "older ones are past the 10,000 records" in last and "page 1001" not in last
+
+
+async def test_stepping_over_pages_reads_them_a_thousand_at_a_time(
+    today: Emulator, make_client: Callable[..., ClientUnderTest]
+) -> None:
+    """Page 13 of 100 steps over 1200 records in calls of at most 1000 (the cursor is all it
+    keeps of them), and is the same records a walk page by page reaches."""
+    created = deployed_demo_pipeline(today, "fresh")
+    bulk(today, 1500, 60)
+    under_test = make_client(
+        today, username=today.config.admin_email, password=today.config.admin_password
+    )
+    sent: list[dict] = []
+
+    async def note(request: httpx.Request) -> None:
+        if request.url.path.endswith("/pipelines/get_logs"):
+            sent.append(json.loads(request.content))
+
+    under_test.http.event_hooks["request"].append(note)
+    client, workspace_id = under_test.client, today.demo["workspace_id"]
+    listing = await client.find_listed_pipeline(workspace_id, created["pipeline_pk_id"])
+    assert listing is not None
+    page = await client.pipeline_logs(
+        workspace_id, listing, count=100, skip=1200, now=datetime.now(UTC)
+    )
+    assert [s["page_size"] for s in sent] == [1000, 200, 100]
+    shown = [int(row.outputs["variable"][0]) for row in rows_of(page.records)]
+    assert shown == list(range(299, 199, -1))

@@ -6,6 +6,7 @@ emulator over HTTP, on both API generations."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from handlers.commands.assay_options import V1_IOPATH, V2_IOPATH
-from handlers.interactions.forms import FORGED
+from handlers.interactions.forms import FORGED, SLOW
 from handlers.render.modals import ASSAY_BLOCK, ASSAY_VIEW
 from storage.audit import AuditEntry, recent_entries
 from tests.helpers.commands import DEMO_DAY_ONE
@@ -185,3 +186,24 @@ def test_unknown_names_are_answered_before_any_form_opens(bot: Bot) -> None:
     assert response.status_code == 200
     assert "No pipeline is named" in json.dumps(bot.reply_to(key))
     assert bot.slack.api_calls("views.open") == []
+
+
+def test_a_wallaroo_too_slow_for_slacks_3_seconds_is_said_in_the_form(
+    drift: Emulator, bot: Bot
+) -> None:
+    # A fresh bot has not yet asked which assays Wallaroo runs: the submission asks (slowly).
+    assert drift.demo is not None
+    where = {"c": "C1", "w": drift.demo["workspace_id"], "p": drift.demo["pipeline_id"]}
+    view = {"type": "modal", "callback_id": ASSAY_VIEW, "private_metadata": json.dumps(where)}
+    drift.control("faults", {"path_prefix": "/v2/api/", "latency_ms": 3000})
+    try:
+        started = time.monotonic()
+        answer = submit(bot, view, inputs(**good("too slow")), "UOPS")
+        took = time.monotonic() - started
+    finally:
+        drift.http.delete(f"{drift.url}/emulator/faults")
+    assert errors_of(answer) == {ASSAY_BLOCK + "baseline_start": SLOW}
+    assert took < 3.0, took
+    assert wait_until(
+        lambda: [(r.outcome, r.action) for r in _form_rows(bot)] == [("error", "create")]
+    )

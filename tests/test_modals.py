@@ -2,7 +2,8 @@
 opens it (views.open on the fake Slack), its selects' options come from the emulator as the user
 types (signed block_suggestion payloads), its submission is checked input by input and then asks
 for approval exactly as the typed command. App Home's button, other teams, Slack refusing and
-the console are tests/test_modal_home.py; the assay form tests/test_modal_assay.py."""
+the console are tests/test_modal_home.py; the version input and the form's time limit
+tests/test_modal_versions.py; the assay form tests/test_modal_assay.py."""
 
 from __future__ import annotations
 
@@ -171,36 +172,6 @@ async def _latest_version(bot: Bot, workspace_id: int, pipeline_id: int) -> str:
     version = await client.latest_pipeline_version(workspace_id, listing)
     assert version is not None
     return version.version
-
-
-def test_an_earlier_version_is_asked_as_a_rollback_and_version_1_is_the_newest(
-    drift: Emulator, bot: Bot, pipeline: str
-) -> None:
-    drift.new_demo_pipeline(pipeline)  # a second version; the first is now an earlier one
-    view = open_form(bot)
-    workspace, pipeline_id = ids_of(drift, bot, view, pipeline)
-    versions = bot.run(lambda: _versions(bot, int(workspace), int(pipeline_id)))
-    assert len(versions) == 2
-    # Version 2 (as `versions` numbers them) is earlier: `rollback`, with its own rules (it
-    # refuses a pipeline that is not deployed) and its own audit rows.
-    answer = submit(bot, view, filled(workspace, pipeline_id, "back", version="2"), "UOPS")
-    assert errors_of(answer) == {}
-    said = f"[modal] rollback housepricedrift {pipeline} {versions[1]} back"
-    assert wait_until(lambda: any(r.command_text == said for r in audit_rows(bot)))
-    (told,) = bot.slack.wait_for("/api/chat.postEphemeral", 1)
-    assert "nothing to roll back" in json.dumps(told.body)
-    # Version 1 is the newest: a plain deploy request for it.
-    answer = submit(bot, view, filled(workspace, pipeline_id, version="1"), "UOPS")
-    assert errors_of(answer) == {}
-    assert wait_until(lambda: len(requests_posted(bot)) == 1)
-    assert versions[0][:8] in json.dumps(requests_posted(bot)[0]["blocks"])
-
-
-async def _versions(bot: Bot, workspace_id: int, pipeline_id: int) -> list[str]:
-    client = bot.services.wallaroo
-    listing = await client.find_listed_pipeline(workspace_id, pipeline_id)
-    assert listing is not None
-    return [v.version for v in await client.list_pipeline_versions(workspace_id, listing)]
 
 
 def test_a_viewer_is_told_before_the_form_opens_and_refused_on_submit(

@@ -113,18 +113,6 @@ def test_a_file_the_bot_cannot_see_says_how_to_share_it(drift: Emulator, bot: Bo
     assert row.target.startswith(f"model {name} in workspace {WS}"), row.target
 
 
-def test_a_name_wallaroo_rejects_is_said_and_nothing_is_stored(
-    drift: Emulator, bot: Bot, model_bytes: bytes
-) -> None:
-    file_id = bot.slack.add_file(FakeFile("m.onnx", model_bytes))
-    files_before = set(drift.state.model_dir.glob("*.model"))
-    reply = ask(bot, f"model upload {WS} 9-starts-with-a-digit {file_id}")
-    assert "Wallaroo refused" in reply and "not a valid name" in reply, reply
-    assert versions(drift, "9-starts-with-a-digit") == []
-    assert "failed" in progress_texts(bot.slack)[-1]
-    assert set(drift.state.model_dir.glob("*.model")) == files_before
-
-
 def test_an_upload_cut_off_halfway_leaves_nothing_and_says_what_wallaroo_has(
     drift: Emulator, bot: Bot
 ) -> None:

@@ -24,6 +24,7 @@ from tests.helpers.model_uploads import (
     progress_texts,
     versions,
 )
+from tests.helpers.net import wait_until
 from tests.helpers.slack_bot import Bot, running_bot
 
 api_mode = both_api_modes
@@ -163,3 +164,61 @@ def test_a_viewer_submitting_the_modal_is_refused(
     )
     assert "operator" in answer["errors"]["upload_name"]
     assert versions(drift, name) == []
+
+
+def test_a_modal_slack_will_not_open_is_said_and_audited_as_such(drift: Emulator, bot: Bot) -> None:
+    bot.slack.failing["views.open"] = "expired_trigger_id"  # the trigger's 3 s ran out
+    file_id = bot.slack.add_file(FakeFile("m.onnx", b"abc"))
+    key = shortcut(bot, {"files": [{"id": file_id, "name": "m.onnx"}]})
+    reply = json.dumps(bot.reply_to(key))
+    assert "would not open the upload form" in reply, reply
+    assert audited(bot, f"[shortcut] upload_model {file_id}", "error")
+
+
+def test_a_shortcut_where_the_bot_may_not_post_reports_by_direct_message(
+    drift: Emulator, bot: Bot, model_bytes: bytes
+) -> None:
+    file_id = bot.slack.add_file(FakeFile("dm.onnx", model_bytes))
+    shortcut(bot, {"files": [{"id": file_id, "name": "dm.onnx"}]})
+    view = opened_view(bot)
+    bot.slack.channel_errors["C1"] = "not_in_channel"  # e.g. a channel the bot is not in
+    name = model_name()
+    assert submit(bot, view, {"workspace": WS, "name": name, "framework": "onnx"}) == {}
+    wait_until(lambda: any("Uploaded model" in str(b.get("text")) for b in dms(bot)), timeout=30)
+    assert len(versions(drift, name)) == 1
+    progress = [b for b in dms(bot) if "Uploading" in str(b.get("text"))]
+    assert progress, "the progress message went nowhere"
+    edits = [b for b in bot.slack.api_calls("chat.update") if "Uploading" in str(b["text"])]
+    assert edits and all(b["channel"] == progress[0]["channel"] for b in edits)
+    assert "ready" in str(edits[-1]["text"])
+
+
+def dms(bot: Bot) -> list[dict]:
+    return [b for b in bot.slack.api_calls("chat.postMessage") if b.get("channel") == "UADMIN"]
+
+
+@pytest.mark.parametrize(
+    ("values", "block", "said"),
+    [
+        ({"name": "9lives", "framework": "onnx"}, "upload_name", "not a model name"),
+        ({"name": "fine", "framework": "pytorch"}, "upload_framework", "schemas"),
+        ({"name": "fine", "framework": "onnix"}, "upload_framework", "framework=onnx"),
+    ],
+)
+def test_the_modal_says_what_the_sdk_would_refuse(
+    drift: Emulator, bot: Bot, values: dict, block: str, said: str
+) -> None:
+    file_id = bot.slack.add_file(FakeFile("m.onnx", b"abc"))
+    shortcut(bot, {"files": [{"id": file_id, "name": "m.onnx"}]})
+    answer = submit(bot, opened_view(bot), {"workspace": WS, **values})
+    assert answer["response_action"] == "errors" and said in answer["errors"][block], answer
+    assert not bot.slack.api_calls("files.info")
+
+
+def test_a_form_whose_channel_was_altered_is_refused(drift: Emulator, bot: Bot) -> None:
+    file_id = bot.slack.add_file(FakeFile("m.onnx", b"abc"))
+    shortcut(bot, {"files": [{"id": file_id, "name": "m.onnx"}]})
+    view = opened_view(bot)
+    forged = {**view, "private_metadata": json.dumps({"file": file_id, "channel": "#general!"})}
+    answer = submit(bot, forged, {"workspace": WS, "name": "fine", "framework": "onnx"})
+    assert answer["response_action"] == "errors" and "names no file" in json.dumps(answer)

@@ -9,20 +9,32 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.chat.console import ConsoleChat
 from bot.services import open_services
 from handlers.render.approval_messages import APPROVE_ACTION
+from tests.helpers.approval_flows import (
+    ROLES,
+    STARTUP_SECONDS,
+    ask,
+    click,
+    request_id_in,
+    thread_replies,
+)
 from tests.helpers.commands import say
 from tests.helpers.emulators import Emulator, both_api_modes
 from tests.helpers.net import wait_until
 from tests.helpers.slack_bot import Bot, running_bot
-from tests.test_approvals import ROLES, STARTUP_SECONDS, ask, click, request_id_in, thread_replies
-
-DEPLOY_CALLS = "/v1/api/pipelines/deploy"
+from tests.helpers.version_flows import (
+    DEPLOY_CALLS,
+    demo_step,
+    deploy_directly,
+    live_version,
+    new_version,
+    posted_request,
+)
 
 api_mode = both_api_modes
 
@@ -44,64 +56,6 @@ def bot(drift: Emulator, tmp_path: Path) -> Iterator[Bot]:
 @pytest.fixture
 def name() -> str:
     return f"p{uuid.uuid4().hex[:10]}"
-
-
-def demo_step(drift: Emulator) -> dict[str, str]:
-    """The demo model's newest version as a pipeline step names it."""
-    assert drift.demo is not None
-    versions = drift.admin().ok(
-        "models/list_versions",
-        {"model_id": "housepricemodel", "models_pk_id": drift.demo["model_id"]},
-    )
-    return {k: versions[-1][f] for k, f in (("name", "model_id"), ("version", "model_version"))} | {
-        "sha": versions[-1]["sha"]
-    }
-
-
-def new_version(drift: Emulator, name: str, steps: list[dict[str, Any]]) -> dict[str, Any]:
-    """A new version of pipeline `name` (made if new) running `steps`: create's answer."""
-    assert drift.demo is not None
-    definition = {"id": name, "steps": [{"ModelInference": {"models": steps}}]} if steps else {}
-    body = {"pipeline_id": name, "workspace_id": drift.demo["workspace_id"]}
-    return drift.admin().ok("pipelines/create", body | {"definition": definition})
-
-
-def deploy_directly(drift: Emulator, name: str, created: dict[str, Any]) -> None:
-    """Deploy a version as Wallaroo's own SDK would (no approval), and let it start."""
-    body = {"deploy_id": name, "pipeline_id": created["pipeline_pk_id"]}
-    drift.admin().ok(
-        "pipelines/deploy", body | {"pipeline_version_pk_id": created["pipeline_variant_pk_id"]}
-    )
-    drift.control("clock", {"advance_seconds": STARTUP_SECONDS + 1})
-
-
-def live_version(drift: Emulator, name: str) -> str | None:
-    """The UUID of the version Wallaroo says the pipeline's deployment runs, in either mode's
-    own terms: the seed listing's pk, today's list_pipeline_versions."""
-    assert drift.demo is not None
-    workspace_id = drift.demo["workspace_id"]
-    admin = drift.admin()
-    if drift.config.api == "seed":
-        listed = admin.ok("pipelines/list_pipelines", {"workspace_id": workspace_id})
-        (item,) = [i for i in listed["pipelines"] if i["pipeline"]["name"] == name]
-        deployment = item["pipeline"]["deployment"]
-        if deployment is None:
-            return None
-        pk = deployment["pipeline_version_id"]
-        (version,) = [v for v in item["pipeline"]["pipeline_versions"] if v["id"] == pk]
-        return str(version["version"])
-    body = {"pipeline_id": name, "workspace_id": workspace_id}
-    items = admin.ok("pipelines/list_pipeline_versions", body)["pipeline_versions"]
-    live = [i for i in items if (i.get("deployment") or {}).get("deployed")]
-    return str(live[0]["pipeline_version"]["version"]) if live else None
-
-
-def posted_request(bot: Bot, request_id: str) -> str:
-    """The request's message as first posted, its blocks as JSON (emoji kept as characters)."""
-    (posted,) = [
-        p for p in bot.slack.api_calls("chat.postMessage") if f"#{request_id}" in json.dumps(p)
-    ]
-    return json.dumps(posted["blocks"], ensure_ascii=False)
 
 
 def approve_and_start(drift: Emulator, bot: Bot, request_id: str, approver: str) -> str:
@@ -214,7 +168,7 @@ def test_default_is_the_version_before_the_live_one_and_a_second_is_refused_with
         ("newest", "1", "is the one live now: rolling back to it would change nothing"),
         ("oldest", "1", "is newer than the live one (version 2)"),
         ("newest", "7", "There is no version 7: the pipeline has 2"),
-        ("newest", "abc", "is too short to name a version"),
+        ("newest", "3fa", "is too short to name a version"),
         ("newest", "ffffffff", "The pipeline has no version `ffffffff`"),
     ],
 )
@@ -231,6 +185,18 @@ def test_rollback_refusals(
     assert expected in reply, reply
     assert "Approval request" not in reply and not bot.slack.api_calls("chat.postMessage")
     assert drift.calls_to(DEPLOY_CALLS) == deploys
+
+
+@pytest.mark.parametrize("reason", ["the model broke", "bad scores since 14:00", "Previously ok"])
+def test_a_reason_with_no_version_rolls_back_to_the_previous_one(
+    drift: Emulator, bot: Bot, name: str, reason: str
+) -> None:
+    step = demo_step(drift)
+    before = new_version(drift, name, [step])
+    deploy_directly(drift, name, new_version(drift, name, [step]))
+    reply = ask(bot, f"rollback housepricedrift {name} {reason}", "UOPS")
+    assert "Approval request" in reply and before["pipeline_variant_version"][:8] in reply, reply
+    assert reason in posted_request(bot, request_id_in(reply))
 
 
 def test_a_viewer_may_list_versions_but_not_roll_back(drift: Emulator, bot: Bot, name: str) -> None:

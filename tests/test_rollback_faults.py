@@ -11,11 +11,18 @@ from pathlib import Path
 import pytest
 
 from handlers.render.approval_messages import APPROVE_ACTION
+from tests.helpers.approval_flows import (
+    ROLES,
+    STARTUP_SECONDS,
+    ask,
+    click,
+    request_id_in,
+    thread_replies,
+)
 from tests.helpers.emulators import Emulator, both_api_modes
 from tests.helpers.net import wait_until
 from tests.helpers.slack_bot import Bot, running_bot
-from tests.test_approvals import ROLES, STARTUP_SECONDS, ask, click, request_id_in, thread_replies
-from tests.test_rollback import (
+from tests.helpers.version_flows import (
     DEPLOY_CALLS,
     demo_step,
     deploy_directly,

@@ -23,11 +23,11 @@ from bot.wallaroo.pipeline_models import (
 from handlers.approvals.rollback import rollback_target
 from handlers.context import CommandProblem
 from handlers.render.pipeline_versions import step_changes
+from tests.helpers.approval_flows import ROLES, STARTUP_SECONDS, ask, request_id_in
 from tests.helpers.emulators import Emulator, both_api_modes
 from tests.helpers.recorded_wallaroo import RecordedServers
 from tests.helpers.slack_bot import Bot, running_bot
-from tests.test_approvals import ROLES, STARTUP_SECONDS, ask, request_id_in
-from tests.test_rollback import demo_step, deploy_directly, new_version, posted_request
+from tests.helpers.version_flows import demo_step, deploy_directly, new_version, posted_request
 
 api_mode = both_api_modes
 

@@ -42,9 +42,20 @@ async def test_a_channel_lists_its_own_with_who_and_when(services: Services) -> 
     assert "Pipeline housepricepipe (workspace housepricedrift): status changes to #C7" in here
     assert "set up by @UOPS" in here and "(just now)" in here and "UTC" in here
     assert "example assay" not in here  # that one posts to C9
-    there = await say(services, "watches <#C9|ml-alerts>", VIEWER)
+    there = await say(services, "watches <#C9|ml-alerts>", Actor("UVIEWER", "val", "T1", "C9"))
     assert "Assay example assay (`1`, pipeline housepricepipe): drift alerts to #C9" in there
     assert "set up by @UOPS" in there and "housepricepipe (workspace" not in there
+    assert there == await say(services, "watches <#C9|ml-alerts>", ADMIN)  # from C1
+
+
+@pytest.mark.parametrize("named", ["<#C9|ml-alerts>", "<#C9>", "#ml-alerts"])
+async def test_only_an_admin_may_name_another_channel(services: Services, named: str) -> None:
+    # C9 may be private: what it follows is for its members (and admins), not any viewer.
+    assert "will go to" in await say(services, "subscribe assay 1 <#C9|ml-alerts>", OPERATOR)
+    for actor in (VIEWER, OPERATOR):  # typed in C1 and C7
+        refused = await say(services, f"watches {named}", actor)
+        assert "Only an admin may list another channel's watches" in refused
+        assert "example assay" not in refused
 
 
 async def test_an_admin_sees_every_channel_and_is_told_so(services: Services) -> None:
@@ -63,7 +74,7 @@ async def test_nothing_followed_says_how_to_start(services: Services) -> None:
 async def test_console_channels_by_name(services: Services) -> None:
     # The console stores `#name`; `watches #name` finds it.
     assert "Watching" in await say(services, f"watch {WS} housepricepipe #ops", OPERATOR)
-    assert "#ops" in await say(services, "watches #ops", VIEWER)
+    assert "#ops" in await say(services, "watches #ops", Actor("UVIEWER", "val", "T1", "#ops"))
 
 
 async def test_pages_of_entries(services: Services, demo: Emulator) -> None:
@@ -85,7 +96,7 @@ async def test_hostile_names_are_escaped(services: Services, demo: Emulator) -> 
     body = {"pipeline_id": "pipe", "workspace_id": workspace, "definition": {}}
     admin.ok("pipelines/create", body)
     assert "Watching" in await say(services, f"watch {workspace} pipe", OPERATOR)
-    reply = await handle_command(services, VIEWER, "watches <#C7>")
+    reply = await handle_command(services, OPERATOR, "watches <#C7>")  # typed in C7
     sent = json.dumps(reply.to_slack())
     assert "&lt;!channel&gt; &amp; &lt;https://evil.example|co&gt;" in sent
     assert "<!channel>" not in sent and "<https://evil" not in sent

@@ -3,7 +3,6 @@ in handlers/interactions/model_upload.py."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 from typing import Any
@@ -11,7 +10,13 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from handlers.context import BOT_FAILED, Actor, Services
-from handlers.interactions.model_upload import check_submission, run_submission, shortcut_used
+from handlers.interactions.forms import submitter
+from handlers.interactions.model_upload import (
+    check_submission,
+    deliver,
+    run_submission,
+    shortcut_used,
+)
 from handlers.render.blocks import Reply, error_reply
 from handlers.render.model_upload import UPLOAD_CALLBACK, UPLOAD_VIEW
 
@@ -46,18 +51,11 @@ def register_upload(app: AsyncApp, services: Services) -> None:
         except Exception:
             logger.exception("the upload modal's upload failed")
             reply = error_reply(BOT_FAILED)
-        with contextlib.suppress(Exception):  # the submitter may have left the channel
-            await services.chat.post_ephemeral(checked.channel, actor.user_id, reply)
+        await deliver(services, actor, checked.channel, reply)
 
 
 def _actor(body: dict[str, Any]) -> Actor:
-    user = body.get("user") or {}
-    return Actor(
-        user_id=str(user.get("id") or ""),
-        user_name=str(user.get("username") or user.get("name") or ""),
-        team_id=str((body.get("team") or {}).get("id") or ""),
-        channel_id=str((body.get("channel") or {}).get("id") or ""),
-    )
+    return submitter(body, str((body.get("channel") or {}).get("id") or ""))
 
 
 async def _tell(respond: AsyncRespond, reply: Reply) -> None:

@@ -170,6 +170,32 @@ class ApiCaller:
     ) -> T:
         """POST `json` (or the httpx arguments in `request`) to `path` and parse the answer.
         `api="v2"` sends it under the v2 base (`/v2/api/...`) instead of the v1 one."""
+        answer, _ = await self._call_with_headers(
+            path,
+            json,
+            read_only=read_only,
+            parse=parse,
+            request=request,
+            can_resend=can_resend,
+            secrets=secrets,
+            api=api,
+        )
+        return answer
+
+    async def _call_with_headers(
+        self,
+        path: str,
+        json: Any = None,
+        *,
+        read_only: bool,
+        parse: Parse[T],
+        request: dict[str, Any] | None = None,
+        can_resend: Callable[[], bool] = always,
+        secrets: tuple[str | None, ...] = (),
+        api: Api = "v1",
+    ) -> tuple[T, httpx.Headers]:
+        """`_call`, also handing back the answering response's headers (a page's cursor comes
+        in one: pipelines/get_logs)."""
         kwargs = request if request is not None else {"json": {} if json is None else json}
         if api == "v2":
             path = V2_PREFIX + path
@@ -192,7 +218,7 @@ class ApiCaller:
         parse: Parse[T],
         can_resend: Callable[[], bool],
         secrets: tuple[str | None, ...],
-    ) -> T:
+    ) -> tuple[T, httpx.Headers]:
         token = await self._auth.token()
         try:
             return await self._send(path, token, kwargs, parse, secrets)
@@ -211,7 +237,7 @@ class ApiCaller:
         kwargs: dict[str, Any],
         parse: Parse[T],
         secrets: tuple[str | None, ...],
-    ) -> T:
+    ) -> tuple[T, httpx.Headers]:
         headers = {**kwargs.get("headers", {}), "Authorization": f"Bearer {token}"}
         started = time.perf_counter()
         url = self._url_of(path)
@@ -224,7 +250,7 @@ class ApiCaller:
         body = decode_body(response)
         if not response.is_success:
             raise error_for_response(path, response.status_code, body, secrets=secrets)
-        return parse(body, path)
+        return parse(body, path), response.headers
 
     def _url_of(self, path: str) -> str:
         if path.startswith(V2_PREFIX):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterable, Callable
 from typing import Any, BinaryIO
+
+import httpx
 
 from bot.wallaroo.assays import AssayCalls
 from bot.wallaroo.calls import OneShotStream, always, expect
@@ -31,7 +34,18 @@ from bot.wallaroo.models import (
     WorkspaceUsersEnvelope,
 )
 from bot.wallaroo.pipelines import PipelineCalls
-from bot.wallaroo.uploads import MultipartStream
+from bot.wallaroo.uploads import MultipartStream, conversion_for
+
+# How long an upload's answer may take once its last byte is sent: Wallaroo stores (and hashes)
+# a file of up to 2 GiB before answering, far past the 10 s every other call gets.
+UPLOAD_READ_SECONDS = 600.0
+
+
+def _upload_timeout(http: httpx.AsyncClient) -> httpx.Timeout:
+    usual = http.timeout
+    return httpx.Timeout(
+        usual.connect, read=UPLOAD_READ_SECONDS, write=usual.write, pool=usual.pool
+    )
 
 
 class WallarooClient(InferenceCalls, PipelineCalls, AssayCalls):
@@ -152,6 +166,7 @@ class WallarooClient(InferenceCalls, PipelineCalls, AssayCalls):
             "params": params,
             "content": content,
             "headers": {"Content-Type": "application/octet-stream"},
+            "timeout": _upload_timeout(self._http),
         }
         uploaded = await self._call(
             "models/upload_stream",
@@ -162,24 +177,27 @@ class WallarooClient(InferenceCalls, PipelineCalls, AssayCalls):
         )
         return uploaded.model_id
 
-    _converting_upload: bool | None = None  # learnt on first use (converts_uploads)
-
-    async def converts_uploads(self) -> bool:
-        """Whether the instance has today's `models/upload_and_convert` (the 2022 tutorial's
-        has only `upload` and `upload_stream`). A streamed upload cannot be sent twice, so
-        this is asked before one: an empty body, which today's server refuses as a bad upload
-        (400/422, nothing stored) and the tutorial's answers 404 as an unknown path."""
-        if self._converting_upload is None:
+    async def speaks_todays_api(self) -> bool:
+        """Whether this is today's Wallaroo (uploads take a `metadata` part) rather than the
+        2022 tutorial's: the finding inference uses (`_lists_versions`, from a pipeline's
+        versions), learnt by reads only. With no pipeline to ask about, a model listing across
+        workspaces tells: today's takes an empty body, the tutorial's requires workspace_id."""
+        if self._lists_versions is None:
+            listings = []
+            with contextlib.suppress(WallarooNotFound):  # not in the tutorial's own API
+                listings = await self.list_pipelines()
+            if listings:
+                with contextlib.suppress(WallarooNotFound):
+                    await self.list_pipeline_versions(listings[0].workspace.id, listings[0])
+        if self._lists_versions is None:
             try:
-                await self._write("models/upload_and_convert", {})
-                self._converting_upload = True
-            except WallarooNotFound:
-                self._converting_upload = False
-            except WallarooBadRequest:
-                self._converting_upload = True
-        return self._converting_upload
+                await self._read("models/list", {}, ModelsEnvelope)
+                self._lists_versions = True
+            except (WallarooBadRequest, WallarooNotFound):
+                self._lists_versions = False
+        return self._lists_versions is True
 
-    async def upload_model_converted(
+    async def upload_model_multipart(
         self,
         workspace_id: int,
         name: str,
@@ -188,20 +206,25 @@ class WallarooClient(InferenceCalls, PipelineCalls, AssayCalls):
         framework: str = "onnx",
         visibility: str = "private",
     ) -> int:
-        """Today's upload (`models/upload_and_convert`, answered 202): a multipart body with a
-        `metadata` part streamed ahead of the file, never holding the file. Wallaroo converts
-        the file after answering: its version's status says when it is ready."""
+        """Today's upload as Wallaroo's SDK makes it for the frameworks stored unconverted
+        (uploads.NATIVE_FRAMEWORKS): `models/upload`, a multipart body with a `metadata` part
+        streamed ahead of the file, never holding the file. Its answer may come long after the
+        last byte (Wallaroo stores the file first): the read timeout is UPLOAD_READ_SECONDS."""
         metadata = {
             "name": name,
             "visibility": visibility,
             "workspace_id": workspace_id,
-            "conversion": {"framework": framework, "requirements": []},
+            "conversion": conversion_for(framework),
         }
         body = MultipartStream({"metadata": metadata}, filename, chunks)
         content = OneShotStream(body)
-        request = {"content": content, "headers": {"Content-Type": body.content_type}}
+        request = {
+            "content": content,
+            "headers": {"Content-Type": body.content_type},
+            "timeout": _upload_timeout(self._http),
+        }
         uploaded = await self._call(
-            "models/upload_and_convert",
+            "models/upload",
             read_only=False,
             parse=expect(ModelUploaded),
             request=request,

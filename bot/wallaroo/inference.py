@@ -16,32 +16,24 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
-
 from bot.wallaroo.assays import AssayCalls
-from bot.wallaroo.calls import expect
-from bot.wallaroo.errors import (
-    TRANSPORT_ERRORS,
-    WallarooNotFound,
-    WallarooServerError,
-    WallarooUnauthorized,
-    WallarooUnreachable,
-    decode_body,
-    error_for_response,
-    unreachable_from,
-)
+from bot.wallaroo.calls import Parse, T, expect, ignore_body
+from bot.wallaroo.errors import WallarooNotFound
 from bot.wallaroo.inference_logs import InferenceLogRecord, InferenceLogRecordList
-from bot.wallaroo.models import parse_response
 from bot.wallaroo.pipeline_models import ListedDeployment, PipelineListing
 from bot.wallaroo.pipelines import PipelineCalls
 
 PANDAS_RECORDS = "application/json; format=pandas-records"
 LOGS_CALL = "pipelines/get_logs"
 CURSOR_HEADER = "x-iteration-cursor"
-# The tutorial's listing has no order: windows back from now, each 8x the last, until one
-# holds enough records (a minute, 8 minutes, ~1 hour, ... ~4 years, then everything).
+# The tutorial's listing has no order: windows back from now, from a minute up to 8x wider
+# at a time (8 minutes, ~1 hour, ... ~32 years, then everything) while they hold few records;
+# down to a millisecond (records at one instant are not split further) while they are full.
 _WINDOWS = [timedelta(minutes=8**k) for k in range(9)]
+_FINEST = timedelta(milliseconds=1)
 TUTORIAL_LOG_LIMIT = 1000  # records asked for at once there
+SKIP_PAGE_SIZE = 1000  # records per get_logs call when stepping over earlier pages
+LOG_DEPTH = 10_000  # how far back `logs` pages go (skip + count): each record is downloaded
 
 
 class NotTensorData(ValueError):
@@ -128,13 +120,25 @@ class InferenceCalls(PipelineCalls, AssayCalls):
         if since is not None:
             body["start_time"] = since.isoformat()
         cursor: str | None = None
-        if skip:  # one call steps over the pages before, its cursor starts this one
-            _, cursor = await self._read_with_cursor(LOGS_CALL, body | {"page_size": skip})
+        left = skip
+        while left:  # the pages before, only for their cursors: unparsed, at most STEP each
+            size = min(left, SKIP_PAGE_SIZE)
+            _, cursor = await self._log_page(body, size, cursor, ignore_body)
             if cursor is None:
                 return LogPage([], more=False)
-            body["cursor"] = cursor
-        found, cursor = await self._read_with_cursor(LOGS_CALL, body | {"page_size": count})
-        return LogPage(found, cursor is not None)
+            left -= size
+        found, cursor = await self._log_page(body, count, cursor, expect(InferenceLogRecordList))
+        return LogPage(found.root, cursor is not None)
+
+    async def _log_page(
+        self, body: dict[str, Any], size: int, cursor: str | None, parse: Parse[T]
+    ) -> tuple[T, str | None]:
+        """One page of get_logs and the next one's cursor (a response header)."""
+        page = body | {"page_size": size} | ({"cursor": cursor} if cursor else {})
+        answer, headers = await self._call_with_headers(
+            LOGS_CALL, page, read_only=True, parse=parse
+        )
+        return answer, headers.get(CURSOR_HEADER) or None
 
     async def _tutorial_logs(
         self,
@@ -145,57 +149,39 @@ class InferenceCalls(PipelineCalls, AssayCalls):
         since: datetime | None,
         now: datetime,
     ) -> LogPage:
+        """Walks back from now through windows [start, end), each read whole: one that comes
+        back with `TUTORIAL_LOG_LIMIT` records may have lost some (the listing keeps no order),
+        so it is read again narrower; one read whole ends where the next, older, one starts."""
         wanted = skip + count
-        found: list[InferenceLogRecord] = []
-        for window in [*_WINDOWS, None]:
-            start = None if window is None else now - window
-            if since is not None and (start is None or start <= since):
+        found: list[InferenceLogRecord] = []  # newest first
+        end: datetime | None = None  # the first window is open-ended: Wallaroo's clock may lead
+        width = _WINDOWS[0]
+        while len(found) <= wanted:  # one more than wanted says whether older ones follow
+            start = None if width > _WINDOWS[-1] else _whole_ms((end or now) - width)
+            last = start is None or (since is not None and start <= since)
+            if last:
                 start = since
-            found = await self.get_baseline(
+            batch = await self.get_baseline(
                 workspace_id,
                 name,
                 start=None if start is None else start.isoformat(),
+                end=None if end is None else end.isoformat(),
                 limit=TUTORIAL_LOG_LIMIT,
             )
-            if len(found) >= wanted or start == since:
+            if len(batch) >= TUTORIAL_LOG_LIMIT and width > _FINEST:
+                width /= 8  # maybe cut short: the same end, a narrower window
+                continue
+            # Rows of one call in order: reversed whole, ties included.
+            found += sorted(batch, key=lambda record: record.time)[::-1]
+            if last:
                 break
-        # Oldest first, rows of one call in order: reversed whole, ties included.
-        newest = sorted(found, key=lambda record: record.time)[::-1]
-        return LogPage(newest[skip:wanted], more=len(newest) > wanted)
+            end = start
+            if len(batch) * 8 < TUTORIAL_LOG_LIMIT:
+                width *= 8
+        return LogPage(found[skip:wanted], more=len(found) > wanted)
 
-    async def _read_with_cursor(
-        self, path: str, body: dict[str, Any]
-    ) -> tuple[list[InferenceLogRecord], str | None]:
-        """Log records and the next page's cursor, which comes in a response header that `_call`
-        does not hand back: the same token, 401 renewal and retries as `_call`'s reads."""
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._read_attempts),
-            wait=wait_exponential(multiplier=self._backoff_seconds, max=2),
-            retry=retry_if_exception_type((WallarooUnreachable, WallarooServerError)),
-            reraise=True,
-        )
-        return await retrying(self._post_for_cursor, path, body)
 
-    async def _post_for_cursor(
-        self, path: str, body: dict[str, Any]
-    ) -> tuple[list[InferenceLogRecord], str | None]:
-        token = await self._auth.token()
-        try:
-            return await self._post_once(path, token, body)
-        except WallarooUnauthorized:
-            await self._auth.invalidate(token)
-            return await self._post_once(path, await self._auth.token(), body)
-
-    async def _post_once(
-        self, path: str, token: str, body: dict[str, Any]
-    ) -> tuple[list[InferenceLogRecord], str | None]:
-        headers = {"Authorization": f"Bearer {token}"}
-        try:
-            response = await self._http.post(self._url_of(path), json=body, headers=headers)
-        except TRANSPORT_ERRORS as exc:
-            raise unreachable_from(exc, path) from exc
-        found = decode_body(response)
-        if not response.is_success:
-            raise error_for_response(path, response.status_code, found)
-        records = parse_response(InferenceLogRecordList, found, path)
-        return records.root, response.headers.get(CURSOR_HEADER) or None
+def _whole_ms(moment: datetime) -> datetime:
+    """`moment` down to its millisecond: records are timed in ms, so adjacent windows' bounds
+    mean the same instant however the server rounds."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

@@ -1,5 +1,6 @@
-"""Today's model upload body (`models/upload_and_convert`): multipart with a `metadata` JSON part
-and a `file` part, produced chunk by chunk so a model file is never held whole.
+"""Today's model upload (`models/upload`): which frameworks it takes, the name rule Wallaroo's SDK
+checks first, and its body, multipart with a `metadata` JSON part and a `file` part, produced
+chunk by chunk so a model file is never held whole.
 
 httpx builds multipart bodies only from files it can read (or from bytes); a model streamed
 from Slack is neither, so the body is written here, the way httpx would write it: the metadata
@@ -9,9 +10,48 @@ part first (the server can refuse the name before any of the file arrives), then
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
+
+# What Wallaroo's SDK (2026.1) uploads unconverted through `models/upload`
+# (UPLOAD_MODEL_STREAM_SUPPORTED_FLAVORS); every other framework goes to `upload_and_convert`
+# with the model's input and output schemas (base64 Arrow), which a chat command cannot give.
+NATIVE_FRAMEWORKS = ("onnx", "tensorflow")
+# The rest of the SDK's Framework enum.
+CONVERTED_FRAMEWORKS = frozenset(
+    {"custom", "keras", "mlflow", "python", "pytorch", "sglang", "sklearn", "vllm", "xgboost"}
+    | {
+        f"hugging-face-{task}"
+        for task in (
+            "automatic-speech-recognition", "feature-extraction", "image-classification",
+            "image-segmentation", "image-to-text", "object-detection", "question-answering",
+            "sentiment-analysis", "stable-diffusion-text-2-img", "summarization",
+            "text-classification", "text-generation", "translation", "zero-shot-classification",
+            "zero-shot-image-classification", "zero-shot-object-detection",
+        )
+    }
+)  # fmt: skip
+_DNS_LABEL = re.compile(r"[a-zA-Z][a-zA-Z0-9-]*")
+
+
+def dns_compliant(name: str) -> bool:
+    """The SDK's require_dns_compliance, which it runs before any upload."""
+    return len(name) < 64 and _DNS_LABEL.fullmatch(name) is not None and not name.endswith("-")
+
+
+def conversion_for(framework: str) -> dict[str, Any]:
+    """The `conversion` object the SDK sends for a framework, with its defaults."""
+    return {
+        "arch": "x86",
+        "accel": "none",
+        "framework": framework,
+        "framework_config": None,
+        "python_version": "3.8",
+        "requirements": [],
+    }
+
 
 # What HTML's form encoding (and httpx) does to a filename inside a quoted header value.
 _FILENAME_ESCAPES = str.maketrans({'"': "%22", "\r": "%0D", "\n": "%0A", "\\": "\\\\"})

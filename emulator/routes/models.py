@@ -53,24 +53,25 @@ class ListVersions(BaseModel):
     models_pk_id: StrictInt
 
 
-async def _upload_multipart(request: Request) -> dict:
+async def _upload_multipart(request: Request, converting: bool = False) -> dict:
     state, caller = context(request)
-    target, filename, stored = await receive_upload(request)
+    target, filename, stored = await receive_upload(request, converting)
     return record_upload(state, caller, target, filename or f"{target.name}.onnx", stored)
 
 
 @router.post("/upload")
 async def upload(request: Request) -> dict:
     """The tutorial's form fields (name, visibility, workspace_id) or today's `metadata` JSON
-    part, each with a `file` part."""
+    part, each with a `file` part. Today's takes the frameworks it stores unconverted (onnx,
+    tensorflow, python), as Wallaroo's SDK sends them."""
     return await _upload_multipart(request)
 
 
 @router.post("/upload_and_convert", dependencies=[Depends(current_api_only)])
 async def upload_and_convert(request: Request) -> JSONResponse:
-    """Today's upload for frameworks Wallaroo converts: accepted (202) and, here, converted at
-    once."""
-    return JSONResponse(await _upload_multipart(request), status_code=202)
+    """Today's upload for frameworks Wallaroo converts, with the model's input and output
+    schemas: accepted (202) and, here, converted at once."""
+    return JSONResponse(await _upload_multipart(request, converting=True), status_code=202)
 
 
 @router.post("/upload_stream")

@@ -27,11 +27,13 @@ from bot.wallaroo.drift import from_v1, parse_time
 from handlers.alerting.episodes import close_and_announce
 from handlers.alerting.flapping import breached_again, hold_if_flapping, reopen_flapping
 from handlers.alerting.groups import join, join_open_group, open_group
+from handlers.alerting.remediation import REMEDY, remedy_by_name
 from handlers.alerting.silence import check_silence, end_silence, remember_width
-from handlers.alerting.staging import enqueue_for_episode
+from handlers.alerting.staging import enqueue_for_episode, group_of
 from handlers.context import Services
 from handlers.render.alert_messages import (
     escalation_note,
+    owner_note,
     recovery_note,
     render_episode,
     with_sticky,
@@ -47,7 +49,7 @@ from storage.alerts import (
     open_episodes,
 )
 from storage.outbox import OutboxKind, enqueue
-from storage.watches import AssaySubscription, is_subscribed
+from storage.watches import AssaySubscription, alert_extras, is_subscribed
 
 BREACHES = ("Warning", "Alert")
 
@@ -164,6 +166,11 @@ async def stage(services: Services, items: list[Fetched]) -> int:
     now, window = services.clock(), services.settings.chatops_flap_window_seconds
     storm = len(items) > 1
     chart = None if storm else await _chart(services, items[0])
+    # What the alert may offer (Roll back, Undeploy), asked before the transaction: one
+    # pipeline per stage, storm or not.
+    remedy = None
+    if any(i.opens for i in items):
+        remedy = await remedy_by_name(services, items[0].pipeline_name)
     async with services.sessions() as session:
         items = [i for i in items if await is_subscribed(session, i.subscription.assay_id)]
         if not items:
@@ -176,7 +183,7 @@ async def stage(services: Services, items: list[Fetched]) -> int:
             for item in items:
                 for result in item.fresh:
                     await apply_result(
-                        session, item.subscription, result, chart, now, group, window
+                        session, item.subscription, result, chart, now, group, window, remedy
                     )
         except IntegrityError:
             # Another poller opened the episode first (a lease hand-over): theirs stands.
@@ -215,6 +222,7 @@ async def apply_result(
     now: datetime,
     group: AlertEpisode | None = None,
     flap_window: float = 0.0,
+    remedy: dict | None = None,
 ) -> None:
     """Stage what one result changes (the caller commits), as of `now` (the services' clock):
     a new episode joins `group` (a storm), else the pipeline's open group if any; a breach soon
@@ -231,7 +239,8 @@ async def apply_result(
         if episode is None:
             episode = await reopen_flapping(session, subject, EpisodeKind.ASSAY, now, flap_window)
         if episode is None:
-            await _open(session, subscription, result, detail, chart, now, group)
+            opened = {**detail, REMEDY: remedy} if remedy else detail
+            await _open(session, subscription, result, opened, chart, now, group)
             return
         breached_again(episode)
         episode.count += 1
@@ -285,6 +294,9 @@ async def _open(
     session.add(episode)
     await session.flush()  # the episode's id, for its outbox rows
     await enqueue_for_episode(session, episode, OutboxKind.POST, render_episode(episode, now))
+    joined = await group_of(session, episode)
+    if joined is not None and joined.message_ts and (call := owner_note(episode)):
+        await enqueue_for_episode(session, episode, OutboxKind.THREAD, call)  # see owner_note
     if chart is not None:
         await enqueue(
             session,
@@ -305,4 +317,5 @@ def _detail(subscription: AssaySubscription, result: DriftResult) -> dict:
         "window": f"{result.window_start} → {result.window_end or '?'}",
         "moved_bins": [b.model_dump() for b in result.moved_bins()],
         "status": result.status,
+        **alert_extras(subscription),  # its runbook and owner, shown on the alert
     }

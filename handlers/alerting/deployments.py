@@ -30,10 +30,12 @@ from bot.wallaroo import (
 from handlers.alerting.episodes import close_and_announce
 from handlers.alerting.flapping import breached_again, hold_if_flapping, reopen_flapping
 from handlers.alerting.groups import join_open_group
-from handlers.alerting.staging import enqueue_for_episode
+from handlers.alerting.remediation import REMEDY, remedy_for_pipeline
+from handlers.alerting.staging import enqueue_for_episode, group_of
 from handlers.context import Services
 from handlers.render.alert_messages import (
     details_of,
+    owner_note,
     recovery_note,
     render_episode,
     thread_note,
@@ -52,7 +54,7 @@ from storage.alerts import (
 )
 from storage.approvals import pipelines_being_undeployed
 from storage.outbox import OutboxKind
-from storage.watches import DeploymentWatch, is_watched
+from storage.watches import DeploymentWatch, alert_extras, is_watched
 
 UNREADABLE = DeploymentState.UNKNOWN
 # Polls in a row without a status before it is a "no data" episode: one failed call is a blip.
@@ -88,8 +90,13 @@ async def poll_deployments(
         episode = episodes.get(pipeline_subject(watch.pipeline_id))
         if not has_news(services, health, episode, seen):
             return
+        remedy = None
+        if episode is None and seen.status in (DeploymentState.ERROR, DeploymentState.STARTING):
+            # What an alert it may open can offer (Roll back, Undeploy), asked before the
+            # transaction, not while it holds the database.
+            remedy = await remedy_for_pipeline(services, watch.workspace_id, watch.pipeline_id)
         async with services.sessions() as session:
-            await apply_observation(session, services, watch, seen)
+            await apply_observation(session, services, watch, seen, remedy)
             await session.commit()
 
     return failures + await gather_failures(check(w) for w in watches)
@@ -143,7 +150,11 @@ async def observe(
 
 
 async def apply_observation(
-    session: AsyncSession, services: Services, watch: DeploymentWatch, seen: Observation
+    session: AsyncSession,
+    services: Services,
+    watch: DeploymentWatch,
+    seen: Observation,
+    remedy: dict | None = None,
 ) -> None:
     """Stage what one observation changes (the caller commits). Nothing, if the watch is gone
     or an approved undeploy is under way by now (the poll read those before asking Wallaroo)."""
@@ -171,6 +182,7 @@ async def apply_observation(
         "workspace_name": watch.workspace_name,
         "since": health.since.isoformat(),  # shown through handlers.render.times.when
         "details": seen.details,
+        **alert_extras(watch),  # its runbook and owner, shown on the alert
     }
     if episode is not None and episode.kind == EpisodeKind.NO_DATA and seen.status != UNREADABLE:
         await close_and_announce(session, episode, recovery_note(episode), now)
@@ -188,7 +200,7 @@ async def apply_observation(
                 title=watch.pipeline_name,
                 channel=watch.channel,
                 severity=trouble,
-                detail=json.dumps(facts),
+                detail=json.dumps({**facts, REMEDY: remedy} if remedy else facts),
                 opened_at=now,
             )
             await join_open_group(session, episode, watch.pipeline_name)
@@ -197,6 +209,9 @@ async def apply_observation(
             await enqueue_for_episode(
                 session, episode, OutboxKind.POST, render_episode(episode, now)
             )
+            joined = await group_of(session, episode)
+            if joined is not None and joined.message_ts and (call := owner_note(episode)):
+                await enqueue_for_episode(session, episode, OutboxKind.THREAD, call)
             return
         if trouble == UNREADABLE and episode.kind != EpisodeKind.NO_DATA:
             return  # in trouble already; not knowing its status now does not end that

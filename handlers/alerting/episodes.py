@@ -12,13 +12,15 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.alerting.groups import close_group_if_done
-from handlers.alerting.staging import enqueue_for_episode, group_of
+from handlers.alerting.staging import enqueue_for_episode, group_of, remediation_of
 from handlers.render.alert_messages import (
+    REMEDIATED,
     details_of,
     reminder_note,
     render_episode,
     thread_note,
 )
+from handlers.render.alert_remediation import remediation_text
 from handlers.render.blocks import Reply
 from handlers.render.mrkdwn import escape
 from storage.alerts import (
@@ -29,6 +31,7 @@ from storage.alerts import (
     open_episodes,
     pipeline_subject,
 )
+from storage.approvals import ApprovalRequest, ApprovalState
 from storage.outbox import OutboxKind
 from storage.watches import list_subscriptions, list_watches
 
@@ -37,11 +40,37 @@ async def close_and_announce(
     session: AsyncSession, episode: AlertEpisode, note: Reply, now: datetime
 ) -> None:
     """Stage the close of `episode`, `note` in its thread and the edit of its message (the
-    caller commits)."""
+    caller commits). An episode its linked request put right closes "remediated"."""
+    note = await _if_remediated(session, episode, note)
     mark_closed(session, episode, now)
     await enqueue_for_episode(session, episode, OutboxKind.THREAD, note)
     await enqueue_for_episode(session, episode, OutboxKind.UPDATE, render_episode(episode, now))
     await close_group_if_done(session, episode, now)
+
+
+def remediates(request: ApprovalRequest | None) -> bool:
+    """Whether the request put things right: a rollback done, or an undeploy done or under way
+    (a deployment's episode closes before its undeploy is marked succeeded: following.py)."""
+    if request is None:
+        return False
+    state = request.current_state
+    if request.action == "undeploy":
+        return state in (ApprovalState.FOLLOWING, ApprovalState.SUCCEEDED)
+    return state is ApprovalState.SUCCEEDED
+
+
+async def _if_remediated(session: AsyncSession, episode: AlertEpisode, note: Reply) -> Reply:
+    """If the episode's linked request put things right, it says "remediated" (a sticky detail,
+    instead of any other reason to close) and so does its closing note."""
+    request = await remediation_of(session, episode.id) if episode.id is not None else None
+    if request is None or not remediates(request):
+        return note
+    detail = details_of(episode)
+    detail.pop("closed_reason", None)
+    detail[REMEDIATED] = remediation_text(request, detail.get("remedy"))
+    episode.detail = json.dumps(detail)
+    session.add(episode)
+    return thread_note(f"{note.text}\n:white_check_mark: *Remediated*: {detail[REMEDIATED]}")
 
 
 async def close_episode(session: AsyncSession, subject: str, reason: str, now: datetime) -> bool:

@@ -27,7 +27,7 @@ from handlers.context import Services
 from handlers.render.alert_messages import recovery_note, render_episode
 from storage.alerts import AlertEpisode, EpisodeKind, assay_subject, open_episode
 from storage.outbox import OutboxKind
-from storage.watches import AssaySubscription, is_subscribed
+from storage.watches import AssaySubscription, alert_extras, is_subscribed
 
 SILENT_AFTER_WINDOWS = 2
 
@@ -127,6 +127,7 @@ async def _open_no_data(
         "last_result": last_end.isoformat(),
         "expected_every": _every(expected.width),
         "next_run": expected.next_run.isoformat() if expected.next_run else None,
+        **alert_extras(subscription),  # its runbook and owner, shown on the alert
     }
     episode = AlertEpisode(
         kind=EpisodeKind.NO_DATA,

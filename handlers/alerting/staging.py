@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from slack_sdk.models.blocks import Block
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.render.alert_groups import render_group
@@ -19,6 +20,7 @@ from handlers.render.alert_messages import details_of, render_episode, thread_no
 from handlers.render.blocks import Reply
 from handlers.render.mrkdwn import escape
 from storage.alerts import AlertEpisode, EpisodeKind, get_episode, group_members, mark_closed
+from storage.approvals import ApprovalRequest
 from storage.outbox import OutboxKind, enqueue, is_undeliverable
 from storage.utc import utc_now
 
@@ -65,10 +67,23 @@ async def group_of(session: AsyncSession, episode: AlertEpisode) -> AlertEpisode
 
 
 async def render_current(session: AsyncSession, episode: AlertEpisode, now: datetime) -> Reply:
-    """The episode's message as it reads now; a group's lists its members."""
+    """The episode's message as it reads now, with the remediation its buttons asked for (its
+    linked approval request as it is now); a group's lists its members."""
     if episode.kind == EpisodeKind.GROUP and episode.id is not None:
-        return render_group(episode, await group_members(session, episode.id), now)
-    return render_episode(episode, now)
+        members = await group_members(session, episode.id)
+        remediations = {m.id: await remediation_of(session, m.id or 0) for m in members}
+        return render_group(episode, members, now, remediations)
+    return render_episode(episode, now, await remediation_of(session, episode.id or 0))
+
+
+async def remediation_of(session: AsyncSession, episode_id: int) -> ApprovalRequest | None:
+    """The latest approval request an alert's Roll back / Undeploy made for the episode."""
+    found = await session.exec(
+        select(ApprovalRequest)
+        .where(col(ApprovalRequest.episode_id) == episode_id)
+        .order_by(col(ApprovalRequest.id).desc())
+    )
+    return found.first()
 
 
 def stored(reply: Reply) -> dict:

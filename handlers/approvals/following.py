@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from bot.wallaroo import DeploymentState, WallarooError, WallarooNotFound
 from handlers.alerting.episodes import close_episode
+from handlers.alerting.remediation import show_remediation
 from handlers.chat import ChatError
 from handlers.context import BOT_ACTOR, Services
 from handlers.render.approval_messages import render_outcome, render_request
@@ -165,8 +166,10 @@ async def _update_watch(services: Services, request: ApprovalRequest) -> bool:
 
 
 async def refresh_message(services: Services, request_id: int) -> None:
-    """Edit the request's message to show its state now (no-op if it was never posted)."""
+    """Edit the request's message to show its state now (no-op if it was never posted), and
+    the message of the alert episode it remediates, if an alert's button asked for it."""
     request = await load(services, request_id)
+    await show_remediation(services, request)
     if request.message_ts is None:
         return
     try:

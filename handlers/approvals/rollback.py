@@ -3,6 +3,7 @@
 VERSION is what `versions` shows: the position number (1 is the newest), or the version's
 UUID or its first 6 characters or more; `previous` (or nothing) is the version just before
 the live one. A rollback goes back: the live version itself, and newer ones, are refused.
+A first word that cannot be a version starts the reason instead (`version_and_reason`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,26 @@ from handlers.render.pipeline_versions import short
 MIN_PREFIX = 6
 MAX_POSITION_DIGITS = 5  # more digits than this are the start of a UUID, not a position
 PREVIOUS = "previous"
+
+
+_HEX = frozenset("0123456789abcdef-")
+
+
+def version_and_reason(version: str | None, reason: str | None) -> tuple[str | None, str]:
+    """`rollback WS P the model broke` gives no version: a first word that cannot start one
+    (not a number, `previous`, nor UUID characters with a digit or 6+ long) starts the reason.
+    Words like `3fa` or `decade` still count as versions, refused if no version matches."""
+    if version is None or _may_name_a_version(version):
+        return version, reason or ""
+    return None, f"{version} {reason or ''}".strip()
+
+
+def _may_name_a_version(word: str) -> bool:
+    lowered = word.strip().lower()
+    if lowered == PREVIOUS or (lowered.isascii() and lowered.isdigit()):
+        return True
+    hexlike = bool(lowered) and set(lowered) <= _HEX
+    return hexlike and (any(c.isdigit() for c in lowered) or len(lowered) >= MIN_PREFIX)
 
 
 def rollback_target(
@@ -45,7 +66,7 @@ def rollback_target(
                 f"{versions_command} lists them.",
             )
         return history.versions[live_index + 1]
-    index = _index_of(history.versions, version.strip(), versions_command)
+    index = index_of(history.versions, version.strip(), versions_command)
     if index == live_index:
         raise CommandProblem(
             f"Version {index + 1} ({code(short(history.versions[index].version))}) is the one "
@@ -61,7 +82,7 @@ def rollback_target(
     return history.versions[index]
 
 
-def _index_of(versions: list[ListedPipelineVersion], typed: str, versions_command: str) -> int:
+def index_of(versions: list[ListedPipelineVersion], typed: str, versions_command: str) -> int:
     """Where the version `typed` names is in `versions` (newest first)."""
     if typed.isascii() and typed.isdigit() and len(typed) <= MAX_POSITION_DIGITS:
         position = int(typed)

@@ -44,7 +44,7 @@ from storage.approvals import (
     in_flight_requests,
     move,
 )
-from storage.audit import Outcome
+from storage.audit import AuditUnavailable, Outcome
 from storage.utc import utc_now
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ async def _carry_out_through(services: Services, request_id: int) -> None:
         try:
             await carry_out(services, request_id)
             return
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, AuditUnavailable) as exc:
             logger.warning(
                 "request %s: the database failed mid-rollout (%s); carrying on in %.0f s",
                 request_id,

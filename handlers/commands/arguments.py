@@ -230,6 +230,8 @@ class Watch:
     workspace: Ref
     pipeline: Ref
     channel: ChannelRef | None = None  # None: the channel the command was typed in
+    runbook: str | None = None  # an http(s) URL, checked and percent-encoded by the grammar
+    owner: UserRef | None = None  # mentioned in each episode's opening message
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -242,6 +244,8 @@ class Unwatch:
 class Subscribe:
     id: AssayId
     channel: ChannelRef | None = None
+    runbook: str | None = None  # as on Watch
+    owner: UserRef | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

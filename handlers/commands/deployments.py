@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.wallaroo import DeploymentStatus, PipelineListing, WallarooNotFound, Workspace
 from handlers.approvals.requests import request_change, request_rollback
+from handlers.approvals.rollback import version_and_reason
 from handlers.commands.arguments import Deploy, Ref, Rollback, Status, Undeploy, Url
 from handlers.commands.lookup import find_pipeline, find_workspace
 from handlers.context import Answer, Context
@@ -50,7 +51,8 @@ async def undeploy(ctx: Context, args: Undeploy) -> Answer:
 
 async def rollback(ctx: Context, args: Rollback) -> Answer:
     workspace, listing = await _pipeline(ctx, args.workspace, args.pipeline)
-    return await request_rollback(ctx, workspace, listing, args.version, args.reason or "")
+    version, reason = version_and_reason(args.version, args.reason)
+    return await request_rollback(ctx, workspace, listing, version, reason)
 
 
 async def url(ctx: Context, args: Url) -> Answer:

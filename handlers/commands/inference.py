@@ -13,7 +13,7 @@ from bot.wallaroo import (
     WallarooUnreachable,
     Workspace,
 )
-from bot.wallaroo.inference import NotTensorData
+from bot.wallaroo.inference import LOG_DEPTH, NotTensorData
 from bot.wallaroo.inference_rows import rows_of
 from handlers.commands.arguments import Infer, Logs, Ref
 from handlers.commands.inference_data import DATA_FORMS, read_logs_options, read_records
@@ -91,7 +91,9 @@ async def logs(ctx: Context, args: Logs) -> Answer:
     notes = []
     if rows and (options.page > 1 or page.more):
         note = f"Page {options.page}, newest first"
-        if page.more:
+        if page.more and (options.page + 1) * options.count > LOG_DEPTH:
+            note += f" · older ones are past the {LOG_DEPTH:,} records `logs` reads"
+        elif page.more:
             note += f" · older: {code(f'{command} page {options.page + 1}')}"
         notes.append(note)
     empty = f"No inference records for *{escape(name)}*{window}."

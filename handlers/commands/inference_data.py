@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from bot.wallaroo.inference import LOG_DEPTH
 from handlers.context import CommandProblem
 from handlers.render.mrkdwn import code, shorten
 
 MAX_ROWS = 1000
 DEFAULT_LOGS = 10
 MAX_LOGS = 100
+MAX_SINCE = timedelta(days=365)  # further back is no window (and past year 1 no date at all)
 DATA_FORMS = '`[{"tensor": [1.0, 2.0]}]`, `{"col": [1.0, 2.0]}` or `{"tensor": [[1.0, 2.0]]}`'
 LOGS_USAGE = "/wallaroo logs WS PIPELINE [N] [since=DURATION] [page N]"
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
@@ -104,6 +106,12 @@ def read_logs_options(rest: str | None) -> LogsOptions:
                 f"{code(shorten(word, 40))} is not a count, since=DURATION or page N: "
                 f"{code(LOGS_USAGE)}"
             )
+    if page * count > LOG_DEPTH:  # every record before the page is read to reach it
+        deepest = LOG_DEPTH // count
+        raise CommandProblem(
+            f"`logs` goes back {LOG_DEPTH:,} records: page {page} of {count} is past that.",
+            f"At {count} a page, page {deepest} is the last one.",
+        )
     return LogsOptions(count, since, since_text, page)
 
 
@@ -115,7 +123,13 @@ def read_duration(text: str) -> timedelta:
             f"since={code(shorten(text, 40))} is not a duration: write it like `30m`, `2h` or `1d`."
         )
     unit = match.group(2).lower()
-    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[unit[0]])
+    duration = timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[unit[0]])
+    if duration > MAX_SINCE:
+        raise CommandProblem(
+            f"since={code(shorten(text, 40))} is more than a year: give at most `365d` "
+            "(or leave since= out for the whole log)."
+        )
+    return duration
 
 
 def _positive(text: str, noun: str) -> int:

@@ -121,5 +121,6 @@ async def upload(ctx: Context, args: ModelUpload) -> Answer:
         file_ref=args.file,
         framework=args.framework or "onnx",
         channel=ctx.actor.channel_id,
+        owner=ctx.actor.user_id,
     )
     return await run_upload(ctx.services, job)

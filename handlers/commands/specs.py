@@ -53,6 +53,9 @@ PARAMS = {
     "USER": Param("user", "user", "@user", "a user"),
     "CHANNEL": Param("channel", "channel", "#channel", "a channel"),
     "TIME": Param("time", "name", "HH:MM", "a time (HH:MM)"),
+    # Given as key=value, in any order after the others (grammar.py takes them out first).
+    "RUNBOOK": Param("runbook", "url", "runbook=URL", "a runbook link (an http or https URL)"),
+    "OWNER": Param("owner", "user", "owner=@user", "an owner (a user)"),
     # These take every remaining token.
     "TOPIC": Param("area", "topic", "area", "a topic"),
     "MODELS": Param("models", "refs", "MODEL ...", "models"),
@@ -68,6 +71,7 @@ PARAMS = {
     ),
 }
 TAKES_REST = {"topic", "refs", "rest", "options"}
+KEYED = {"runbook", "owner"}  # the keys of the key=value parameters
 LISTINGS = {"list", "users", "show", "run", "baseline", "results"}  # actions that answer lists
 LISTINGS |= {"versions"}
 
@@ -157,7 +161,8 @@ SPECS = (
       "a pipeline's versions, newest first, with their models; marks the live one"),
     S(a.Rollback, "rollback", "deployments", "rollback", "WS PIPELINE VERSION? REASON?",
       "deploy an earlier version (after approval). VERSION: its number in `versions` or "
-      "6+ characters of its UUID; default (or `previous`): the one before the live one"),
+      "6+ characters of its UUID; default (or `previous`): the one before the live one; "
+      "a first word that is no version starts the reason"),
     S(a.Infer, "infer", "inference", "infer", "WS PIPELINE DATA",
       "run a test inference through the live deployment (DATA: pandas records JSON)"),
     S(a.Logs, "logs", "inference", "logs", "WS PIPELINE LOG_OPTIONS?",
@@ -176,12 +181,12 @@ SPECS = (
       "show what each window is compared with"),
     S(a.AssayResults, "assay results", "assays", "results", "ID",
       "stored results, newest first, 10 a page"),
-    S(a.Watch, "watch", "watches", "watch", "WS PIPELINE CHANNEL?",
-      "post a deployment's status changes"),
+    S(a.Watch, "watch", "watches", "watch", "WS PIPELINE CHANNEL? RUNBOOK? OWNER?",
+      "post a deployment's status changes; its alerts link the runbook and mention the owner"),
     S(a.Unwatch, "unwatch", "watches", "unwatch", "WS PIPELINE",
       "stop posting a deployment's status changes"),
-    S(a.Subscribe, "subscribe assay", "watches", "subscribe", "ID CHANNEL?",
-      "post an assay's drift alerts"),
+    S(a.Subscribe, "subscribe assay", "watches", "subscribe", "ID CHANNEL? RUNBOOK? OWNER?",
+      "post an assay's drift alerts; they link the runbook and mention the owner"),
     S(a.Unsubscribe, "unsubscribe assay", "watches", "unsubscribe", "ID",
       "stop posting an assay's alerts"),
     S(a.WatchList, "watches", "watches", "list", "CHANNEL?",

@@ -1,17 +1,29 @@
-"""watch WS PIPELINE [#channel] | unwatch WS PIPELINE | subscribe assay ID [#channel] |
-unsubscribe assay ID: where the scheduler's alerts will go; watches [#channel]: what goes where."""
+"""watch WS PIPELINE [#channel] [runbook=URL] [owner=@user] | unwatch WS PIPELINE |
+subscribe assay ID [#channel] [runbook=URL] [owner=@user] | unsubscribe assay ID: where the
+scheduler's alerts will go, with the runbook they link and the owner they mention;
+watches [#channel]: what goes where."""
 
 from __future__ import annotations
 
 from bot.wallaroo import WallarooClient
 from handlers.alerting.episodes import close_episode
+from handlers.commands.access import resolve_user
 from handlers.commands.arguments import Subscribe, Unsubscribe, Unwatch, Watch, WatchList
 from handlers.commands.assay_lookup import FoundAssay, find_assay
 from handlers.commands.assay_pages import paged_reply
 from handlers.commands.lookup import find_pipeline, find_workspace
 from handlers.context import Answer, CommandProblem, Context
+from handlers.render.alert_messages import owner_shown, runbook_link
 from handlers.render.blocks import context, ok_reply
-from handlers.render.mrkdwn import ChannelRef, channel_mention, code, escape, user_mention
+from handlers.render.mrkdwn import (
+    ChannelRef,
+    UserRef,
+    channel_mention,
+    code,
+    escape,
+    shorten,
+    user_mention,
+)
 from handlers.render.times import when
 from storage.alerts import NO_RESULT_YET, assay_subject, pipeline_subject
 from storage.roles import Role
@@ -21,6 +33,7 @@ from storage.watches import (
     add_subscription,
     add_watch,
     followed_in,
+    owner_value,
     remove_subscription,
     remove_watch,
 )
@@ -47,10 +60,28 @@ def shown(channel: str) -> str:
     return escape(channel) if channel.startswith("#") else channel_mention(channel)
 
 
+async def owner_of(ctx: Context, user: UserRef | None) -> str | None:
+    """The owner as stored (storage.watches.owner_value): a named user's id (looked up for
+    `@name`), with the name when the command gave one."""
+    if user is None:
+        return None
+    user_id = await resolve_user(ctx, user)
+    name = shorten(user.name) if user.name else None
+    return owner_value(user_id, name)
+
+
+def extras(runbook: str | None, owner: str | None) -> str:
+    """` · runbook <link> · owner @jane` as a reply or listing shows them (the owner as
+    text: a listing must not notify everyone it names)."""
+    shown = f" · runbook {runbook_link(runbook)}" if runbook else ""
+    return shown + (f" · owner {owner_shown(owner, mention=False)}" if owner else "")
+
+
 async def subscribe(ctx: Context, args: Subscribe) -> Answer:
     client = ctx.services.wallaroo
     assay = await find_assay(client, args.id)
     cursor = await _latest_window(client, assay)
+    owner = await owner_of(ctx, args.owner)
     async with ctx.services.sessions() as session:
         channel = channel_of(ctx, args.channel)
         row = AssaySubscription(
@@ -59,6 +90,8 @@ async def subscribe(ctx: Context, args: Subscribe) -> Answer:
             pipeline_name=assay.pipeline_name,
             channel=channel,
             created_by=ctx.actor.user_id,
+            runbook=args.runbook,
+            owner=owner,
         )
         if await add_subscription(session, row, cursor) is None:
             raise CommandProblem(
@@ -66,7 +99,10 @@ async def subscribe(ctx: Context, args: Subscribe) -> Answer:
                 f"`/wallaroo unsubscribe assay {assay.shown_id}` first.",
             )
     return Answer(
-        ok_reply(f"Alerts for assay *{escape(assay.name)}* will go to {shown(channel)}."),
+        ok_reply(
+            f"Alerts for assay *{escape(assay.name)}* will go to {shown(channel)}"
+            f"{extras(args.runbook, owner)}."
+        ),
         assay.target,
     )
 
@@ -89,6 +125,7 @@ async def watch(ctx: Context, args: Watch) -> Answer:
     client = ctx.services.wallaroo
     workspace = await find_workspace(client, args.workspace)
     pipeline = (await find_pipeline(client, workspace, args.pipeline)).pipeline
+    owner = await owner_of(ctx, args.owner)
     async with ctx.services.sessions() as session:
         channel = channel_of(ctx, args.channel)
         row = DeploymentWatch(
@@ -98,6 +135,8 @@ async def watch(ctx: Context, args: Watch) -> Answer:
             pipeline_name=pipeline.name,
             channel=channel,
             created_by=ctx.actor.user_id,
+            runbook=args.runbook,
+            owner=owner,
         )
         if await add_watch(session, row) is None:
             raise CommandProblem(
@@ -106,7 +145,8 @@ async def watch(ctx: Context, args: Watch) -> Answer:
             )
     return Answer(
         ok_reply(
-            f"Watching *{escape(pipeline.name)}*: its status changes will go to {shown(channel)}."
+            f"Watching *{escape(pipeline.name)}*: its status changes will go to {shown(channel)}"
+            f"{extras(args.runbook, owner)}."
         ),
         f"pipeline {pipeline.name}",
     )
@@ -130,10 +170,18 @@ async def unwatch(ctx: Context, args: Unwatch) -> Answer:
 
 async def listing(ctx: Context, args: WatchList) -> Answer:
     """A channel's watches and subscriptions: the one named, else (for an admin) every
-    channel's, else the one it was typed in. The reply says which it chose."""
+    channel's, else the one it was typed in. The reply says which it chose. Only an admin
+    may name another channel: what a private channel follows is for its members (and the bot
+    cannot tell who they are from here)."""
     ref, channels = args.channel, None
     if ref is not None:
         channels = [c for c in (ref.id, f"#{ref.name}" if ref.name else "") if c]
+        if ctx.role is not Role.ADMIN and ctx.actor.channel_id not in channels:
+            raise CommandProblem(
+                f"Only an admin may list another channel's watches: type "
+                f"`/wallaroo watches` in {shown(channels[0])} itself.",
+                "`/wallaroo watches` here lists this channel's.",
+            )
         where = f"Posting to {shown(channel_of(ctx, ref))}"
         command = f"/wallaroo watches #{ref.name}" if ref.name else f"/wallaroo watches {ref.id}"
     elif ctx.role is Role.ADMIN or not ctx.actor.channel_id:
@@ -153,8 +201,8 @@ async def listing(ctx: Context, args: WatchList) -> Answer:
         (
             w.created_at,
             f"Pipeline *{escape(w.pipeline_name)}* (workspace {escape(w.workspace_name)}): "
-            f"status changes to {shown(w.channel)} · set up by {user_mention(w.created_by)} "
-            f"{when(w.created_at, now=now, relative=True)}",
+            f"status changes to {shown(w.channel)}{extras(w.runbook, w.owner)} · set up by "
+            f"{user_mention(w.created_by)} {when(w.created_at, now=now, relative=True)}",
         )
         for w in watches
     ]
@@ -163,8 +211,8 @@ async def listing(ctx: Context, args: WatchList) -> Answer:
             s.created_at,
             f"Assay *{escape(s.assay_name or s.assay_id)}* ({code(s.assay_id)}"
             + (f", pipeline {escape(s.pipeline_name)}" if s.pipeline_name else "")
-            + f"): drift alerts to {shown(s.channel)} · set up by {user_mention(s.created_by)} "
-            f"{when(s.created_at, now=now, relative=True)}",
+            + f"): drift alerts to {shown(s.channel)}{extras(s.runbook, s.owner)} · set up by "
+            f"{user_mention(s.created_by)} {when(s.created_at, now=now, relative=True)}",
         )
         for s in subscriptions
     ]

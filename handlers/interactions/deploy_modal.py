@@ -1,17 +1,23 @@
 """The "Request a deploy" modal: its selects' options (from Wallaroo, filtered by what the user
 types) and its submission, checked input by input, then run as `deploy WS PIPELINE REASON`
-(or, for an earlier version, as `rollback WS PIPELINE VERSION REASON`)."""
+(or, for an earlier version than the newest, as `rollback WS PIPELINE VERSION REASON`,
+refused in the form when rollback would refuse it)."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import Any
 
-from bot.wallaroo import ListedPipelineVersion, PipelineListing, WallarooError, Workspace
-from handlers.approvals.rollback import MAX_POSITION_DIGITS, MIN_PREFIX
-from handlers.commands.arguments import Deploy
-from handlers.commands.grammar import Command, ParseError, parse_command
+from bot.wallaroo import (
+    ListedPipelineVersion,
+    PipelineListing,
+    WallarooClient,
+    WallarooError,
+    Workspace,
+)
+from handlers.approvals.rollback import PREVIOUS, index_of, rollback_target
+from handlers.commands.arguments import Deploy, Rollback
+from handlers.commands.grammar import Command
 from handlers.commands.lookup import find_pipeline, find_workspace
 from handlers.context import Actor, CommandProblem, Services
 from handlers.interactions.forms import (
@@ -35,7 +41,7 @@ from handlers.render.modals import (
     DEPLOY_WORKSPACE,
     named_options,
 )
-from handlers.render.mrkdwn import is_channel_id
+from handlers.render.mrkdwn import code, is_channel_id
 from storage.audit import Outcome
 
 logger = logging.getLogger(__name__)
@@ -119,52 +125,43 @@ async def _read(
     reason = typed(view, DEPLOY_REASON, DEPLOY_REASON)
     version = typed(view, DEPLOY_VERSION, DEPLOY_VERSION)
     if version and version.lower() != "latest":
-        versions = await client.list_pipeline_versions(workspace.id, listing)
-        found = _version(versions, version)
-        if isinstance(found, str):
-            return {DEPLOY_VERSION: found}, None
-        if found != versions[0]:
-            return _earlier(actor, workspace, listing, found.version, reason)
+        try:
+            earlier = await _earlier_version(client, workspace, listing, version)
+        except CommandProblem as exc:
+            return {DEPLOY_VERSION: plain(exc)}, None
+        if earlier is not None:
+            return {}, _rollback(actor, workspace, listing, earlier.version, reason)
     args = Deploy(workspace=workspace.id, pipeline=listing.pipeline.id, reason=reason or None)
     said = f"deploy {workspace.name} {listing.pipeline.name} {reason}".strip()
     command = Command("deployments", "deploy", args, said)
     return {}, Submission(actor, f"[modal] {said}", command)
 
 
-def _version(versions: list[ListedPipelineVersion], typed_text: str) -> ListedPipelineVersion | str:
-    """The version typed, named as `versions` and `rollback` name it (its number, 1 the newest,
-    or its UUID or the first 6 characters or more), or why there is none."""
-    if not versions:
-        return "Wallaroo lists no version of this pipeline."
-    if typed_text.isascii() and typed_text.isdigit() and len(typed_text) <= MAX_POSITION_DIGITS:
-        position = int(typed_text)
-        if 1 <= position <= len(versions):
-            return versions[position - 1]
-        return (
-            f"There is no version {position}: the pipeline has {len(versions)} (1 is the newest)."
-        )
-    if len(typed_text) < MIN_PREFIX:
-        return f"Give the version's number, or at least {MIN_PREFIX} characters of its UUID."
-    prefix = typed_text.lower()
-    matches = [v for v in versions if v.version.lower().startswith(prefix)]
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        return f"{len(matches)} versions start with {typed_text}: give more of it."
-    return f"This pipeline has no version {typed_text[:40]}; the newest is {versions[0].version}."
+async def _earlier_version(
+    client: WallarooClient, workspace: Workspace, listing: PipelineListing, typed_text: str
+) -> ListedPipelineVersion | None:
+    """The earlier version to roll back to, None for the newest (a plain deploy), or (as a
+    CommandProblem) why there is none: named as `versions` and `rollback` name it, and refused
+    by rollback's own rules (not deployed, the live one, newer than it) while the form is open,
+    not in a message after it closed."""
+    history = await client.version_history(workspace.id, listing)
+    names = (workspace.name, listing.pipeline.name)
+    if typed_text.lower() != PREVIOUS:
+        versions_command = code(f"/wallaroo versions {names[0]} {names[1]}")
+        if index_of(history.versions, typed_text, versions_command) == 0:
+            return None
+    return rollback_target(history, *names, typed_text)
 
 
-def _earlier(
+def _rollback(
     actor: Actor, workspace: Workspace, listing: PipelineListing, version: str, reason: str
-) -> tuple[Errors, Submission | None]:
-    """An earlier version than the newest: what `rollback WS PIPELINE VERSION` asks (which
-    decides, by its own rules, whether it goes back from the live one)."""
-    parsed = parse_command(f"rollback {workspace.id} {listing.pipeline.id} {version}")
-    if isinstance(parsed, ParseError):
-        return {DEPLOY_VERSION: plain(parsed.message)}, None
-    args: Any = parsed.args  # rollback's class, whatever its fields: a reason if it takes one
-    if reason and "reason" in {f.name for f in dataclasses.fields(args)}:
-        args = dataclasses.replace(args, reason=reason)
+) -> Submission:
+    """`rollback WS PIPELINE VERSION REASON`, which checks again when it runs."""
+    args = Rollback(
+        workspace=workspace.id,
+        pipeline=listing.pipeline.id,
+        version=version,
+        reason=reason or None,
+    )
     said = f"rollback {workspace.name} {listing.pipeline.name} {version} {reason}".strip()
-    command = Command(parsed.area, parsed.action, args, said)
-    return {}, Submission(actor, f"[modal] {said}", command)
+    return Submission(actor, f"[modal] {said}", Command("deployments", "rollback", args, said))

@@ -28,6 +28,10 @@ from storage.roles import allows, effective_role
 logger = logging.getLogger(__name__)
 ERROR_CHARS = 300  # an error under an input is a line or two, not a page
 FORGED = "This form came back altered, so nothing was done; open it again."
+# Slack waits 3 s for a submission's answer, then shows the user an error; whatever is still
+# checking then must stop (answering "slow" in the form), not run a command nobody sees asked.
+CHECK_SECONDS = 2.5
+SLOW = "Wallaroo is slow to answer right now, so nothing was done; submit again in a moment."
 _ID = re.compile(r"^[0-9]{1,18}$")
 
 

@@ -6,12 +6,19 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.commands.model_upload import UploadJob, run_upload
+from handlers.chat import ChatError
+from handlers.commands.model_upload import (
+    UploadJob,
+    framework_problem,
+    name_problem,
+    run_upload,
+)
 from handlers.context import (
     Actor,
     Services,
@@ -20,13 +27,17 @@ from handlers.context import (
     record_intent,
     unaudited_reply,
 )
+from handlers.interactions.forms import chosen, plain, read_metadata, role_refusal, typed
 from handlers.render import model_upload as words
 from handlers.render.blocks import Reply, error_reply
 from storage.audit import AuditUnavailable, Outcome
-from storage.roles import Role, allows, effective_role
 
+logger = logging.getLogger(__name__)
 AREA, ACTION = "models", "upload"
 WORKSPACES_SECONDS = 1.5  # the modal must open within Slack's 3 s: a slow listing is skipped
+# Where a shortcut can be used: a channel, a private one, or a direct message (D...).
+_CONVERSATION = re.compile(r"[CDG][A-Z0-9]+")
+NO_MODAL = "Slack would not open the upload form (it waits 3 s for it); use the shortcut again."
 
 
 @dataclass(frozen=True)
@@ -39,14 +50,8 @@ class UploadForm:
 
 
 async def _may_upload(services: Services, actor: Actor) -> Reply | None:
-    async with services.sessions() as session:
-        role = await effective_role(session, actor.user_id, services.admins)
-    if allows(role, Role.OPERATOR):
-        return None
-    return error_reply(
-        f"Uploading a model needs the *operator* role; you are *{role}*.",
-        "An admin can run `/wallaroo access grant @you operator`.",
-    )
+    refusal = await role_refusal(services, actor, AREA, ACTION)
+    return None if refusal is None else error_reply(refusal)
 
 
 async def _audit(
@@ -81,38 +86,48 @@ async def shortcut_used(
         names = []
     metadata = {"file": str(file["id"]), "channel": actor.channel_id}
     name = str(file.get("name") or file["id"])
-    view_id = await services.chat.open_view(trigger_id, words.upload_modal(name, metadata, names))
-    await _audit(services, actor, text, f"file {name}", Outcome.OK)
+    target = f"file {name}"
+    try:
+        view_id = await services.chat.open_view(
+            trigger_id, words.upload_modal(name, metadata, names)
+        )
+    except ChatError as exc:  # e.g. the trigger expired while the workspaces were listed
+        await _audit(services, actor, text, target, Outcome.ERROR)
+        logger.warning("the upload modal did not open: %s", exc)
+        return error_reply(NO_MODAL)
     if view_id is None:
+        await _audit(services, actor, text, target, Outcome.INVALID)
         return error_reply("This chat has no modals.", "Type `model upload WS NAME FILE`.")
+    await _audit(services, actor, text, target, Outcome.OK)
     return None
 
 
 def read_form(view: dict[str, Any]) -> UploadForm | dict[str, str]:
     """The submitted modal as a form, or the errors to show in it (block id -> message)."""
-    values = (view.get("state") or {}).get("values") or {}
-
-    def value(block: str, action: str) -> str:
-        item = (values.get(block) or {}).get(action) or {}
-        chosen = item.get("selected_option") or {}
-        return str(chosen.get("value") or item.get("value") or "").strip()
-
-    try:
-        metadata = json.loads(str(view.get("private_metadata") or "{}"))
-    except json.JSONDecodeError:
-        metadata = {}
+    metadata = read_metadata(view.get("private_metadata")) or {}
     errors: dict[str, str] = {}
-    workspace = value(words.WORKSPACE_BLOCK, words.WORKSPACE_INPUT)
-    name = value(words.NAME_BLOCK, words.NAME_INPUT)
-    framework = value(words.FRAMEWORK_BLOCK, words.FRAMEWORK_INPUT).lower()
+    workspace = chosen(view, words.WORKSPACE_BLOCK, words.WORKSPACE_INPUT) or typed(
+        view, words.WORKSPACE_BLOCK, words.WORKSPACE_INPUT
+    )
+    name = typed(view, words.NAME_BLOCK, words.NAME_INPUT)
+    framework = typed(view, words.FRAMEWORK_BLOCK, words.FRAMEWORK_INPUT).lower()
     if not workspace:
         errors[words.WORKSPACE_BLOCK] = "Name a workspace."
     if not name:
         errors[words.NAME_BLOCK] = "Give the model a name (letters, digits and '-')."
     if not framework:
         errors[words.FRAMEWORK_BLOCK] = "Name a framework, e.g. onnx."
+    # What the SDK checks first, said under the input at fault.
+    for block, problem in (
+        (words.NAME_BLOCK, name_problem(name) if name else None),
+        (words.FRAMEWORK_BLOCK, framework_problem(framework) if framework else None),
+    ):
+        if problem is not None:
+            errors[block] = plain(problem)
     file_id, channel = metadata.get("file"), metadata.get("channel")
-    if not isinstance(file_id, str) or not isinstance(channel, str):
+    # Slack hands private_metadata back as sent: anything else was made up on the way.
+    valid_channel = channel == "" or (isinstance(channel, str) and _CONVERSATION.fullmatch(channel))
+    if not isinstance(file_id, str) or not file_id or not valid_channel:
         errors[words.NAME_BLOCK] = "This form names no file; use the shortcut again."
     if errors:
         return errors
@@ -145,7 +160,9 @@ async def run_submission(services: Services, actor: Actor, form: UploadForm) -> 
         intent = await record_intent(services, actor, text=text, area=AREA, action=ACTION)
     except AuditUnavailable as exc:
         return unaudited_reply(exc)
-    job = UploadJob(form.workspace, form.name, form.file_id, form.framework, form.channel)
+    job = UploadJob(
+        form.workspace, form.name, form.file_id, form.framework, form.channel, actor.user_id
+    )
     wallaroo_error = None
     try:
         answer = await run_upload(services, job)
@@ -156,6 +173,21 @@ async def run_submission(services: Services, actor: Actor, form: UploadForm) -> 
         started=started, wallaroo_error=wallaroo_error, intent=intent,
     )  # fmt: skip
     return answer.reply
+
+
+async def deliver(services: Services, actor: Actor, channel: str, reply: Reply) -> None:
+    """The submitter's reply: in the channel the shortcut was used in, or in a direct message
+    when that will not take it (a DM with someone else, a channel the bot is not in)."""
+    if channel:
+        try:
+            await services.chat.post_ephemeral(channel, actor.user_id, reply)
+            return
+        except ChatError as exc:
+            logger.info("the upload's reply goes to a direct message: %s", exc)
+    try:
+        await services.chat.post(actor.user_id, reply)
+    except ChatError as exc:  # the upload ran (and is audited) all the same
+        logger.warning("telling %s what their upload did failed: %s", actor.user_id, exc)
 
 
 def _describe(form: UploadForm | dict[str, str]) -> str:

@@ -8,41 +8,64 @@ clicks reach the line's episode as on a message of its own (same action ids and 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from slack_sdk.models.blocks import Block
 
-from handlers.render.alert_messages import buttons, flapping_note, summary
+from handlers.render.alert_messages import (
+    REMEDIATED,
+    buttons,
+    details_of,
+    flapping_note,
+    runbook_and_owner,
+    summary,
+)
+from handlers.render.alert_remediation import remediation_line
 from handlers.render.blocks import Reply, context, header, section, status_emoji
 from handlers.render.mrkdwn import escape, user_mention
 from handlers.render.times import when
 from storage.alerts import AlertEpisode, EpisodeKind
+from storage.approvals import ApprovalRequest
 
 # Slack takes 50 blocks a message; a line takes up to three (text, notes, buttons).
 MAX_LINES = 14
 
 
-def render_group(group: AlertEpisode, members: list[AlertEpisode], now: datetime) -> Reply:
-    """The group message as it should read now: open lines first, then the recovered ones."""
+def render_group(
+    group: AlertEpisode,
+    members: list[AlertEpisode],
+    now: datetime,
+    remediations: Mapping[int | None, ApprovalRequest | None] | None = None,
+) -> Reply:
+    """The group message as it should read now: open lines first, then the recovered ones;
+    `remediations` are the members' linked approval requests (Roll back / Undeploy), by id."""
     shown = sorted(members, key=lambda m: (not m.is_open, m.id or 0))
     open_count = sum(1 for m in members if m.is_open)
     title = f"{open_count} open alert(s) on pipeline {group.title}"
     if not group.is_open:
         title = f"Alerts on pipeline {group.title}: all recovered"
     blocks: list[Block] = [header(title)]
+    opening = group.message_ts is None  # its post, rendered before Slack has it
     for member in shown[:MAX_LINES]:
-        blocks += _line(member, now)
+        blocks += _line(member, now, opening, (remediations or {}).get(member.id))
     if len(shown) > MAX_LINES:
         blocks.append(context(f"…and {len(shown) - MAX_LINES} more (see App Home)."))
     if not group.is_open and group.closed_at is not None:
         blocks.append(context(f":white_check_mark: Closed at {when(group.closed_at)}."))
-    text = f"Pipeline {group.title}: " + "; ".join(summary(m) for m in shown[:MAX_LINES])
+    text = f"Pipeline {group.title}: " + "; ".join(
+        _plain_line(m, (remediations or {}).get(m.id)) for m in shown[:MAX_LINES]
+    )
     return Reply(text=text, blocks=blocks, ephemeral=False)
 
 
-def _line(member: AlertEpisode, now: datetime) -> list[Block]:
+def _line(
+    member: AlertEpisode, now: datetime, opening: bool, remediation: ApprovalRequest | None
+) -> list[Block]:
+    """A member's line; its owner is mentioned only in the group's opening post."""
+    remedied = [context(_remediation_note(member, remediation))] if remediation else []
     if not member.is_open:
-        return [section(f":white_check_mark: ~{escape(summary(member))}~")]
+        return [section(f":white_check_mark: ~{escape(summary(member))}~"), *remedied]
     emoji = status_emoji(member.severity)
     if member.kind == EpisodeKind.NO_DATA:
         emoji = ":grey_question:"
@@ -52,7 +75,26 @@ def _line(member: AlertEpisode, now: datetime) -> list[Block]:
         notes.append(f"Acknowledged by {user_mention(member.acknowledged_by)}.")
     if member.is_snoozed(now) and member.snoozed_until is not None:
         notes.append(f"Snoozed until {when(member.snoozed_until, now=now, relative=True)}.")
+    extras = runbook_and_owner(member, mention=opening)
+    if extras:
+        notes.append(extras)
     if notes:
         blocks.append(context(" ".join(notes)))
-    blocks.append(buttons(member))
+    blocks += remedied
+    blocks.append(buttons(member, remediation))
     return blocks
+
+
+def _plain_line(member: AlertEpisode, remediation: ApprovalRequest | None) -> str:
+    if remediation is None:
+        return summary(member)
+    remedy = details_of(member).get("remedy")
+    line = remediation_line(remediation, remedy, plain=True).rstrip(".")  # lines join with ;
+    return f"{summary(member)} · {line}"
+
+
+def _remediation_note(member: AlertEpisode, remediation: ApprovalRequest) -> str:
+    remedied = details_of(member).get(REMEDIATED)
+    if remedied and not member.is_open:
+        return f":white_check_mark: Remediated: {remedied}"
+    return remediation_line(remediation, details_of(member).get("remedy"))

@@ -17,16 +17,24 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
 
 from bot.wallaroo import DeploymentState
+from handlers.render.alert_remediation import (
+    may_remediate,
+    remediation_buttons,
+    remediation_line,
+)
 from handlers.render.blocks import Reply, context, fields, header, section, status_emoji
-from handlers.render.mrkdwn import escape, user_mention
+from handlers.render.mrkdwn import escape, link, shorten, user_mention
 from handlers.render.times import when
 from storage.alerts import AlertEpisode, EpisodeKind
+from storage.approvals import ApprovalRequest
+from storage.watches import split_owner
 
 ACK_ACTION = "alert_ack"
 SNOOZE_4H_ACTION = "alert_snooze_4h"
 SNOOZE_24H_ACTION = "alert_snooze_24h"
 RUN_ASSAY_ACTION = "alert_run_assay"
 DISABLE_ASSAY_ACTION = "alert_disable_assay"
+REMEDIATED = "remediated"  # detail key: how the linked request put it right (mrkdwn)
 _DEPLOYMENT_PROBLEMS: dict[str, str] = {
     DeploymentState.ERROR: "is in Error",
     DeploymentState.STARTING: "has been Starting for too long",
@@ -34,7 +42,16 @@ _DEPLOYMENT_PROBLEMS: dict[str, str] = {
 }
 
 
-STICKY_DETAILS = ("group", "flapping", "flips", "ok_since", "settled", "closed_reason")
+STICKY_DETAILS = (
+    "group",
+    "flapping",
+    "flips",
+    "ok_since",
+    "settled",
+    "closed_reason",
+    "remedy",  # what the alert offers (handlers/alerting/remediation.py)
+    REMEDIATED,
+)
 
 
 def details_of(episode: AlertEpisode) -> dict[str, Any]:
@@ -52,9 +69,14 @@ def is_assay(episode: AlertEpisode) -> bool:
     return episode.subject.startswith("assay:")
 
 
-def render_episode(episode: AlertEpisode, now: datetime) -> Reply:
-    """The episode's message as it should read now."""
+def render_episode(
+    episode: AlertEpisode, now: datetime, remediation: ApprovalRequest | None = None
+) -> Reply:
+    """The episode's message as it should read now; `remediation` is the approval request its
+    Roll back / Undeploy made, as it is now (staging.render_current reads it)."""
     blocks = episode_blocks(episode)
+    if remediation is not None:
+        blocks.append(context(remediation_line(remediation, details_of(episode).get("remedy"))))
     if episode.is_open:
         notes = []
         if episode.acknowledged_by:
@@ -64,15 +86,22 @@ def render_episode(episode: AlertEpisode, now: datetime) -> Reply:
             notes.append(f"Snoozed until {until}.")
         if notes:
             blocks.append(context(" ".join(notes)))
-        blocks.append(buttons(episode))
+        blocks.append(buttons(episode, remediation))
     else:
         closed = when(episode.closed_at) if episode.closed_at else "now"
         reason = details_of(episode).get("closed_reason")
-        if reason:
+        remediated = details_of(episode).get(REMEDIATED)
+        if remediated:  # mrkdwn, escaped when it was made (remediation_text)
+            blocks.append(context(f":white_check_mark: Remediated at {closed}: {remediated}"))
+        elif reason:
             blocks.append(context(f":white_circle: Closed at {closed}: {escape(reason)}."))
         else:
             blocks.append(context(f":white_check_mark: Recovered at {closed}; episode closed."))
-    return Reply(text=summary(episode), blocks=blocks, ephemeral=False)
+    text = summary(episode)
+    if remediation is not None:  # the console's line for an edit shows the text only
+        remedy = details_of(episode).get("remedy")
+        text += " · " + remediation_line(remediation, remedy, plain=True)
+    return Reply(text=text, blocks=blocks, ephemeral=False)
 
 
 def episode_blocks(episode: AlertEpisode) -> list[Block]:
@@ -86,7 +115,43 @@ def episode_blocks(episode: AlertEpisode) -> list[Block]:
     flapping = flapping_note(episode)
     if flapping:
         blocks.insert(1, context(flapping))
+    # Its own message's opening post is rendered before Slack has it (no ts yet).
+    extras = runbook_and_owner(episode, mention=episode.message_ts is None)
+    if extras:
+        blocks.append(context(extras))
     return blocks
+
+
+def runbook_link(url: str) -> str:
+    """The runbook as a link labelled with the URL itself (shortened), never with a label
+    someone typed. Stored URLs are percent-encoded (no `<`, `>`, `|`); `&` is escaped in
+    the target as Slack asks."""
+    return link(escape(url), shorten(url.split("://", 1)[-1], 60))
+
+
+def owner_shown(owner: str | None, *, mention: bool) -> str:
+    """The owner as a mention (it notifies), or as plain text that cannot: `@name`, or the
+    id in code when no name is known."""
+    found = split_owner(owner)
+    if found is None:
+        return ""
+    user_id, name = found
+    if mention:
+        return user_mention(user_id)
+    return f"@{escape(shorten(name))}" if name else f"`{escape(user_id)}`"
+
+
+def runbook_and_owner(episode: AlertEpisode, *, mention: bool) -> str:
+    """`Runbook: <link> · Owner: @jane` from the episode's detail, "" when neither is set.
+    The owner is mentioned only where `mention` (an opening post): an edit showing a mention
+    could notify them again at every poll."""
+    detail = details_of(episode)
+    parts = []
+    if detail.get("runbook"):
+        parts.append(f":book: Runbook: {runbook_link(detail['runbook'])}")
+    if detail.get("owner"):
+        parts.append(f"Owner: {owner_shown(detail['owner'], mention=mention)}")
+    return " · ".join(parts)
 
 
 def flapping_note(episode: AlertEpisode) -> str:
@@ -105,6 +170,8 @@ def summary(episode: AlertEpisode) -> str:
     state = episode.severity
     if not episode.is_open:
         state = "closed" if details_of(episode).get("closed_reason") else "recovered"
+        if details_of(episode).get(REMEDIATED):
+            state = "remediated"
     if details_of(episode).get("flapping"):
         state += ", flapping"
     if episode.kind == EpisodeKind.NO_DATA:
@@ -190,9 +257,9 @@ def _deployment_blocks(episode: AlertEpisode) -> list[Block]:
     return blocks
 
 
-def buttons(episode: AlertEpisode) -> ActionsBlock:
+def buttons(episode: AlertEpisode, remediation: ApprovalRequest | None = None) -> ActionsBlock:
     """The episode's buttons: each names the episode, so in a group message they act on their
-    own line's episode."""
+    own line's episode. Roll back / Undeploy while no remediation of it is under way."""
     value = str(episode.id)
     elements = [
         ButtonElement(text=PlainTextObject(text="Acknowledge"), action_id=ACK_ACTION, value=value),
@@ -215,12 +282,23 @@ def buttons(episode: AlertEpisode) -> ActionsBlock:
                 style="danger",
             ),
         ]
+    if episode.kind != EpisodeKind.NO_DATA and may_remediate(remediation):
+        elements += remediation_buttons(value, details_of(episode).get("remedy"))
     return ActionsBlock(block_id=f"episode-{episode.id}", elements=elements)
 
 
 def thread_note(text: str) -> Reply:
     """A reply in an episode's thread (escalation, reminder, recovery); `text` is mrkdwn."""
     return Reply(text=text, blocks=[section(text)], ephemeral=False)
+
+
+def owner_note(episode: AlertEpisode) -> Reply | None:
+    """The owner mentioned in the thread, for an episode whose opening is only an edit (a
+    line added to a group message already posted, which notifies nobody); None without one."""
+    owner = details_of(episode).get("owner")
+    if not owner:
+        return None
+    return thread_note(f":bust_in_silhouette: Owner: {owner_shown(owner, mention=True)}")
 
 
 def escalation_note(episode: AlertEpisode) -> Reply:

@@ -39,7 +39,13 @@ def downloading(done: int, total: int) -> str:
 
 
 UPLOADING = ":hourglass_flowing_sand: uploading: all of it sent, waiting for Wallaroo to store it"
-CONVERTING = ":gear: converting: Wallaroo is preparing the model (its version is not ready yet)"
+PREPARING = (
+    ":gear: preparing: Wallaroo has the file and is loading it (its version is not ready yet)"
+)
+LOOKING = ":mag: no answer from Wallaroo: looking for the new version, which may still appear"
+MAY_STILL_APPEAR = (
+    "Wallaroo did not answer and no new version has appeared yet; it may still appear"
+)
 
 
 def ready_stage(version: str | None, sha: str | None, size: int) -> str:
@@ -53,11 +59,12 @@ def failed_stage(why: str) -> str:
 
 
 def uploaded_reply(
-    name: str, workspace: str, model_id: int, version: str | None, sha: str | None
+    name: str, workspace: str, model_id: int | None, version: str | None, sha: str | None
 ) -> Reply:
     shown = f" version {code(version)} (sha {code(sha or '')})" if version else ""
+    model = f" (model id {model_id})" if model_id is not None else ""
     return ok_reply(
-        f"Uploaded model *{escape(name)}*{shown} to {named(workspace)} (model id {model_id}). "
+        f"Uploaded model *{escape(name)}*{shown} to {named(workspace)}{model}. "
         f"Use it: `/wallaroo pipeline create {escape(workspace)} PIPELINE {escape(name)}`"
     )
 

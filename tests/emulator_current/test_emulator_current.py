@@ -126,7 +126,11 @@ def test_todays_upload_takes_a_metadata_part_and_keeps_its_conversion(
 
 
 def test_upload_and_convert_answers_202(emulator: Emulator, admin: Api, onnx_bytes: bytes) -> None:
-    answer = metadata_upload(admin, onnx_bytes, TODAYS_METADATA, "models/upload_and_convert")
+    # Conversion needs the model's schemas (base64 Arrow), as Wallaroo's SDK always sends.
+    schemas = {"input_schema": "c2NoZW1h", "output_schema": "c2NoZW1h"}
+    answer = metadata_upload(
+        admin, onnx_bytes, TODAYS_METADATA | schemas, "models/upload_and_convert"
+    )
     assert answer.status_code == 202, answer.text
     model_id = answer.json()["insert_models"]["returning"][0]["models"][0]["id"]
     assert admin.ok("models/get", {"id": model_id})["name"] == "keras-model"

@@ -2,7 +2,7 @@
 the same with a server in a thread). It can be told to answer 429 with Retry-After (per method,
 or per channel with its own Retry-After), to answer a channel's calls with an error, and to take
 its time over a post that then succeeds. Shared files (`files`, `FakeFile`) answer `files.info`
-as Slack does and stream from a download URL that wants the bot's token."""
+as Slack does and stream from a download URL that wants the bot's token: fake_slack_files.py."""
 
 from __future__ import annotations
 
@@ -12,19 +12,15 @@ import json
 import queue
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import (
-    HTMLResponse,
-    JSONResponse,
-    PlainTextResponse,
-    Response,
-    StreamingResponse,
-)
+from fastapi.responses import JSONResponse
+
+from tests.helpers.fake_slack_files import FakeFile as FakeFile  # tests share files by it here
+from tests.helpers.fake_slack_files import SharedFiles
 
 
 def channel_id(channel: str) -> str:
@@ -34,37 +30,6 @@ def channel_id(channel: str) -> str:
     return channel
 
 
-# The pattern a generated file repeats: sizes of hundreds of MB cost one block of memory.
-_BLOCK = bytes(range(256)) * 4096  # 1 MiB
-
-
-@dataclass
-class FakeFile:
-    """A file shared in the fake Slack: its bytes given, or `size` bytes made on the fly."""
-
-    name: str
-    content: bytes | None = None
-    size: int = 0
-    shared_with_bot: bool = True  # else files.info answers file_not_found, as Slack does
-    cut_after: int | None = None  # the download drops the connection after this many bytes
-    listed_size: int | None = None  # what files.info says, when it is not the true size
-
-    def __post_init__(self) -> None:
-        if self.content is not None:
-            self.size = len(self.content)
-
-    def chunks(self, chunk_bytes: int = len(_BLOCK)) -> Iterator[bytes]:
-        if self.content is not None:
-            for start in range(0, len(self.content), chunk_bytes):
-                yield self.content[start : start + chunk_bytes]
-            return
-        left = self.size
-        while left > 0:
-            block = _BLOCK if left >= len(_BLOCK) else _BLOCK[:left]
-            left -= len(block)
-            yield block
-
-
 @dataclass
 class SlackCall:
     path: str
@@ -72,7 +37,7 @@ class SlackCall:
 
 
 @dataclass
-class FakeSlack:
+class FakeSlack(SharedFiles):
     calls: list[SlackCall] = field(default_factory=list)
     rate_limited: dict[str, int] = field(default_factory=dict)  # method -> 429s still to send
     failing: dict[str, str] = field(default_factory=dict)  # method -> the error it answers
@@ -87,43 +52,12 @@ class FakeSlack:
     channel_errors: dict[str, str] = field(default_factory=dict)
     # seconds the next chat.postMessage calls take; each is recorded (it lands) only then
     post_delays: list[float] = field(default_factory=list)
-    # Shared files (files.info, downloads): id -> file; downloads want this bearer token.
-    files: dict[str, FakeFile] = field(default_factory=dict)
-    bot_token: str = "xoxb-test-token-not-real"
+    # Shared files (`files`, `bot_token`, `add_file`, files.info, downloads): SharedFiles.
     # Socket Mode: envelopes to push to the connected app, and the acks it sent back.
     socket_outbox: queue.Queue = field(default_factory=queue.Queue)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     _posted: itertools.count = field(default_factory=lambda: itertools.count(1))
     _changed: threading.Condition = field(default_factory=threading.Condition)
-
-    def add_file(self, file: FakeFile) -> str:
-        """Share `file` in the fake Slack; answers its id."""
-        file_id = f"F{len(self.files) + 1:08d}"
-        self.files[file_id] = file
-        return file_id
-
-    def file_link(self, file_id: str) -> str:
-        """The file as Slack writes it into a slash command's text: `<permalink|name>`."""
-        name = self.files[file_id].name
-        return f"<https://fake.slack.test/files/U1/{file_id}/{name}|{name}>"
-
-    def _file_info(self, base_url: str, file_id: str) -> JSONResponse:
-        found = self.files.get(file_id)
-        if found is None or not found.shared_with_bot:
-            return JSONResponse({"ok": False, "error": "file_not_found"})
-        download = f"{base_url}/files-pri/T1-{file_id}/download/{found.name}"
-        file = {
-            "id": file_id,
-            "name": found.name,
-            "title": found.name,
-            "mimetype": "application/octet-stream",
-            "size": found.size if found.listed_size is None else found.listed_size,
-            "is_external": False,
-            "url_private": download.replace("/download/", "/"),
-            "url_private_download": download,
-            "permalink": f"https://fake.slack.test/files/U1/{file_id}/{found.name}",
-        }
-        return JSONResponse({"ok": True, "file": file})
 
     def responses(self) -> list[dict[str, Any]]:
         return [c.body for c in self.calls if c.path.startswith("/respond/")]
@@ -215,39 +149,7 @@ class FakeSlack:
             finally:
                 sender.cancel()
 
-        @app.post("/upload/{file_id}")
-        async def upload(file_id: str, request: Request) -> PlainTextResponse:
-            # files_upload_v2's middle step: the bytes go to the URL Slack handed out.
-            content = await request.body()
-            self.record(f"/upload/{file_id}", {"bytes": len(content), "png": b"PNG" in content[:8]})
-            return PlainTextResponse(f"OK - {len(content)}")
-
-        @app.get("/files-pri/{team_file}/download/{name}", response_model=None)
-        async def download(team_file: str, request: Request) -> Response:
-            file_id = team_file.split("-", 1)[-1]
-            found = self.files.get(file_id)
-            if request.headers.get("authorization") != f"Bearer {self.bot_token}":
-                # What Slack sends a download without a token that may read it: a web page.
-                self.record(f"/files-pri/{file_id}#unauthorized", {})
-                return HTMLResponse("<html><body>Sign in to Slack</body></html>")
-            if found is None or not found.shared_with_bot:
-                return PlainTextResponse("Not found", status_code=404)
-            self.record(f"/files-pri/{file_id}", {"size": found.size})
-
-            async def stream() -> AsyncIterator[bytes]:
-                sent = 0
-                for chunk in found.chunks():
-                    if found.cut_after is not None and sent + len(chunk) > found.cut_after:
-                        yield chunk[: found.cut_after - sent]
-                        # An exception mid-body: uvicorn drops the connection, as a network would.
-                        raise ConnectionResetError("the fake Slack dropped the download")
-                    sent += len(chunk)
-                    yield chunk
-
-            headers = {"Content-Length": str(found.size)}
-            return StreamingResponse(
-                stream(), media_type="application/octet-stream", headers=headers
-            )
+        self.add_file_routes(app)
 
         @app.post("/respond/{key}")
         async def respond(key: str, request: Request) -> dict:
@@ -319,7 +221,7 @@ class FakeSlack:
                 link = f"https://fake.slack.test/archives/{where}/p{ts.replace('.', '')}"
                 return JSONResponse({"ok": True, "channel": body.get("channel"), "permalink": link})
             if method == "files.info":
-                return self._file_info(str(request.base_url).rstrip("/"), str(body.get("file")))
+                return self.file_info(str(request.base_url).rstrip("/"), str(body.get("file")))
             channel = str(body.get("channel") or body.get("channel_id") or "")
             if method == "conversations.list":
                 return JSONResponse({"ok": True, "channels": self._channels()})

@@ -1,0 +1,126 @@
+"""Remediation from an alert: what a drift or deployment episode may offer ("Roll back to
+version X", "Undeploy"), learnt from Wallaroo when the episode opens and kept in its detail
+(`remedy`); and, once a button made an approval request linked to the episode
+(`approval_requests.episode_id`), the episode's message following that request as it moves and
+its close saying "remediated" when the subject is healthy again afterwards.
+
+The request itself is an ordinary one (handlers/approvals/requests.py): same four-eyes, expiry,
+exactly-once and audit. The episode's message reads the linked request when it is rendered
+(staging.render_current); this module only stages the edits that make it re-render.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.wallaroo import PipelineListing, WallarooError
+from handlers.alerting.episodes import close_and_announce
+from handlers.alerting.staging import enqueue_for_episode, render_current
+from handlers.context import Services
+from handlers.render.alert_messages import thread_note
+from storage.alerts import AlertEpisode, get_episode
+from storage.approvals import ApprovalRequest, ApprovalState, record_progress
+from storage.outbox import OutboxKind
+
+logger = logging.getLogger(__name__)
+
+REMEDY = "remedy"  # the episode detail key (sticky: handlers/render/alert_messages.py)
+
+
+async def remedy_for_pipeline(
+    services: Services, workspace_id: int, pipeline_id: int
+) -> dict[str, Any] | None:
+    """What an alert on this pipeline may offer; None when Wallaroo cannot say now (the alert
+    goes out without the buttons rather than not at all)."""
+    try:
+        listing = await services.wallaroo.find_listed_pipeline(workspace_id, pipeline_id)
+        return await _remedy(services, listing) if listing is not None else None
+    except WallarooError as exc:
+        logger.warning("no remediation for pipeline %s: %s", pipeline_id, exc)
+        return None
+
+
+async def remedy_by_name(services: Services, pipeline_name: str) -> dict[str, Any] | None:
+    """As `remedy_for_pipeline`, for an assay's pipeline known by name only (the assay's
+    result names it): none when no pipeline, or more than one workspace's, has that name."""
+    try:
+        listings = [
+            listing
+            for listing in await services.wallaroo.list_pipelines()
+            if listing.pipeline.name == pipeline_name
+        ]
+        return await _remedy(services, listings[0]) if len(listings) == 1 else None
+    except WallarooError as exc:
+        logger.warning("no remediation for pipeline %s: %s", pipeline_name, exc)
+        return None
+
+
+async def _remedy(services: Services, listing: PipelineListing) -> dict[str, Any] | None:
+    """Undeploy when deployed; roll back to the version live before the current one (the
+    next older one, as `rollback` with no version takes it) when there is one."""
+    history = await services.wallaroo.version_history(listing.workspace.id, listing)
+    if history.live is None:
+        return None  # nothing to undeploy, nothing to roll back
+    remedy: dict[str, Any] = {
+        "workspace_id": listing.workspace.id,
+        "pipeline_id": listing.pipeline.id,
+        "pipeline_name": listing.pipeline.name,
+        "rollback_to": None,
+    }
+    index = history.live_index
+    if index is not None and index + 1 < len(history.versions):
+        earlier = history.versions[index + 1]
+        remedy["rollback_to"] = {"position": index + 2, "version": earlier.version}
+    return remedy
+
+
+def request_id_of(target: str) -> int | None:
+    """The id in an Answer's target, `request N`, as `ask` names the request it made."""
+    kind, _, number = target.partition(" ")
+    return int(number) if kind == "request" and number.isdigit() else None
+
+
+async def link_to_episode(services: Services, request_id: int, episode_id: int) -> None:
+    """Link the request to the episode whose button made it, and show it on the episode."""
+    async with services.sessions() as session:
+        await record_progress(session, request_id, episode_id=episode_id)
+        episode = await get_episode(session, episode_id)
+        if episode is not None:
+            await _stage_edit(session, episode, services.clock())
+        await session.commit()
+
+
+async def show_remediation(services: Services, request: ApprovalRequest) -> None:
+    """The request moved: edit its episode's message. A succeeded undeploy ends the episode
+    at once, remediated (nothing is left to recover); a rollback's waits for the subject to be
+    healthy again. Never raises: the request's own progress must not wait on its alert."""
+    if request.episode_id is None:
+        return
+    try:
+        async with services.sessions() as session:
+            episode = await get_episode(session, request.episode_id)
+            if episode is None:
+                return
+            if (
+                episode.is_open
+                and request.action == "undeploy"
+                and request.current_state is ApprovalState.SUCCEEDED
+            ):
+                note = thread_note(":white_circle: Undeployed through the bot.")
+                await close_and_announce(session, episode, note, services.clock())
+            else:
+                await _stage_edit(session, episode, services.clock())
+            await session.commit()
+    except Exception:
+        logger.exception("could not show request %s on episode %s", request.id, request.episode_id)
+
+
+async def _stage_edit(session: AsyncSession, episode: AlertEpisode, now: datetime) -> None:
+    # The edit is rendered again when sent (outbox `_current`), with the request as it is then.
+    await enqueue_for_episode(
+        session, episode, OutboxKind.UPDATE, await render_current(session, episode, now)
+    )

@@ -1,0 +1,383 @@
+"""Remediation from an alert (#15 item 1), end to end on both API modes: the console's
+`:click` presses the alert's "Roll back to version X" / "Undeploy" (the same handler as the
+Slack button), the request is an ordinary approval request linked to the episode (four-eyes,
+one Wallaroo call, audit), the episode's message follows it, and the episode closes
+"remediated" once its subject is healthy again. The emulator runs over real HTTP in this
+process, so its request counts and clock can be read and moved."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.demo import serve_console
+from emulator.seed import DAY_MS, PIPELINE
+from handlers.render.alert_messages import render_episode
+from storage.alerts import AlertEpisode, EpisodeKind
+from storage.approvals import ApprovalRequest, ApprovalState
+from storage.database import make_engine, session_factory
+from storage.utc import utc_now
+from tests.helpers.alert_flows import more_assays, undrifted_day
+from tests.helpers.console_scripts import GRANTS, answer_to, clicks
+from tests.helpers.emulators import Emulator, both_api_modes
+from tests.helpers.version_flows import deploy_directly, live_version, new_version
+
+DEPLOY_CALLS = "/v1/api/pipelines/deploy"
+UNDEPLOY_CALLS = "/v1/api/pipelines/undeploy"
+
+api_mode = both_api_modes
+
+
+@pytest.fixture
+def drift(start_emulator: Callable[..., Emulator], api_mode: str) -> Emulator:
+    """A fresh drift demo whose deployment runs a newer, model-less version (so the version
+    live before it, the demo's model, is what the alert offers to roll back to)."""
+    emulator = start_emulator(api=api_mode, seed_demo=True, deployment_startup_seconds=1.0)
+    deploy_directly(emulator, PIPELINE, new_version(emulator, PIPELINE, []))
+    return emulator
+
+
+def run_script(emulator: Emulator, db_dir: Path, lines: list[str], **settings: Any) -> str:
+    """The demo's console, `lines` piped in (as UADMIN), polling when the clock moves."""
+    settings = emulator.bot_settings(
+        db_dir, chatops_poll_seconds=3600, chatops_channel_pacing_seconds=0, **settings
+    )
+    out = io.StringIO()
+    script = io.StringIO("\n".join(lines) + "\n")
+    status = asyncio.run(
+        serve_console(
+            settings, "UADMIN", poll=True, emulator_url=emulator.url, stdin=script, stdout=out
+        )
+    )
+    assert status == 0, out.getvalue()
+    return out.getvalue()
+
+
+def requests_in(db_dir: Path) -> list[ApprovalRequest]:
+    async def read() -> list[ApprovalRequest]:
+        from sqlmodel import select
+
+        engine = make_engine(f"sqlite:///{db_dir}/chatops.db")
+        try:
+            async with session_factory(engine)() as session:
+                return list(await session.exec(select(ApprovalRequest)))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def after(out: str, line: str) -> str:
+    """Everything printed after the piped `line` (its first occurrence)."""
+    return out.split(f"$ {line}\n", 1)[1]
+
+
+def test_a_drift_alert_is_rolled_back_approved_by_another_user_and_closes_remediated(
+    drift: Emulator, tmp_path: Path
+) -> None:
+    assert drift.demo is not None
+    newer = live_version(drift, PIPELINE)  # the model-less version, live now
+    undrifted_day(drift, drift.demo["drift_starts_ms"] + DAY_MS)  # the second drifted day: Ok
+    deploys = drift.calls_to(DEPLOY_CALLS)
+    out = run_script(
+        drift,
+        tmp_path,
+        [
+            *GRANTS,
+            "subscribe assay 1",
+            ":advance 1d",  # the first drifted day: Alert
+            ":as alice",
+            ":click 6",  # Roll back to version 2
+            ":click 8",  # Approve, by the requester: refused
+            ":advance 0",  # a poll: delivers the episode's edit
+            ":as bob",
+            ":click 8",  # Approve
+            ":advance 0",  # the deployment cannot be Running before the clock moves
+            ":advance 10",  # past its start-up; the console waits for the rollout at the end
+        ],
+    )
+    alert = answer_to(out, ":advance 1d")
+    version = re.search(r"\[6 Roll back to version 2 \(([0-9a-f]{8})\)\]  \[7 Undeploy\]", alert)
+    assert version is not None, alert
+    short = version.group(1)
+    assert newer is not None and not newer.startswith(short)  # it offers the earlier one
+
+    alice = after(out, ":as alice")
+    asked = answer_to(alice, ":click 6")
+    assert "Rollback request #1: housepricepipe" in asked
+    assert "Reason: From alert #1: Assay example assay: Alert" in asked
+    assert "Approval request #1 created" in asked
+    assert "someone else must decide it (four-eyes)" in answer_to(alice, ":click 8")
+    assert (
+        f"Assay example assay: Alert (1 breaching result(s), latest score 1.8884, worst 1.8884) "
+        f"· Roll back to version 2 ({short}): request #1, requested by alice; waiting for "
+        "approval.\n  [1 Acknowledge]  [2 Snooze 4 h]  [3 Snooze 24 h]  [4 Run assay now]  "
+        "[5 Disable assay]\n"  # no second Roll back while this one is pending
+    ) in answer_to(alice, ":advance 0")
+
+    bob = after(out, ":as bob")
+    assert "Approved request #1" in answer_to(bob, ":click 8")
+    assert (
+        f"· Roll back to version 2 ({short}): request #1, requested by alice, approved by bob; "
+        "rolling back."
+    ) in answer_to(bob, ":advance 0")
+    assert "housepricepipe is rolled back" in bob
+    assert drift.calls_to(DEPLOY_CALLS) == deploys + 1  # one deploy call, the rollback's
+    assert str(live_version(drift, PIPELINE)).startswith(short)
+
+    # The next session (the same database) delivers the last edit, then the assay is Ok.
+    later = run_script(drift, tmp_path, [":advance 0", ":advance 1d"])
+    running = f"· Running on version 2 ({short}) (request #1, requested by alice, approved by bob)."
+    assert running in answer_to(later, ":advance 0")
+    healthy = answer_to(later, ":advance 1d")
+    assert "Back to Ok" in healthy
+    assert (
+        f"Remediated: rolled back to version 2 (`{short}`) by request #1 (requested by alice, "
+        "approved by bob)"
+    ) in healthy
+    assert "Assay example assay: remediated (" in healthy and running in healthy
+    (request,) = requests_in(tmp_path)
+    assert (request.action, request.episode_id, request.state) == ("rollback", 1, "succeeded")
+    assert clicks(tmp_path, "[button] rollback episode 1") == [
+        ("alice", "[button] rollback episode 1", "intent"),
+        ("alice", "[button] rollback episode 1", "ok"),
+    ]
+
+
+def test_a_viewer_cannot_ask_for_a_remediation(drift: Emulator, tmp_path: Path) -> None:
+    deploys = drift.calls_to(DEPLOY_CALLS)
+    out = run_script(
+        drift, tmp_path, ["subscribe assay 1", ":advance 1d", ":as viewer1", ":click 6"]
+    )
+    viewer = after(out, ":as viewer1")
+    assert "Remediation is requested by operators; you are viewer" in answer_to(viewer, ":click 6")
+    assert requests_in(tmp_path) == []
+    assert drift.calls_to(DEPLOY_CALLS) == deploys
+    assert clicks(tmp_path, "[button] rollback episode 1") == [
+        ("viewer1", "[button] rollback episode 1", "refused")
+    ]
+
+
+@pytest.fixture
+def failing(start_emulator: Callable[..., Emulator], api_mode: str) -> Emulator:
+    """The demo pipeline deployed just now, reporting Error for its first 30 s."""
+    return start_emulator(
+        api=api_mode,
+        seed_demo=True,
+        deployment_startup_seconds=60,
+        deployment_startup_error_seconds=30,
+    )
+
+
+def test_a_deployment_alert_is_undeployed_and_closes_remediated(
+    failing: Emulator, tmp_path: Path
+) -> None:
+    undeploys = failing.calls_to(UNDEPLOY_CALLS)
+    out = run_script(
+        failing,
+        tmp_path,
+        [
+            *GRANTS,
+            "watch housepricedrift housepricepipe",
+            ":advance 1",
+            ":as alice",
+            ":click 4",
+            ":advance 0",  # a poll: delivers the episode's edit
+            ":as bob",
+            ":click 5",  # the console waits for the undeploy at the end
+        ],
+        chatops_startup_error_grace_seconds=0,  # an Error at once is an alert
+    )
+    alert = answer_to(out, ":advance 1")
+    assert "Deployment housepricepipe is in Error" in alert
+    # One version only: nothing earlier to roll back to, so only Undeploy is offered.
+    assert "[3 Snooze 24 h]  [4 Undeploy]\n" in alert and "Roll back" not in alert
+    alice = after(out, ":as alice")
+    asked = answer_to(alice, ":click 4")
+    assert "Undeploy request #1: housepricepipe" in asked
+    assert "Reason: From alert #1: Deployment housepricepipe: Error" in asked
+    assert (
+        "Deployment housepricepipe: Error · Undeploy: request #1, requested by alice; waiting "
+        "for approval.\n  [1 Acknowledge]  [2 Snooze 4 h]  [3 Snooze 24 h]\n"
+    ) in answer_to(alice, ":advance 0")
+    bob = after(out, ":as bob")
+    assert "Approved request #1" in answer_to(bob, ":click 5")
+    assert "housepricepipe is undeployed" in bob
+    # The next session (the same database) delivers what the undeploy's end staged.
+    later = run_script(failing, tmp_path, [":advance 0"])
+    assert "✅ Remediated: undeployed by request #1 (requested by alice, approved by bob)" in later
+    assert (
+        "Deployment housepricepipe: remediated · Undeployed (request #1, requested by alice, "
+        "approved by bob)."
+    ) in later
+    assert failing.calls_to(UNDEPLOY_CALLS) == undeploys + 1
+    (request,) = requests_in(tmp_path)
+    assert (request.action, request.episode_id, request.state) == ("undeploy", 1, "succeeded")
+    assert clicks(tmp_path, "[button] undeploy episode 1") == [
+        ("alice", "[button] undeploy episode 1", "intent"),
+        ("alice", "[button] undeploy episode 1", "ok"),
+    ]
+
+
+def test_a_storm_line_is_rolled_back_and_its_line_follows_the_request(
+    drift: Emulator, tmp_path: Path
+) -> None:
+    """Two assays of the pipeline breaching in one poll: one message, a line each; the Roll
+    back of one line is that line's episode's, and the group message's text follows it."""
+    assert drift.demo is not None
+    (second,) = more_assays(drift, 1)
+    undrifted_day(drift, drift.demo["drift_starts_ms"] + DAY_MS)
+    out = run_script(
+        drift,
+        tmp_path,
+        [
+            *GRANTS,
+            "subscribe assay 1",
+            f"subscribe assay {second}",
+            ":advance 1d",
+            ":as alice",
+            ":click 6",
+            ":as bob",
+            ":click 15",
+            ":advance 0",  # the deployment cannot be Running before the clock moves
+            ":advance 10",
+        ],
+    )
+    storm = answer_to(out, ":advance 1d")
+    assert "2 open alert(s) on pipeline housepricepipe" in storm
+    version = re.search(r"\[6 Roll back to version 2 \(([0-9a-f]{8})\)\]  \[7 Undeploy\]", storm)
+    assert version is not None, storm
+    short = version.group(1)
+    alice = after(out, ":as alice")
+    assert "Reason: From alert #2: Assay example assay: Alert" in answer_to(alice, ":click 6")
+    bob = after(out, ":as bob")
+    assert "Approved request #1" in answer_to(bob, ":click 15")
+    # The group message: the first line follows the request, without its own Roll back now;
+    # the other line keeps its buttons.
+    rolling = answer_to(bob, ":advance 0")
+    assert (
+        f"Assay example assay: Alert (1 breaching result(s), latest score 1.8884, worst 1.8884) · "
+        f"Roll back to version 2 ({short}): request #1, requested by alice, approved by bob; "
+        "rolling back; Assay storm 0: Alert"
+    ) in rolling
+    assert "[5 Disable assay]  [8 Acknowledge]" in rolling
+    assert f"[13 Roll back to version 2 ({short})]  [14 Undeploy]" in rolling
+    later = run_script(drift, tmp_path, [":advance 0", ":advance 1d"])
+    assert f"· Running on version 2 ({short}) (request #1" in answer_to(later, ":advance 0")
+    healthy = answer_to(later, ":advance 1d")
+    assert "example assay: ✅ Back to Ok" in healthy
+    assert f"✅ Remediated: rolled back to version 2 (`{short}`) by request #1" in healthy
+    assert "Assay example assay: remediated (" in healthy
+    assert "Assay storm 0: recovered (" in healthy  # not remediated: nobody asked for it
+    (request,) = requests_in(tmp_path)
+    assert (request.episode_id, request.state) == (2, "succeeded")  # the line's, not the group's
+
+
+def episode_with_remedy() -> AlertEpisode:
+    remedy = {
+        "workspace_id": 1,
+        "pipeline_id": 1,
+        "pipeline_name": "p",
+        "rollback_to": {"position": 2, "version": "0123456789abcdef"},
+    }
+    return AlertEpisode(
+        id=7,
+        kind=EpisodeKind.DEPLOYMENT,
+        subject="pipeline:1",
+        title="p",
+        channel="C1",
+        severity="Error",
+        detail=json.dumps({"workspace_name": "w", "remedy": remedy}),
+    )
+
+
+def test_a_refused_remediation_is_shown_escaped_and_may_be_asked_for_again() -> None:
+    episode = episode_with_remedy()
+    request = ApprovalRequest(
+        id=3,
+        action="rollback",
+        workspace_id=1,
+        workspace_name="w",
+        pipeline_id=1,
+        pipeline_name="p",
+        pipeline_version="0123456789abcdef",
+        deploy_id="p",
+        requester_id="UA",
+        requester_name="ann",
+        channel="C1",
+        expires_at=utc_now(),
+        state=ApprovalState.REJECTED,
+        decided_by="UB",
+        decided_by_name="ben",
+        decision_note="<!channel> & *not now*",
+    )
+    shown = render_episode(episode, utc_now(), request)
+    blocks = json.dumps([b.to_dict() for b in shown.blocks])
+    contexts = [b.to_dict()["elements"][0]["text"] for b in shown.blocks if b.type == "context"]
+    assert (
+        ":x: Roll back to version 2 (`01234567`): request #3 rejected: &lt;!channel&gt; &amp; "
+        "*not now* (requested by <@UA>, rejected by <@UB>)."
+    ) in contexts
+    assert "<!channel>" not in blocks
+    # The plain text (escaped when sent) names people by name.
+    assert shown.text.endswith(
+        "· Roll back to version 2 (01234567): request #3 rejected: <!channel> & *not now* "
+        "(requested by ann, rejected by ben)."
+    )
+    assert '"action_id": "alert_rollback"' in blocks  # rejected: it may be asked for again
+    request.state = ApprovalState.PENDING
+    pending = json.dumps([b.to_dict() for b in render_episode(episode, utc_now(), request).blocks])
+    assert "alert_rollback" not in pending and "alert_undeploy" not in pending
+    assert "alert_ack" in pending
+
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def readme_demo_script() -> str:
+    """The lines README's remediation demo pipes in (its `printf '…:click 8…'` line)."""
+    (line,) = [
+        found
+        for found in re.findall(
+            r"^printf '(.*)' \| \.venv/bin/wallaroo-chatops demo$", README.read_text(), re.MULTILINE
+        )
+        if ":click 8" in found
+    ]
+    return line.replace("\\n", "\n")
+
+
+def test_the_readme_demo_walks_drift_rollback_and_approval() -> None:
+    """README's lines, piped into `wallaroo-chatops demo` as a user would."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "demo"],
+        input=readme_demo_script(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    alert = answer_to(out, ":advance 1d")
+    version = re.search(r"\[8 Roll back to version 2 \(([0-9a-f]{8})\)\]  \[9 Undeploy\]", alert)
+    assert version is not None, alert
+    short = version.group(1)
+    asked = answer_to(after(out, ":as UDEMOADMIN"), ":click 8")
+    assert "Reason: From alert #1: Assay example assay: Alert" in asked
+    assert "[10 Approve]  [11 Reject]" in asked
+    lead = after(out, ":as UDEMOADMIN").split("$ :as UDEMOLEAD\n", 1)[1]
+    assert "Approved request #2" in answer_to(lead, ":click 10")
+    assert (
+        f"· Roll back to version 2 ({short}): request #2, requested by UDEMOADMIN, approved by "
+        "UDEMOLEAD; rolling back."
+    ) in answer_to(lead, ":advance 0")
+    assert "housepricepipe is rolled back" in lead
+    assert "Traceback" not in result.stderr
