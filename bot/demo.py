@@ -152,4 +152,9 @@ async def serve_console(
         meta = {}
         if poller is not None and emulator_url is not None:
             meta[ADVANCE] = _advance_command(emulator_url, poller)
-        return await run_console(services, actor, stdin=stdin, stdout=stdout, meta=meta)
+        status = await run_console(services, actor, stdin=stdin, stdout=stdout, meta=meta)
+        if poller is not None:
+            # What the deploys it waited for staged last (an alert's edit "Running on version
+            # 2") is shown before leaving, not left for the sender's next wake.
+            await poller.sender.deliver_due()
+        return status

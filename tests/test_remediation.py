@@ -380,4 +380,6 @@ def test_the_readme_demo_walks_drift_rollback_and_approval() -> None:
         "UDEMOLEAD; rolling back."
     ) in answer_to(lead, ":advance 0")
     assert "housepricepipe is rolled back" in lead
+    # The alert's last edit, staged as the rollout ended, is shown before the demo leaves.
+    assert f"Running on version 2 ({short})" in lead.split("housepricepipe is rolled back", 1)[1]
     assert "Traceback" not in result.stderr
