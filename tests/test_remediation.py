@@ -134,10 +134,12 @@ def test_a_drift_alert_is_rolled_back_approved_by_another_user_and_closes_remedi
     assert drift.calls_to(DEPLOY_CALLS) == deploys + 1  # one deploy call, the rollback's
     assert str(live_version(drift, PIPELINE)).startswith(short)
 
-    # The next session (the same database) delivers the last edit, then the assay is Ok.
-    later = run_script(drift, tmp_path, [":advance 0", ":advance 1d"])
+    # The last edit is delivered before the console leaves; the next session (the same
+    # database) does not show it again, and then the assay is Ok.
     running = f"· Running on version 2 ({short}) (request #1, requested by alice, approved by bob)."
-    assert running in answer_to(later, ":advance 0")
+    assert running in bob.split("housepricepipe is rolled back", 1)[1]
+    later = run_script(drift, tmp_path, [":advance 0", ":advance 1d"])
+    assert running not in answer_to(later, ":advance 0")
     healthy = answer_to(later, ":advance 1d")
     assert "Back to Ok" in healthy
     assert (
@@ -212,13 +214,16 @@ def test_a_deployment_alert_is_undeployed_and_closes_remediated(
     bob = after(out, ":as bob")
     assert "Approved request #1" in answer_to(bob, ":click 5")
     assert "housepricepipe is undeployed" in bob
-    # The next session (the same database) delivers what the undeploy's end staged.
-    later = run_script(failing, tmp_path, [":advance 0"])
-    assert "✅ Remediated: undeployed by request #1 (requested by alice, approved by bob)" in later
+    # What the undeploy's end staged is delivered before the console leaves, once.
+    ended = bob.split("housepricepipe is undeployed", 1)[1]
+    remediated = "✅ Remediated: undeployed by request #1 (requested by alice, approved by bob)"
+    assert remediated in ended
     assert (
         "Deployment housepricepipe: remediated · Undeployed (request #1, requested by alice, "
         "approved by bob)."
-    ) in later
+    ) in ended
+    later = run_script(failing, tmp_path, [":advance 0"])
+    assert remediated not in later
     assert failing.calls_to(UNDEPLOY_CALLS) == undeploys + 1
     (request,) = requests_in(tmp_path)
     assert (request.action, request.episode_id, request.state) == ("undeploy", 1, "succeeded")
@@ -271,8 +276,8 @@ def test_a_storm_line_is_rolled_back_and_its_line_follows_the_request(
     ) in rolling
     assert "[5 Disable assay]  [8 Acknowledge]" in rolling
     assert f"[13 Roll back to version 2 ({short})]  [14 Undeploy]" in rolling
+    assert f"· Running on version 2 ({short}) (request #1" in bob.split("is rolled back", 1)[1]
     later = run_script(drift, tmp_path, [":advance 0", ":advance 1d"])
-    assert f"· Running on version 2 ({short}) (request #1" in answer_to(later, ":advance 0")
     healthy = answer_to(later, ":advance 1d")
     assert "example assay: ✅ Back to Ok" in healthy
     assert f"✅ Remediated: rolled back to version 2 (`{short}`) by request #1" in healthy

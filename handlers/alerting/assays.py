@@ -31,13 +31,8 @@ from handlers.alerting.remediation import REMEDY, remedy_by_name
 from handlers.alerting.silence import check_silence, end_silence, remember_width
 from handlers.alerting.staging import enqueue_for_episode, group_of
 from handlers.context import Services
-from handlers.render.alert_messages import (
-    escalation_note,
-    owner_note,
-    recovery_note,
-    render_episode,
-    with_sticky,
-)
+from handlers.render.alert_messages import render_episode, with_sticky
+from handlers.render.alert_notes import escalation_note, owner_note, recovery_note
 from handlers.render.charts import drift_chart
 from storage.alerts import (
     AlertEpisode,

@@ -33,14 +33,8 @@ from handlers.alerting.groups import join_open_group
 from handlers.alerting.remediation import REMEDY, remedy_for_pipeline
 from handlers.alerting.staging import enqueue_for_episode, group_of
 from handlers.context import Services
-from handlers.render.alert_messages import (
-    details_of,
-    owner_note,
-    recovery_note,
-    render_episode,
-    thread_note,
-    with_sticky,
-)
+from handlers.render.alert_messages import details_of, render_episode, with_sticky
+from handlers.render.alert_notes import owner_note, recovery_note, thread_note
 from handlers.render.mrkdwn import escape
 from storage.alerts import (
     AlertEpisode,

@@ -13,13 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.alerting.groups import close_group_if_done
 from handlers.alerting.staging import enqueue_for_episode, group_of, remediation_of
-from handlers.render.alert_messages import (
-    REMEDIATED,
-    details_of,
-    reminder_note,
-    render_episode,
-    thread_note,
-)
+from handlers.render.alert_messages import REMEDIATED, details_of, render_episode
+from handlers.render.alert_notes import reminder_note, thread_note
 from handlers.render.alert_remediation import remediation_text
 from handlers.render.blocks import Reply
 from handlers.render.mrkdwn import escape

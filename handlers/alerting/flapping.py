@@ -18,7 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.alerting.episodes import close_and_announce
 from handlers.alerting.staging import enqueue_for_episode
-from handlers.render.alert_messages import details_of, render_episode, thread_note
+from handlers.render.alert_messages import details_of, render_episode
+from handlers.render.alert_notes import thread_note
 from storage.alerts import AlertEpisode, EpisodeState, last_closed_episode, open_episodes
 from storage.outbox import OutboxKind
 

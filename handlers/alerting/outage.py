@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.wallaroo import WallarooError, WallarooServerError, WallarooUnreachable
 from handlers.alerting.staging import stored
 from handlers.context import Services
-from handlers.render.alert_messages import outage_notice
+from handlers.render.alert_notes import outage_notice
 from handlers.render.blocks import Reply
 from storage.outbox import OutboxKind, enqueue
 from storage.watches import list_subscriptions, list_watches

@@ -29,7 +29,7 @@ from enum import Enum
 from handlers.alerting.staging import as_reply, close_unposted, render_current, stored
 from handlers.chat import ChatError, Posted
 from handlers.context import Services
-from handlers.render.alert_messages import undeliverable_notice
+from handlers.render.alert_notes import undeliverable_notice
 from handlers.render.blocks import Reply
 from storage.alerts import EpisodeKind, get_episode, group_members
 from storage.outbox import (

@@ -21,7 +21,7 @@ from bot.wallaroo import PipelineListing, WallarooError
 from handlers.alerting.episodes import close_and_announce
 from handlers.alerting.staging import enqueue_for_episode, render_current
 from handlers.context import Services
-from handlers.render.alert_messages import thread_note
+from handlers.render.alert_notes import thread_note
 from storage.alerts import AlertEpisode, get_episode
 from storage.approvals import ApprovalRequest, ApprovalState, record_progress
 from storage.outbox import OutboxKind

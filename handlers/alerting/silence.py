@@ -24,7 +24,8 @@ from handlers.alerting.episodes import close_and_announce
 from handlers.alerting.groups import join_open_group
 from handlers.alerting.staging import enqueue_for_episode
 from handlers.context import Services
-from handlers.render.alert_messages import recovery_note, render_episode
+from handlers.render.alert_messages import render_episode
+from handlers.render.alert_notes import recovery_note
 from storage.alerts import AlertEpisode, EpisodeKind, assay_subject, open_episode
 from storage.outbox import OutboxKind
 from storage.watches import AssaySubscription, alert_extras, is_subscribed

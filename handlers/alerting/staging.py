@@ -16,7 +16,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.render.alert_groups import render_group
-from handlers.render.alert_messages import details_of, render_episode, thread_note
+from handlers.render.alert_messages import details_of, render_episode
+from handlers.render.alert_notes import thread_note
 from handlers.render.blocks import Reply
 from handlers.render.mrkdwn import escape
 from storage.alerts import AlertEpisode, EpisodeKind, get_episode, group_members, mark_closed

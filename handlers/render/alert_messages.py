@@ -193,12 +193,12 @@ def _assay_blocks(episode: AlertEpisode) -> list[Block]:
     emoji = status_emoji(episode.severity)
     title = f"{episode.severity}: drift on assay “{episode.title}”"
     pairs = [
-        ("Latest score", f"{emoji} {_score(episode.latest_score)}"),
-        ("Worst score", _score(episode.worst_score)),
+        ("Latest score", f"{emoji} {score_text(episode.latest_score)}"),
+        ("Worst score", score_text(episode.worst_score)),
         (
             "Thresholds",
-            f"warning {_score(detail.get('warning_threshold'))} · "
-            f"alert {_score(detail.get('alert_threshold'))}",
+            f"warning {score_text(detail.get('warning_threshold'))} · "
+            f"alert {score_text(detail.get('alert_threshold'))}",
         ),
         ("Breaching results", str(episode.count)),
         ("Pipeline", escape(detail.get("pipeline_name", ""))),
@@ -287,81 +287,11 @@ def buttons(episode: AlertEpisode, remediation: ApprovalRequest | None = None) -
     return ActionsBlock(block_id=f"episode-{episode.id}", elements=elements)
 
 
-def thread_note(text: str) -> Reply:
-    """A reply in an episode's thread (escalation, reminder, recovery); `text` is mrkdwn."""
-    return Reply(text=text, blocks=[section(text)], ephemeral=False)
-
-
-def owner_note(episode: AlertEpisode) -> Reply | None:
-    """The owner mentioned in the thread, for an episode whose opening is only an edit (a
-    line added to a group message already posted, which notifies nobody); None without one."""
-    owner = details_of(episode).get("owner")
-    if not owner:
-        return None
-    return thread_note(f":bust_in_silhouette: Owner: {owner_shown(owner, mention=True)}")
-
-
-def escalation_note(episode: AlertEpisode) -> Reply:
-    return thread_note(
-        f":rotating_light: Escalated to *Alert*: score {_score(episode.latest_score)} "
-        f"crossed the alert threshold."
-    )
-
-
-def reminder_note(episode: AlertEpisode) -> Reply:
-    if episode.kind == EpisodeKind.NO_DATA:
-        return thread_note(
-            f":bell: Still no data (since {when(episode.opened_at)}). "
-            "Acknowledge to stop these reminders."
-        )
-    if episode.kind == EpisodeKind.DEPLOYMENT:
-        return thread_note(
-            f":bell: Still {escape(episode.severity)} ({episode.count} poll(s)). "
-            "Acknowledge to stop these reminders."
-        )
-    return thread_note(
-        f":bell: Still open: {episode.count} breaching result(s), worst "
-        f"{_score(episode.worst_score)}. Acknowledge to stop these reminders."
-    )
-
-
-def recovery_note(episode: AlertEpisode) -> Reply:
-    if episode.kind == EpisodeKind.NO_DATA:
-        what = "results" if is_assay(episode) else "a status"
-        return thread_note(f":white_check_mark: Wallaroo answers {what} again; no more missing.")
-    if episode.kind == EpisodeKind.ASSAY:
-        return thread_note(
-            f":white_check_mark: Back to *Ok* (score {_score(episode.latest_score)}) after "
-            f"{episode.count} breaching result(s); worst was {_score(episode.worst_score)}."
-        )
-    return thread_note(f":white_check_mark: *{escape(episode.title)}* is Running again.")
-
-
-def outage_notice(down: bool, since: datetime, error: str = "") -> Reply:
-    if down:
-        text = (
-            f":red_circle: Wallaroo is unreachable since {when(since)} "
-            f"({escape(error)}). Polling backs off; results are caught up when it is back."
-        )
-    else:
-        text = f":large_green_circle: Wallaroo is reachable again (down since {when(since)})."
-    return thread_note(text)
-
-
 def _window(window: str) -> str:
     """`start → end` as stored (Wallaroo's ISO times), each end in the one format."""
     ends = window.split(" → ") if window else []
     return " → ".join(when(end) if end != "?" else end for end in ends)
 
 
-def _score(value: object) -> str:
+def score_text(value: object) -> str:
     return f"{value:.4f}" if isinstance(value, int | float) else "—"
-
-
-def undeliverable_notice(channel: str, error: str) -> Reply:
-    """To the admin channel, once, when Slack refuses a channel's alerts for good."""
-    return Reply(
-        text=f":no_entry: Alerts for {escape(channel)} cannot be delivered: {escape(error)}. "
-        "They are not retried. Fix the bot's access to the channel, then "
-        "`unwatch`/`unsubscribe` and set the alert up again."
-    )
