@@ -36,6 +36,12 @@ async def set_digest(session: AsyncSession, digest: Digest) -> bool:
     """Store `digest`, replacing the channel's own (its time, who set it, when, and the day it
     counts as sent for); True if the channel had none. The caller commits."""
     existing = await session.get(Digest, digest.channel)
+    if existing is not None and existing.last_sent_for is not None:
+        # A day already sent stays sent: moving 09:00 (sent today) to 18:00 must not send a
+        # second digest today.
+        kept = existing.last_sent_for
+        if digest.last_sent_for is None or digest.last_sent_for < kept:
+            digest.last_sent_for = kept
     await session.merge(digest)
     return existing is None
 

@@ -306,3 +306,25 @@ def test_due_in_the_configured_time_zone_and_a_bad_zone_refused_at_start() -> No
     assert Settings(chatops_timezone="Asia/Kolkata").timezone.key == "Asia/Kolkata"
     with pytest.raises(ValidationError, match="CHATOPS_TIMEZONE must be an IANA time zone"):
         Settings(chatops_timezone="Mars/Olympus_Mons")
+
+
+def test_moving_a_sent_digest_later_today_does_not_send_it_again(
+    drift: Emulator, tmp_path: Path
+) -> None:
+    clock = MovableClock()
+    now = clock()
+    to_eight = ((8 - now.hour) % 24) * HOUR - now.minute * 60 - now.second
+    clock.advance(to_eight if to_eight > 0 else to_eight + 24 * HOUR)  # 08:00 UTC: no midnight
+    with running_bot(drift, tmp_path, clock=clock, **FAST) as bot:
+        follow_the_demo(bot, drift)
+        assert "will get a daily digest" in say(bot, f"digest {CHANNEL} {in_an_hour(clock)}")
+        clock.advance(HOUR)
+        bot.poll_once()
+        assert len(digests_posted(bot.slack)) == 1  # today's
+        assert "now gets a daily digest" in say(bot, f"digest {CHANNEL} {in_an_hour(clock)}")
+        clock.advance(HOUR)  # past the new time, the same day
+        bot.poll_once()
+        assert len(digests_posted(bot.slack)) == 1  # today's was sent already
+        clock.advance(24 * HOUR)
+        bot.poll_once()
+        assert len(digests_posted(bot.slack)) == 2  # tomorrow's, at the new time

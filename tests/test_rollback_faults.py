@@ -136,12 +136,13 @@ def test_a_deploy_is_stale_once_another_version_went_live(
     assert drift.calls_to(DEPLOY_CALLS) == deploys
 
 
-def test_a_deploy_and_a_rollback_are_not_pending_at_once(
+def test_two_changes_of_one_pipeline_are_not_pending_at_once(
     drift: Emulator, bot: Bot, name: str
 ) -> None:
     deploy_directly(drift, name, new_version(drift, name, [demo_step(drift)]))
     deploy_directly(drift, name, new_version(drift, name, [demo_step(drift)]))
     first = request_id_in(ask(bot, f"rollback housepricedrift {name}", "UOPS"))
-    refusal = ask(bot, f"deploy housepricedrift {name}", "UOPS")
-    assert f"Request *#{first}* to roll back" in refusal, refusal
-    assert "did not make another" in refusal
+    for other in ("deploy", "undeploy"):  # any second change of the pipeline, for that matter
+        refusal = ask(bot, f"{other} housepricedrift {name}", "UOPS")
+        assert f"Request *#{first}* to roll back" in refusal, refusal
+        assert "did not make another" in refusal

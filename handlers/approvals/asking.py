@@ -1,5 +1,5 @@
-"""Asking for approval: storing a request, refusing a second one for the same pipeline and
-action while the first is pending (linking to it), and posting it with its buttons and what
+"""Asking for approval: storing a request, refusing a second one for the same pipeline while
+the first is pending (linking to it), and posting it with its buttons and what
 its version changes against the live one. `requests` decides what to ask for."""
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from handlers.render.mrkdwn import link as mrkdwn_link
 from handlers.render.pipeline_versions import VersionChange
 from handlers.render.times import when
 from storage.approvals import (
-    DEPLOYING_ACTIONS,
     ApprovalRequest,
     ApprovalState,
     create_request,
@@ -116,15 +115,12 @@ async def ask(ctx: Context, change: Change) -> Answer:
 async def _pending_twin(
     session: AsyncSession, request: ApprovalRequest, now: datetime
 ) -> ApprovalRequest | None:
-    """An earlier pending request for the same action on the same pipeline, if any: a
-    replayed or repeated ask must not become a second request (and a second Wallaroo call)."""
+    """An earlier pending request for the same pipeline, if any: a replayed or repeated ask
+    must not become a second request (and a second Wallaroo call), and two changes of one
+    pipeline pending at once (a rollback and an undeploy pressed on one alert, a deploy and a
+    rollback) would each be approved against a state the other changes."""
     for other in await pending_requests(session, now):
-        # A deploy and a rollback both choose what runs: one of them pending at a time, or
-        # approving both would deploy twice, the second against a state it never showed.
-        same_kind = other.action == request.action or {other.action, request.action} <= (
-            DEPLOYING_ACTIONS
-        )
-        same = other.pipeline_id == request.pipeline_id and same_kind
+        same = other.pipeline_id == request.pipeline_id
         if same and (request.id is None or (other.id or 0) < request.id):
             return other
     return None
