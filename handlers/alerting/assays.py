@@ -255,7 +255,8 @@ async def apply_result(
     elif result.status == "Ok" and episode is not None:
         episode.latest_score = result.score
         if not await hold_if_flapping(session, episode, now):
-            await close_and_announce(session, episode, recovery_note(episode), now)
+            note = recovery_note(episode)
+            await close_and_announce(session, episode, note, now, recovered=True)
 
 
 async def _open(

@@ -84,13 +84,14 @@ async def poll_deployments(
         episode = episodes.get(pipeline_subject(watch.pipeline_id))
         if not has_news(services, health, episode, seen):
             return
-        remedy = None
-        if episode is None and seen.status in (DeploymentState.ERROR, DeploymentState.STARTING):
-            # What an alert it may open can offer (Roll back, Undeploy), asked before the
-            # transaction, not while it holds the database.
-            remedy = await remedy_for_pipeline(services, watch.workspace_id, watch.pipeline_id)
+        now, remedy = services.clock(), None
+        if episode is None and _opens(services, health, watch.pipeline_id, seen, now):
+            # What the alert it opens can offer (Roll back, Undeploy): 2 calls, asked only for
+            # an alert, within the poll's limit, and before the transaction (not holding it).
+            async with limit:
+                remedy = await remedy_for_pipeline(services, watch.workspace_id, watch.pipeline_id)
         async with services.sessions() as session:
-            await apply_observation(session, services, watch, seen, remedy)
+            await apply_observation(session, services, watch, seen, remedy, now)
             await session.commit()
 
     return failures + await gather_failures(check(w) for w in watches)
@@ -149,24 +150,18 @@ async def apply_observation(
     watch: DeploymentWatch,
     seen: Observation,
     remedy: dict | None = None,
+    now: datetime | None = None,
 ) -> None:
-    """Stage what one observation changes (the caller commits). Nothing, if the watch is gone
-    or an approved undeploy is under way by now (the poll read those before asking Wallaroo)."""
+    """Stage what one observation changes as of `now` (the caller commits). Nothing, if the
+    watch is gone or an approved undeploy is under way by now (the poll read those first)."""
     if not await is_watched(session, watch.pipeline_id):
         return
     if watch.pipeline_id in await pipelines_being_undeployed(session):
         return
-    now = services.clock()
+    now = now or services.clock()
     health = await get_health(session, watch.pipeline_id)
     before = health.status if health is not None else None
-    if health is None:
-        health = DeploymentHealth(pipeline_id=watch.pipeline_id, status=seen.status, since=now)
-    elif health.status != seen.status:
-        health.status, health.since = seen.status, now
-    if seen.status == DeploymentState.RUNNING:
-        health.was_running = True
-    elif seen.status == DeploymentState.STARTING:
-        health.was_running = False
+    health = _health_after(health, watch.pipeline_id, seen, now)
     session.add(health)
 
     subject = pipeline_subject(watch.pipeline_id)
@@ -179,7 +174,7 @@ async def apply_observation(
         **alert_extras(watch),  # its runbook and owner, shown on the alert
     }
     if episode is not None and episode.kind == EpisodeKind.NO_DATA and seen.status != UNREADABLE:
-        await close_and_announce(session, episode, recovery_note(episode), now)
+        await close_and_announce(session, episode, recovery_note(episode), now, recovered=True)
         episode = None  # a status again; whatever it says is handled as news below
     if trouble is not None:
         kind = EpisodeKind.NO_DATA if trouble == UNREADABLE else EpisodeKind.DEPLOYMENT
@@ -230,7 +225,38 @@ async def apply_observation(
 async def _recovered(session: AsyncSession, episode: AlertEpisode, now: datetime) -> None:
     """Running again: the episode closes (a flapping one waits to be Ok for its window)."""
     if not await hold_if_flapping(session, episode, now):
-        await close_and_announce(session, episode, recovery_note(episode), now)
+        await close_and_announce(session, episode, recovery_note(episode), now, recovered=True)
+
+
+def _health_after(
+    health: DeploymentHealth | None, pipeline_id: int, seen: Observation, now: datetime
+) -> DeploymentHealth:
+    """The health row once `seen` is noted: `health` changed in place, or a new one."""
+    if health is None:
+        health = DeploymentHealth(pipeline_id=pipeline_id, status=seen.status, since=now)
+    elif health.status != seen.status:
+        health.status, health.since = seen.status, now
+    if seen.status == DeploymentState.RUNNING:
+        health.was_running = True
+    elif seen.status == DeploymentState.STARTING:
+        health.was_running = False
+    return health
+
+
+def _opens(
+    services: Services,
+    health: DeploymentHealth | None,
+    pipeline_id: int,
+    seen: Observation,
+    now: datetime,
+) -> bool:
+    """Whether `seen` is trouble that opens a deployment episode (Error, or Starting too long)
+    as apply_observation will judge it (on a copy of the poll's health row)."""
+    if seen.status not in (DeploymentState.ERROR, DeploymentState.STARTING):
+        return False
+    copy = None if health is None else DeploymentHealth(**health.model_dump())
+    after = _health_after(copy, pipeline_id, seen, now)
+    return _trouble(services, after, seen, now, was_deployed=True) is not None
 
 
 def has_news(

@@ -32,11 +32,19 @@ from storage.watches import list_subscriptions, list_watches
 
 
 async def close_and_announce(
-    session: AsyncSession, episode: AlertEpisode, note: Reply, now: datetime
+    session: AsyncSession,
+    episode: AlertEpisode,
+    note: Reply,
+    now: datetime,
+    *,
+    recovered: bool = False,
 ) -> None:
     """Stage the close of `episode`, `note` in its thread and the edit of its message (the
-    caller commits). An episode its linked request put right closes "remediated"."""
-    note = await _if_remediated(session, episode, note)
+    caller commits). Only an episode that `recovered` (its subject healthy again, or ended by
+    its own undeploy) and that its linked request put right closes "remediated": closed for
+    another reason (unsubscribed, disabled, unwatched) it never recovered, whatever was done."""
+    if recovered:
+        note = await _if_remediated(session, episode, note)
     mark_closed(session, episode, now)
     await enqueue_for_episode(session, episode, OutboxKind.THREAD, note)
     await enqueue_for_episode(session, episode, OutboxKind.UPDATE, render_episode(episode, now))
@@ -68,17 +76,26 @@ async def _if_remediated(session: AsyncSession, episode: AlertEpisode, note: Rep
     return thread_note(f"{note.text}\n:white_check_mark: *Remediated*: {detail[REMEDIATED]}")
 
 
-async def close_episode(session: AsyncSession, subject: str, reason: str, now: datetime) -> bool:
+async def close_episode(
+    session: AsyncSession,
+    subject: str,
+    reason: str,
+    now: datetime,
+    *,
+    ended_by: ApprovalRequest | None = None,
+) -> bool:
     """Stage the close of `subject`'s open episode, if any, for `reason` as of `now` (the
-    services' clock); the caller commits."""
+    services' clock); the caller commits. `ended_by`: the undeploy that ends it; only when
+    that is the episode's own linked request does it close "remediated"."""
     episode = await open_episode(session, subject)
     if episode is None:
         return False
+    recovered = ended_by is not None and ended_by.episode_id == episode.id
     detail = details_of(episode)
     detail["closed_reason"] = reason
     episode.detail = json.dumps(detail)
     note = thread_note(f":white_circle: {escape(reason)}; this episode is closed.")
-    await close_and_announce(session, episode, note, now)
+    await close_and_announce(session, episode, note, now, recovered=recovered)
     return True
 
 

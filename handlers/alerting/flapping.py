@@ -91,6 +91,6 @@ async def close_settled(session: AsyncSession, now: datetime, window: float) -> 
         detail["settled"] = True
         episode.detail = json.dumps(detail)
         note = thread_note(":white_check_mark: Ok for the whole flapping window: episode closed.")
-        await close_and_announce(session, episode, note, now)
+        await close_and_announce(session, episode, note, now, recovered=True)
         closed += 1
     return closed

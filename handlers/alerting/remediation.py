@@ -111,7 +111,7 @@ async def show_remediation(services: Services, request: ApprovalRequest) -> None
                 and request.current_state is ApprovalState.SUCCEEDED
             ):
                 note = thread_note(":white_circle: Undeployed through the bot.")
-                await close_and_announce(session, episode, note, services.clock())
+                await close_and_announce(session, episode, note, services.clock(), recovered=True)
             else:
                 await _stage_edit(session, episode, services.clock())
             await session.commit()

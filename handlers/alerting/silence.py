@@ -31,6 +31,9 @@ from storage.outbox import OutboxKind
 from storage.watches import AssaySubscription, alert_extras, is_subscribed
 
 SILENT_AFTER_WINDOWS = 2
+# How often an assay whose width Wallaroo did not say (no windowed result, no window) is asked
+# again: a quarter of an hour, as for an hour-wide window.
+UNKNOWN_WIDTH_ASK_SECONDS = 900.0
 
 
 @dataclass
@@ -81,13 +84,17 @@ async def check_silence(
     if width is not None and now <= last_start + timedelta(seconds=windows * width):
         return False  # not silent yet: no need to ask Wallaroo anything
     asked = memory.asked.get(assay_id)
-    if asked is not None and width is not None and 0 <= (now - asked).total_seconds() < width / 4:
-        return False  # asked lately (inactive, or not yet overdue): not every poll
+    every = width / 4 if width is not None else UNKNOWN_WIDTH_ASK_SECONDS
+    if asked is not None and 0 <= (now - asked).total_seconds() < every:
+        return False  # asked lately (inactive, not yet overdue, no width): not every poll
     memory.asked[assay_id] = now
     expected = await _expected(services, assay_id, cursor)
-    if expected is None or not expected.active:
+    if expected is None:
         return False
+    # Kept before the active check: an inactive assay's width is what throttles the asking.
     memory.widths[assay_id] = expected.width
+    if not expected.active:
+        return False
     last_end = last_start + timedelta(seconds=expected.width)
     late = now - last_end
     overdue = expected.next_run is not None and now > expected.next_run + timedelta(
@@ -149,7 +156,7 @@ async def _open_no_data(
 async def end_silence(session: AsyncSession, episode: AlertEpisode, now: datetime) -> None:
     """A result arrived: the "no data" episode closes with its recovery (the caller then
     handles the result as any other, which may open a drift episode)."""
-    await close_and_announce(session, episode, recovery_note(episode), now)
+    await close_and_announce(session, episode, recovery_note(episode), now, recovered=True)
 
 
 async def _expected(services: Services, assay_id: str, cursor: str) -> Expected | None:

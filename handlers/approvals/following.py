@@ -148,6 +148,7 @@ async def _update_watch(services: Services, request: ApprovalRequest) -> bool:
                 pipeline_subject(request.pipeline_id),
                 "Undeployed through the bot",
                 services.clock(),
+                ended_by=request,
             )
             removed = await remove_watch(session, request.pipeline_id)
             await session.commit()

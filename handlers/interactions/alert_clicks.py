@@ -48,11 +48,14 @@ from storage.roles import Role, allows, effective_role
 SNOOZES = {SNOOZE_4H_ACTION: 4, SNOOZE_24H_ACTION: 24}
 REMEDIES = {ROLLBACK_ACTION: "rollback", UNDEPLOY_ACTION: "undeploy"}
 AS_COMMANDS = {RUN_ASSAY_ACTION: "assay run", DISABLE_ASSAY_ACTION: "assay disable"}
+KNOWN_ACTIONS = {ACK_ACTION, *SNOOZES, *REMEDIES, *AS_COMMANDS}
 
 
 async def handle_alert_click(
     services: Services, actor: Actor, action: str, episode_id: int
 ) -> Reply:
+    if action not in KNOWN_ACTIONS:
+        return await _refuse_unknown(services, actor, action, episode_id)
     async with services.sessions() as session:
         episode = await get_episode(session, episode_id)
     if episode is None:
@@ -65,6 +68,26 @@ async def handle_alert_click(
     if action in REMEDIES:
         return await remediate(services, actor, action, episode_id)
     return await _acknowledge_or_snooze(services, actor, action, episode_id)
+
+
+async def _refuse_unknown(services: Services, actor: Actor, action: str, episode_id: int) -> Reply:
+    """A button this bot does not make (from a message an older or newer version of it
+    posted): refused, and audited, before anything is written for it."""
+    await record_click(
+        services,
+        actor,
+        text=f"[button] {action} episode {episode_id}",
+        area="alerts",
+        action="unknown",
+        target=f"episode {episode_id}",
+        outcome=Outcome.INVALID,
+        started=None,
+    )
+    return error_reply(
+        f"Unknown alert button `{escape(action)}` (the message may be from another version of "
+        "the bot): nothing was done. Use Acknowledge, Snooze, Run assay now, Disable assay, "
+        "Roll back or Undeploy on the alert, or the matching `/wallaroo` command."
+    )
 
 
 async def _acknowledge_or_snooze(

@@ -113,7 +113,8 @@ WRITES = [
     ("access revoke <@UOPS|ops> operator", "no longer has the operator role"),
     ("access revoke <@UOPS|ops> operator", "did not have"),
     ("deploy housepricedrift housepricepipe new model", "created: Deploy pipeline"),
-    ("undeploy housepricedrift housepricepipe", "created: Undeploy pipeline"),
+    # One pending change per pipeline: the deploy above is waiting.
+    ("undeploy housepricedrift housepricepipe", "Request #1 to deploy housepricepipe is already"),
     ("undeploy housepricedrift newpipe", "is not deployed; there is nothing to undeploy"),
     ("deploy housepricedrift nosuchpipe", "Did you mean"),
     ("approvals", "Nothing is waiting for you"),
