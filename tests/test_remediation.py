@@ -388,3 +388,32 @@ def test_the_readme_demo_walks_drift_rollback_and_approval() -> None:
     # The alert's last edit, staged as the rollout ended, is shown before the demo leaves.
     assert f"Running on version 2 ({short})" in lead.split("housepricepipe is rolled back", 1)[1]
     assert "Traceback" not in result.stderr
+
+
+def test_a_roll_back_pressed_after_another_version_went_live_is_refused(
+    drift: Emulator, tmp_path: Path
+) -> None:
+    """The button means "the version before the one live when the alert opened": once another
+    went live, it would skip that one, so it asks nothing and points at `rollback`."""
+    new_version(drift, PIPELINE, [])  # made now, deployed after the alert
+    out = run_script(
+        drift,
+        tmp_path,
+        [
+            *GRANTS,
+            "subscribe assay 1",
+            ":advance 1d",  # the alert, with [6 Roll back to version …]
+            ":as alice",
+            "deploy housepricedrift housepricepipe",
+            ":as bob",
+            ":click 8",  # approve the deploy: another version goes live
+            ":advance 0",
+            ":advance 10",
+            ":as alice",
+            ":click 6",
+        ],
+    )
+    assert "[6 Roll back to version " in answer_to(out, ":advance 1d")
+    pressed = answer_to(after(out, ":advance 10"), ":click 6")
+    assert "went live since this alert" in pressed and "nothing was requested" in pressed
+    assert [r.action for r in requests_in(tmp_path)] == ["deploy"]  # no rollback asked

@@ -70,6 +70,8 @@ async def _remedy(services: Services, listing: PipelineListing) -> dict[str, Any
         "pipeline_id": listing.pipeline.id,
         "pipeline_name": listing.pipeline.name,
         "rollback_to": None,
+        # What was live when the alert opened: its Roll back means "the one before this".
+        "from_version": history.live_key,
     }
     index = history.live_index
     if index is not None and index + 1 < len(history.versions):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+from bot.wallaroo import PipelineListing
 from handlers.alerting.remediation import REMEDY, link_to_episode, request_id_of
 from handlers.alerting.staging import enqueue_for_episode
 from handlers.approvals.requests import request_change, request_rollback
@@ -213,5 +214,26 @@ async def _ask(ctx: Context, action: str, episode_id: int) -> Answer:
     # The request names the alert that prompted it (escaped where shown, as any reason).
     reason = f"From alert #{episode_id}: {summary(episode)}"
     if target is not None and action == ROLLBACK_ACTION:
+        await _refuse_if_live_moved(ctx, workspace.id, listing, remedy)
         return await request_rollback(ctx, workspace, listing, target["version"], reason)
     return await request_change(ctx, "undeploy", workspace, listing, reason)
+
+
+async def _refuse_if_live_moved(
+    ctx: Context, workspace_id: int, listing: PipelineListing, remedy: dict
+) -> None:
+    """The button names the version before the one live when the alert opened; once another
+    went live, it would skip that one: say so and leave the choice to `rollback`."""
+    was = remedy.get("from_version")
+    if was is None:
+        return  # an alert from before the live version was kept: `rollback`'s checks hold
+    history = await ctx.services.wallaroo.version_history(workspace_id, listing)
+    if history.live_key == was:
+        return
+    pipeline = escape(listing.pipeline.name)
+    raise CommandProblem(
+        f"Another version of *{pipeline}* went live since this alert, so its Roll back "
+        "would skip it; nothing was requested.",
+        f"`/wallaroo versions {escape(listing.workspace.name)} {pipeline}` lists them; "
+        f"`/wallaroo rollback {escape(listing.workspace.name)} {pipeline}` rolls back one.",
+    )
