@@ -10,7 +10,6 @@ import asyncio
 import itertools
 import json
 import queue
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +19,7 @@ from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 
 from tests.helpers.fake_slack_files import FakeFile as FakeFile  # tests share files by it here
-from tests.helpers.fake_slack_files import SharedFiles
+from tests.helpers.fake_slack_files import SharedFiles, SlackCall
 
 
 def channel_id(channel: str) -> str:
@@ -31,14 +30,7 @@ def channel_id(channel: str) -> str:
 
 
 @dataclass
-class SlackCall:
-    path: str
-    body: dict[str, Any]
-
-
-@dataclass
 class FakeSlack(SharedFiles):
-    calls: list[SlackCall] = field(default_factory=list)
     rate_limited: dict[str, int] = field(default_factory=dict)  # method -> 429s still to send
     failing: dict[str, str] = field(default_factory=dict)  # method -> the error it answers
     emails: dict[str, str] = field(default_factory=dict)  # user id -> what users.info answers
@@ -52,12 +44,12 @@ class FakeSlack(SharedFiles):
     channel_errors: dict[str, str] = field(default_factory=dict)
     # seconds the next chat.postMessage calls take; each is recorded (it lands) only then
     post_delays: list[float] = field(default_factory=list)
-    # Shared files (`files`, `bot_token`, `add_file`, files.info, downloads): SharedFiles.
+    # Shared files (`files`, `bot_token`, `add_file`, files.info, downloads) and the record of
+    # calls (`calls`, `record`): SharedFiles and CallRecord.
     # Socket Mode: envelopes to push to the connected app, and the acks it sent back.
     socket_outbox: queue.Queue = field(default_factory=queue.Queue)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     _posted: itertools.count = field(default_factory=lambda: itertools.count(1))
-    _changed: threading.Condition = field(default_factory=threading.Condition)
 
     def responses(self) -> list[dict[str, Any]]:
         return [c.body for c in self.calls if c.path.startswith("/respond/")]
@@ -115,11 +107,6 @@ class FakeSlack(SharedFiles):
 
     def api_calls(self, method: str) -> list[dict[str, Any]]:
         return [c.body for c in self.calls if c.path == f"/api/{method}"]
-
-    def record(self, path: str, body: dict[str, Any]) -> None:
-        with self._changed:
-            self.calls.append(SlackCall(path, body))
-            self._changed.notify_all()
 
     def app(self) -> FastAPI:
         app = FastAPI()

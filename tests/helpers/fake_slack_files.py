@@ -5,6 +5,7 @@ chart's bytes to."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,14 +51,30 @@ class FakeFile:
 
 
 @dataclass
-class SharedFiles:
+class SlackCall:
+    path: str
+    body: dict[str, Any]
+
+
+@dataclass
+class CallRecord:
+    """Every call the fake Slack took, in order; `record` wakes whoever waits for one."""
+
+    calls: list[SlackCall] = field(default_factory=list)
+    _changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def record(self, path: str, body: dict[str, Any]) -> None:
+        with self._changed:
+            self.calls.append(SlackCall(path, body))
+            self._changed.notify_all()
+
+
+@dataclass
+class SharedFiles(CallRecord):
     """FakeSlack's files part: id -> file, and the bearer token downloads want."""
 
     files: dict[str, FakeFile] = field(default_factory=dict)
     bot_token: str = "xoxb-test-token-not-real"
-
-    def record(self, path: str, body: dict[str, Any]) -> None:
-        raise NotImplementedError  # FakeSlack records every call
 
     def add_file(self, file: FakeFile) -> str:
         """Share `file` in the fake Slack; answers its id."""
