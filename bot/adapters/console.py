@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -135,9 +134,6 @@ class Console:
                 await ctrl_c.guard(self.run(line))
         except Interrupted:
             self.say(self._interrupted())
-            # Leaving at once cancels work mid-query: SQLAlchemy's pool then logs each cancelled
-            # connection reset with a traceback, about connections being thrown away anyway.
-            logging.getLogger("sqlalchemy.pool").disabled = True
             return INTERRUPTED_STATUS
 
     async def run(self, line: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 import os
 import signal
 import threading
@@ -154,6 +155,10 @@ class CtrlC:
             pressed.cancel()
             dropped = not task.done()
             if dropped:
+                # Leaving at once cancels work mid-query: SQLAlchemy's pool would log each
+                # cancelled connection reset with a traceback, about connections the process
+                # throws away anyway.
+                logging.getLogger("sqlalchemy.pool").disabled = True
                 task.cancel()
                 # A moment to unwind (close a request) before the services it uses close.
                 await asyncio.wait({task}, timeout=2)
