@@ -149,7 +149,7 @@ def test_sigint_during_a_piped_command_leaves_at_once(
         process.stdin.write("workspaces\n")
         process.stdin.flush()
         while "$ workspaces" not in process.stdout.readline():  # the command has started
-            assert process.poll() is None
+            assert process.poll() is None, process.communicate()
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=10)
     assert process.returncode == 130
