@@ -48,7 +48,7 @@ from bench.soak_servers import (
     replicas,
 )
 from bench.soak_traffic import ALERTS, Traffic
-from handlers.alerting.outbox import UNKNOWN_FATE_GRACE_SECONDS
+from handlers.alerting.outbox_send import UNKNOWN_FATE_GRACE_SECONDS
 from tests.helpers.emulators import Emulator
 
 SECRET = "soak-signing-secret-5e2a"

@@ -7,6 +7,7 @@ machine with no Slack and no Wallaroo.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import sys
 import tempfile
@@ -22,7 +23,7 @@ from bot.chat.console import ConsoleChat
 from bot.scheduler import Poller
 from bot.services import open_services
 from bot.settings import Settings
-from handlers.context import Actor
+from handlers.context import Actor, Services
 from handlers.render.times import when
 
 
@@ -34,9 +35,15 @@ def run_demo(user_id: str) -> int:
 
     with tempfile.TemporaryDirectory(prefix="wallaroo-chatops-demo-") as tmp:
         # Today's Wallaroo (2024.4-2026 shapes, assays v2), as the teams using the bot run it.
-        config = EmulatorConfig(seed_demo=True, model_dir=Path(tmp) / "models", api="current")
+        config = EmulatorConfig(
+            seed_demo=True,
+            demo_story="bad-release",
+            model_dir=Path(tmp) / "models",
+            api="current",
+        )
         if sys.stdin.isatty():
-            print("Starting the Wallaroo emulator with the drift demo…", flush=True)
+            print("Starting the Wallaroo emulator with the bad-release demo…", flush=True)
+        print(STORY, flush=True)
         with serve_in_thread(create_app(config)) as url:
             settings = Settings(
                 wallaroo_url=url,
@@ -55,12 +62,23 @@ def run_demo(user_id: str) -> int:
             return asyncio.run(serve_console(settings, user_id, poll=True, emulator_url=url))
 
 
+STORY = (
+    "Demo: housepricepipe served its version 1 for 30 days and has just deployed its version "
+    "2, whose housepricemodel has a units bug (`versions housepricedrift housepricepipe`).\n"
+    "Assay 1 (price assay: its predictions) alerts after `:advance 1d`; assay 2 (example "
+    "assay: its inputs) stays Ok. `subscribe assay 1`, then `:advance 1d`."
+)
+
 ADVANCE = ":advance"
+# How long `:advance` waits for the deploys being followed to see the moved clock (wall time).
+FOLLOW_DEPLOYS_SECONDS = 15.0
 
 
-def _advance_command(emulator_url: str, poller: Poller) -> MetaCommand:
-    """`:advance SECONDS` (or `:advance 1d`, `2h`): move the emulator's clock, then poll at
-    once, so the demo's drift (from today's midnight) shows up as an alert right away."""
+def _advance_command(emulator_url: str, services: Services, poller: Poller) -> MetaCommand:
+    """`:advance SECONDS` (or `:advance 1d`, `2h`): move the emulator's clock, let the deploys
+    being followed finish (a rollback past its start-up is Running before the next poll, so a
+    piped script's next `:advance` sees it done, not timing luck), then poll at once, so the
+    demo's drift shows up as an alert right away."""
 
     async def advance(words: list[str]) -> str:
         seconds = _seconds(words[0]) if len(words) == 1 else None
@@ -71,6 +89,10 @@ def _advance_command(emulator_url: str, poller: Poller) -> MetaCommand:
                 f"{emulator_url}/emulator/clock", json={"advance_seconds": seconds}
             )
         now = response.json()["now"]
+        if seconds > 0 and services.tasks.running:
+            # Bounded: a deploy that stays Starting or in Error is still followed afterwards.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(services.tasks.drain(), FOLLOW_DEPLOYS_SECONDS)
         await poller.poll_once()
         return f"The emulator's clock is now {when(now)}; polled Wallaroo."
 
@@ -151,7 +173,7 @@ async def serve_console(
         actor = Actor(user_id=user_id, user_name=user_id, channel_id="#console")
         meta = {}
         if poller is not None and emulator_url is not None:
-            meta[ADVANCE] = _advance_command(emulator_url, poller)
+            meta[ADVANCE] = _advance_command(emulator_url, services, poller)
         status = await run_console(services, actor, stdin=stdin, stdout=stdout, meta=meta)
         if poller is not None:
             # What the deploys it waited for staged last (an alert's edit "Running on version

@@ -33,6 +33,7 @@ from handlers.alerting.episodes import stage_reminders
 from handlers.alerting.flapping import close_settled
 from handlers.alerting.outage import OutageTracker, is_outage
 from handlers.alerting.outbox import OutboxSender
+from handlers.approvals.outlived import withdraw_outlived
 from handlers.chat import ChatError
 from handlers.context import BOT_ACTOR, Services
 from handlers.render.blocks import ok_reply
@@ -208,6 +209,10 @@ class Poller:
             # A flapping episode Ok for its whole window closes now (flapping.py).
             await close_settled(session, self.services.clock(), window)
             await session.commit()
+        # A remediation nobody decided, its alert recovered and healthy for the flapping
+        # window since, is withdrawn (outlived.py; logs rather than raises, so the digests and
+        # the delivery after this still run).
+        await withdraw_outlived(self.services)
         self.sender.wake()
 
     async def send_digests(self) -> None:

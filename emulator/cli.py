@@ -14,6 +14,7 @@ from emulator.config import (
     DEFAULT_ADMIN_PASSWORD,
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
+    DEMO_STORIES,
     EmulatorConfig,
 )
 
@@ -58,6 +59,13 @@ def add_emulator_parser(commands: argparse._SubParsersAction, formatter: type) -
         help="load the drift demo: workspace housepricedrift, pipeline housepricepipe, an assay",
     )
     parser.add_argument(
+        "--demo-story",
+        choices=DEMO_STORIES,
+        default="input-drift",
+        help="what --seed-demo shows: the inputs drift from today's midnight (input-drift), or a "
+        "new model version with a units bug is deployed at start-up (bad-release, as `demo`)",
+    )
+    parser.add_argument(
         "--api",
         choices=API_MODES,
         default="current",
@@ -79,6 +87,7 @@ def emulator_config(args: argparse.Namespace) -> EmulatorConfig:
         access_token_seconds=args.token_seconds,
         control_api_everywhere=False,
         seed_demo=args.seed_demo,
+        demo_story=args.demo_story,
         api=args.api,
     )
 
@@ -104,6 +113,10 @@ def _run_emulator(args: argparse.Namespace) -> int:
         print("  WALLAROO_CLIENT_SECRET=<the --client-secret you gave>")
     print(f"  admin: {args.admin_email}   client: {args.client_id}")
     if args.seed_demo:
-        print("  demo: workspace housepricedrift, pipeline housepricepipe, assay 'example assay'")
+        assays = "'price assay' (1), 'example assay' (2)"
+        if args.demo_story == "input-drift":
+            assays = "'example assay' (1)"
+        print(f"  demo ({args.demo_story}): workspace housepricedrift, pipeline housepricepipe,")
+        print(f"  assays {assays}")
     serve_forever(create_app(config), args.host, args.port)
     return 0

@@ -16,6 +16,12 @@ DEFAULT_CLIENT_SECRET = "emulator-secret"
 ApiMode = Literal["current", "seed"]
 API_MODES: tuple[ApiMode, ...] = ("current", "seed")
 
+# What the seeded demo shows (emulator/seed.py): "input-drift", feature 0 of the requests drifts
+# from today's midnight; "bad-release", a new model version with a units bug is deployed at
+# start-up, so the predictions drift while the inputs stay steady, until it is rolled back.
+DemoStory = Literal["input-drift", "bad-release"]
+DEMO_STORIES: tuple[DemoStory, ...] = ("input-drift", "bad-release")
+
 
 @dataclass(frozen=True)
 class EmulatorConfig:
@@ -37,6 +43,7 @@ class EmulatorConfig:
     # The control API answers loopback clients only, unless this is set.
     control_api_everywhere: bool = False
     instance_name: str = "Wallaroo Emulator"
-    # Seed the drift demo (emulator/seed.py) at start-up.
+    # Seed the drift demo (emulator/seed.py) at start-up, telling `demo_story`.
     seed_demo: bool = False
+    demo_story: DemoStory = "input-drift"
     api: ApiMode = "current"

@@ -94,6 +94,7 @@ def decode_log_body(body: bytes) -> tuple[str, LogColumns, list[tuple[str, str]]
                 np.int32,
                 n,
             ),
+            np.zeros(n, np.int32),  # the store names the bulk load's origin (none)
         )
         del records
     if inputs.ndim != 2 or inputs.shape[1] == 0 or any(o.ndim != 2 for o in outputs):
@@ -113,8 +114,8 @@ def _require_one_row_each(records: list[_Record]) -> None:
 
 
 def _empty_columns() -> LogColumns:
-    empty = np.empty(0, np.int64)
-    return LogColumns(empty, np.empty((0, 0)), [], empty, np.empty(0, np.int32))
+    empty, codes = np.empty(0, np.int64), np.empty(0, np.int32)
+    return LogColumns(empty, np.empty((0, 0)), [], empty, codes, codes)
 
 
 def render_records(log: PipelineLog, pipeline_name: str, rows: np.ndarray) -> list[dict]:
@@ -123,16 +124,17 @@ def render_records(log: PipelineLog, pipeline_name: str, rows: np.ndarray) -> li
     out = []
     for i in rows.tolist():
         name, version = log.models[cols.model_codes[i]]
+        inputs, outputs = log.values(i)
         out.append(
             {
                 "check_failures": [],
                 "elapsed": int(cols.elapsed[i]),
                 "model_name": name,
                 "model_version": version,
-                "original_data": {"tensor": [cols.inputs[i].tolist()]},
+                "original_data": {"tensor": [inputs]},
                 "outputs": [
-                    {"Float": {"data": o[i].tolist(), "dim": [1, o.shape[1]], "v": 1}}
-                    for o in cols.outputs
+                    {"Float": {"data": output, "dim": [1, len(output)], "v": 1}}
+                    for output in outputs
                 ],
                 "pipeline_name": pipeline_name,
                 "time": int(cols.times[i]),

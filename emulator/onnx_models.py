@@ -7,12 +7,13 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 
-def linear_regression_onnx(n_features: int = 17, seed: int = 0) -> bytes:
+def linear_regression_onnx(n_features: int = 17, seed: int = 0, scale: float = 1.0) -> bytes:
+    """y = x·w + 13 with w drawn from `seed`; `scale` multiplies y (the demo's units bug)."""
     rng = np.random.default_rng(seed)
     weights = numpy_helper.from_array(
-        rng.normal(size=(n_features, 1)).astype(np.float32), name="weights"
+        (rng.normal(size=(n_features, 1)) * scale).astype(np.float32), name="weights"
     )
-    bias = numpy_helper.from_array(np.array([13.0], dtype=np.float32), name="bias")
+    bias = numpy_helper.from_array(np.array([13.0 * scale], dtype=np.float32), name="bias")
     graph = helper.make_graph(
         [
             helper.make_node("MatMul", ["float_input", "weights"], ["product"]),

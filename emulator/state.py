@@ -19,6 +19,7 @@ from emulator.faults import FaultInjector
 from emulator.inference_logs import InferenceLogStore
 from emulator.model_runner import ModelRunner
 from emulator.tokens import TokenService
+from emulator.traffic import Traffic
 
 SERVICE_ACCOUNT_PREFIX = "service-account-"
 
@@ -48,6 +49,7 @@ class EmulatorState:
     service_account_id: str
     logs: InferenceLogStore
     models: ModelRunner
+    traffic: Traffic
 
     @property
     def current_api(self) -> bool:
@@ -59,6 +61,7 @@ class EmulatorState:
         for stored in self.model_dir.glob("*.model"):
             stored.unlink(missing_ok=True)
         self.tokens.forget_all()
+        self.traffic.clear()
         self.logs.clear()
         self.faults.clear()
         self.faults.forget_calls()
@@ -100,6 +103,7 @@ def build_state(config: EmulatorConfig) -> EmulatorState:
     _set_password(db, admin_id, config.admin_password)
     # client_credentials tokens act as this user, as Keycloak's service accounts do.
     service_id = _ensure_user(db, clock, SERVICE_ACCOUNT_PREFIX + config.client_id, None, True)
+    logs, models = InferenceLogStore(), ModelRunner()
     state = EmulatorState(
         config,
         db,
@@ -109,8 +113,9 @@ def build_state(config: EmulatorConfig) -> EmulatorState:
         model_dir,
         admin_id,
         service_id,
-        InferenceLogStore(),
-        ModelRunner(),
+        logs,
+        models,
+        Traffic(db, clock, logs, models, config.deployment_startup_seconds),
     )
     if not db.one("SELECT 1 FROM workspace_users WHERE user_id = ?", (admin_id,)):
         with db.transaction():

@@ -4,18 +4,21 @@ last sent for.
 Sent once per day across replicas and restarts: `claim_day` moves `last_sent_for` to the day
 with a compare-and-set in the transaction that stages the digest in the outbox, so of two
 senders (replicas, or a restart racing its predecessor) one stages it and the other finds the
-day taken. The episodes a digest lists are read here too (`episodes_since`).
+day taken. The episodes and pending requests a digest lists are read here too
+(`episodes_since`, `pending_requests_for`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 
-from sqlalchemy import or_, update
+from sqlalchemy import false, or_, update
 from sqlmodel import Field, SQLModel, col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.alerts import AlertEpisode
+from storage.approvals import ApprovalRequest, ApprovalState
 from storage.utc import UTCDateTime, utc_now
 
 
@@ -86,5 +89,35 @@ async def episodes_since(
             or_(col(AlertEpisode.opened_at) >= since, col(AlertEpisode.closed_at) >= since),
         )
         .order_by(col(AlertEpisode.id))
+    )
+    return list(found)
+
+
+async def pending_requests_for(
+    session: AsyncSession,
+    channels: list[str],
+    pipeline_ids: Collection[int],
+    pipeline_names: Collection[str],
+    now: datetime,
+) -> list[ApprovalRequest]:
+    """The requests waiting for a decision at `now` that concern `channels` (one channel's id
+    and #name), oldest first: for a pipeline the channel watches (`pipeline_ids`) or whose
+    assays it subscribes (`pipeline_names`: a subscription knows its pipeline by name only),
+    posted in the channel, or asked from one of its alerts (Roll back / Undeploy)."""
+    alerts_here = select(AlertEpisode.id).where(col(AlertEpisode.channel).in_(channels))
+    ids, names = list(pipeline_ids), [n for n in pipeline_names if n]
+    found = await session.exec(
+        select(ApprovalRequest)
+        .where(
+            ApprovalRequest.state == ApprovalState.PENDING,
+            ApprovalRequest.expires_at > now,
+            or_(
+                col(ApprovalRequest.pipeline_id).in_(ids) if ids else false(),
+                col(ApprovalRequest.pipeline_name).in_(names) if names else false(),
+                col(ApprovalRequest.channel).in_(channels),
+                col(ApprovalRequest.episode_id).in_(alerts_here),
+            ),
+        )
+        .order_by(col(ApprovalRequest.id))
     )
     return list(found)

@@ -17,6 +17,7 @@ from emulator.onnx_models import linear_regression_onnx
 from storage.database import make_engine, session_factory
 from storage.migrate import upgrade_database
 from tests.helpers.clients import ClientUnderTest, Exchange
+from tests.helpers.databases import migrated_sqlite
 from tests.helpers.emulators import Emulator, Emulators
 from tests.helpers.postgres import create_database, postgres_server
 
@@ -177,9 +178,15 @@ def database_url(request: pytest.FixtureRequest, db_file: Path) -> str:
 
 
 @pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on a fresh database (SQLite, then PostgreSQL), migrated to the newest schema."""
+async def sessions(
+    database_url: str, db_file: Path
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a fresh database (SQLite, then PostgreSQL) with the newest schema: a copy
+    of a SQLite file migrated once (tests/helpers/databases.py); PostgreSQL migrated here."""
     engine = make_engine(database_url)
-    await upgrade_database(engine)
+    if database_url.startswith("sqlite"):
+        migrated_sqlite(db_file)  # (the engine has not opened the file yet)
+    else:
+        await upgrade_database(engine)
     yield session_factory(engine)
     await engine.dispose()

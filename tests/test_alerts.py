@@ -9,8 +9,7 @@ import asyncio
 import io
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,11 +17,9 @@ import pytest
 from bot.chat.console import ConsoleChat
 from bot.services import open_services
 from emulator.seed import DAY_MS
-from emulator.server import serve_in_thread
 from handlers.alerting.assays import apply_result, check_assay, poll_state
 from handlers.alerting.outbox import OutboxSender
 from handlers.alerting.staging import enqueue_for_episode
-from handlers.context import Services
 from handlers.render.blocks import Reply
 from storage.alerts import AlertEpisode, get_episode, open_episodes
 from storage.outbox import enqueue, pending_messages
@@ -45,7 +42,7 @@ from tests.helpers.alert_flows import drift as drift
 from tests.helpers.emulators import Emulator, both_api_modes
 from tests.helpers.fake_slack import FakeSlack
 from tests.helpers.net import wait_until
-from tests.helpers.slack_bot import Bot, running_bot
+from tests.helpers.slack_bot import Bot, running_bot, services_on
 
 HOUR = 3600  # the reminder interval of the reminder tests, passed on the bot's own clock
 
@@ -313,22 +310,6 @@ async def test_escalation_from_warning_to_alert_is_announced_once(
     updates = [text for kind, text in kinds if kind == "update"]
     assert len(updates) == 1  # older pending edits are superseded by the newest
     assert "Alert (4 breaching result(s), latest score 0.3000, worst 0.3000)" in updates[0]
-
-
-@asynccontextmanager
-async def services_on(
-    emulator: Emulator, tmp_path: Path, slack: FakeSlack
-) -> AsyncIterator[Services]:
-    """The bot's services (no HTTP app, no poller) with Slack calls going to `slack`."""
-    with serve_in_thread(slack.app()) as slack_url:
-        settings = emulator.bot_settings(
-            tmp_path,
-            slack_bot_token="xoxb-t",
-            slack_api_url=f"{slack_url}/api/",
-            chatops_channel_pacing_seconds=0,
-        )
-        async with open_services(settings) as services:
-            yield services
 
 
 async def test_a_post_whose_answer_was_lost_is_found_not_posted_again(

@@ -151,7 +151,7 @@ def test_demo_walks_through_a_drift_alert_and_an_approved_deploy() -> None:
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Alert: drift on assay “example assay”" in out
+    assert "Alert: drift on assay “price assay”" in out  # the demo's assay 1
     assert "-drift.png" in out and "saved to" in out
     assert "Usage: :advance SECONDS" in out
     assert "Approved request #1" in out and "housepricepipe is deployed" in out

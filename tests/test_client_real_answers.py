@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from bot.services import open_services
+from bot.wallaroo.deployment_models import DeploymentStatus
 from bot.wallaroo.inference_logs import InferenceLogRecordList
 from bot.wallaroo.models import UsersEnvelope, parse_response
-from bot.wallaroo.pipeline_models import DeploymentStatus
 from handlers.commands.deployments import render_status
 from tests.helpers.commands import say
 from tests.helpers.real_answers import MODEL_VERSION, PIPELINE_VERSION, SHA

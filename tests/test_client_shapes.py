@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.wallaroo import WallarooBadResponse
+from bot.wallaroo.deployment_models import DeploymentStatus
 from bot.wallaroo.models import (
     InvitedUser,
     ModelDetails,
@@ -20,7 +21,6 @@ from bot.wallaroo.models import (
 )
 from bot.wallaroo.pipeline_models import (
     UNKNOWN,
-    DeploymentStatus,
     ListedDeployment,
     PipelineListings,
     PipelineVersionListings,

@@ -211,7 +211,7 @@ def test_the_demo_command_takes_clicks_from_a_pipe() -> None:
     assert "Approved request #1" in answer_to(out, ":click 1")
     assert "housepricepipe is deployed" in out
     assert "[3 Acknowledge]  [4 Snooze 4 h]" in out
-    assert "Acknowledged example assay" in answer_to(out, ":click 3")
+    assert "Acknowledged price assay" in answer_to(out, ":click 3")  # the demo's assay 1
     assert "Traceback" not in result.stderr
 
 

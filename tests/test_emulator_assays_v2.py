@@ -211,7 +211,10 @@ def test_next_run_and_pausing(fresh_demo: Emulator) -> None:
 
 
 @pytest.mark.parametrize("named", [False, True], ids=["spec-body-without-name", "with-name"])
-def test_preview_scores_without_storing(demo: Emulator, named: bool) -> None:
+def test_preview_scores_without_storing(fresh_demo: Emulator, named: bool) -> None:
+    demo = fresh_demo
+    # The demo's records are served live, so the days previewed must have passed.
+    demo.control("clock", {"advance_seconds": 3 * 86400})
     api = v2(demo)
     before = api.ok("get", {"active": "All"})
     drift = demo.demo["drift_starts_ms"]

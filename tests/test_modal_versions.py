@@ -60,7 +60,7 @@ def name() -> str:
 def test_a_version_rollback_would_refuse_is_refused_in_the_form_and_an_earlier_one_is_asked(
     drift: Emulator, bot: Bot, name: str
 ) -> None:
-    # Four versions, newest first 4 3 2 1 as created; the second created (version 3) is live.
+    # Four versions, numbered by age 1 2 3 4 as created; the second created (version 2) is live.
     new_version(drift, name, [demo_step(drift)])
     live = new_version(drift, name, [demo_step(drift)])
     deploy_directly(drift, name, live)
@@ -69,8 +69,8 @@ def test_a_version_rollback_would_refuse_is_refused_in_the_form_and_an_earlier_o
     view = open_form(bot)
     workspace, pipeline_id = ids_of(drift, bot, view, name)
     cases = [
-        ("2", "Version 2 is newer than the live one (version 3)"),
-        ("3", "Version 3"),  # the live one
+        ("3", "Version 3 is newer than the live one (version 2)"),
+        ("2", "Version 2"),  # the live one
         ("99", "There is no version 99"),
         (live["pipeline_variant_version"][:8], "is the one live now"),
     ]
@@ -79,7 +79,7 @@ def test_a_version_rollback_would_refuse_is_refused_in_the_form_and_an_earlier_o
         assert list(errors) == [DEPLOY_VERSION] and said in errors[DEPLOY_VERSION], errors
     assert not any(r.command_text.startswith("[modal] rollback") for r in audit_rows(bot))
 
-    # Version 4 is earlier than the live one: the form closes and rollback asks for approval.
+    # Version 1 is earlier than the live one: the form closes and rollback asks for approval.
     answer = submit(bot, view, filled(workspace, pipeline_id, "back", "previous"), "UOPS")
     assert errors_of(answer) == {}
     assert wait_until(lambda: len(requests_posted(bot)) == 1)
@@ -102,13 +102,13 @@ def test_an_earlier_version_of_a_pipeline_not_deployed_is_refused_in_the_form(
     drift.new_demo_pipeline(name)  # a second version; the first is now an earlier one
     view = open_form(bot)
     workspace, pipeline_id = ids_of(drift, bot, view, name)
-    for version in ("2", "previous"):
+    for version in ("1", "previous"):
         errors = errors_of(
             submit(bot, view, filled(workspace, pipeline_id, version=version), "UOPS")
         )
         assert "is not deployed, so there is nothing to roll back" in errors[DEPLOY_VERSION]
-    # Version 1 is the newest: a plain deploy request for it.
-    assert errors_of(submit(bot, view, filled(workspace, pipeline_id, version="1"), "UOPS")) == {}
+    # Version 2 is the newest: a plain deploy request for it.
+    assert errors_of(submit(bot, view, filled(workspace, pipeline_id, version="2"), "UOPS")) == {}
     assert wait_until(lambda: len(requests_posted(bot)) == 1)
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from bot.chat.slack_files import file_id_in
 from emulator.onnx_models import linear_regression_onnx
-from handlers.commands.arguments import ModelUpload
+from handlers.commands.arguments_wallaroo import ModelUpload
 from handlers.commands.grammar import Command, ParseError, parse_command
 from tests.helpers.emulators import Emulator, both_api_modes
 from tests.helpers.fake_slack import FakeFile, FakeSlack

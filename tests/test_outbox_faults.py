@@ -10,8 +10,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,10 +18,9 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from bot.services import open_services
-from emulator.server import serve_in_thread
 from handlers.alerting.episodes import close_episode
-from handlers.alerting.outbox import UNKNOWN_FATE_GRACE_SECONDS, OutboxSender
+from handlers.alerting.outbox import OutboxSender
+from handlers.alerting.outbox_send import UNKNOWN_FATE_GRACE_SECONDS
 from handlers.alerting.staging import enqueue_for_episode
 from handlers.context import Services
 from handlers.render.blocks import Reply
@@ -32,24 +30,7 @@ from tests.helpers.clock import MovableClock
 from tests.helpers.emulators import Emulator
 from tests.helpers.fake_slack import FakeSlack
 from tests.helpers.net import wait_until
-from tests.helpers.slack_bot import running_bot
-
-
-@asynccontextmanager
-async def services_on(
-    emulator: Emulator, tmp_path: Path, slack: FakeSlack, clock: MovableClock, **settings: Any
-) -> AsyncIterator[Services]:
-    """The bot's services (no HTTP app, no poller) on the moved clock, Slack being `slack`."""
-    with serve_in_thread(slack.app()) as slack_url:
-        configured = emulator.bot_settings(
-            tmp_path,
-            slack_bot_token="xoxb-t",
-            slack_api_url=f"{slack_url}/api/",
-            chatops_channel_pacing_seconds=0,
-            **settings,
-        )
-        async with open_services(configured, clock=clock) as services:
-            yield services
+from tests.helpers.slack_bot import running_bot, services_on
 
 
 async def stage(services: Services, channel: str, text: str) -> None:
@@ -167,7 +148,7 @@ async def test_a_permanent_refusal_is_given_up_at_once_said_once_and_not_reopene
         sender = OutboxSender(services)
         episode = await stage_episode(services, "CGONE", "assay:5")
         await stage_episode(services, "CGONE", "assay:6")  # a second alert, same channel
-        with caplog.at_level(logging.WARNING, logger="handlers.alerting.outbox"):
+        with caplog.at_level(logging.WARNING):
             await sender.deliver_due()  # refused: given up, the notice staged
             assert await sender.deliver_due() == 1  # the notice
             clock.advance(3600)
@@ -176,7 +157,8 @@ async def test_a_permanent_refusal_is_given_up_at_once_said_once_and_not_reopene
         assert len(refused) == 1  # not retried, not even for the channel's other alert
         (notice,) = texts(slack, "CADMIN")
         assert "CGONE" in notice and error in notice and "not retried" in notice
-        outbox = [r for r in caplog.records if r.name == "handlers.alerting.outbox"]
+        # The sender (outbox.py) and what sends each row (outbox_send.py).
+        outbox = [r for r in caplog.records if r.name.startswith("handlers.alerting.outbox")]
         errors = [r for r in outbox if r.levelno == logging.ERROR]
         assert len(errors) == 1 and error in errors[0].getMessage()
         assert not [r for r in outbox if r.levelno == logging.WARNING]  # not "retrying"

@@ -16,7 +16,7 @@ from bot.chat.console import ConsoleChat
 from bot.chat.slack import SlackChat, build_web_client
 from bot.services import open_services
 from emulator.server import serve_in_thread
-from handlers.commands.arguments import Approve, Reject
+from handlers.commands.arguments_chatops import Approve, Reject
 from handlers.commands.grammar import Command, parse_command
 from handlers.commands.router import handle_command
 from handlers.context import Actor, Services

@@ -79,14 +79,15 @@ def test_rollback_approved_by_a_second_user_runs_the_earlier_version(
 ) -> None:
     first = new_version(drift, name, [demo_step(drift)])
     deploy_directly(drift, name, first)
-    # `pipeline create` on an existing name makes a model-less version (version 1 now).
+    # `pipeline create` on an existing name makes a model-less version (version 2).
     assert "no model steps" in ask(bot, f"pipeline create housepricedrift {name}", "UOPS")
 
     # Deploying it: the request warns, and shows the model step it removes.
     request_id = request_id_in(ask(bot, f"deploy housepricedrift {name}", "UOPS"))
     shown = posted_request(bot, request_id)
     assert "has no model step*: approving deploys a pipeline that runs no model" in shown
-    assert "against the live version 2" in shown and "\u2796 removed *housepricemodel*" in shown
+    assert "version 2 `" in shown and ", replacing the live version 1 `" in shown
+    assert "\u2796 removed *housepricemodel*" in shown
     assert "It runs no model" in shown  # in the Approve button's confirmation too
     assert "is deployed" in approve_and_start(drift, bot, request_id, "UAPP1")
     model_less = live_version(drift, name)
@@ -98,7 +99,8 @@ def test_rollback_approved_by_a_second_user_runs_the_earlier_version(
     assert "Roll pipeline" in reply and first["pipeline_variant_version"][:8] in reply
     shown = posted_request(bot, request_id)
     assert "model-less by mistake" in shown and "Rollback request" in shown
-    assert "against the live version 1" in shown and "\u2795 added *housepricemodel*" in shown
+    assert "back to version 1 `" in shown and "replacing the live version 2 `" in shown
+    assert "\u2795 added *housepricemodel*" in shown
 
     refusal = click(bot, APPROVE_ACTION, request_id, "UOPS")
     assert "needs the *approver* role" in refusal  # an operator asks; an approver decides
@@ -112,7 +114,7 @@ def test_rollback_approved_by_a_second_user_runs_the_earlier_version(
     assert drift.calls_to(DEPLOY_CALLS) == deploys + 1
     assert live_version(drift, name) == first["pipeline_variant_version"]
     listed = ask(bot, f"versions housepricedrift {name}")
-    assert f"Live: version *2* `{first['pipeline_variant_version'][:8]}`" in listed
+    assert f"Live: version *1* `{first['pipeline_variant_version'][:8]}`" in listed
 
     audit = ask(bot, "audit 40")
     for step in ("rollback call: pipelines/deploy sent", "rollback succeeded"):
@@ -139,12 +141,12 @@ def test_default_is_the_version_before_the_live_one_and_a_second_is_refused_with
     first = new_version(drift, name, [step])
     second = new_version(drift, name, [step])
     third = new_version(drift, name, [])
-    deploy_directly(drift, name, second)  # live: version 2 of 4 (1 is the newest)
+    deploy_directly(drift, name, second)  # live: version 3 of 4 (1 is the first made)
     reply = ask(bot, f"rollback housepricedrift {name}", "UOPS")
     request_id = request_id_in(reply)
-    assert first["pipeline_variant_version"][:8] in reply  # version 3: the one before
+    assert first["pipeline_variant_version"][:8] in reply  # version 2: the one before
     shown = posted_request(bot, request_id)
-    assert "version 3 `" in shown and "against the live version 2 `" in shown
+    assert "back to version 2 `" in shown and ", replacing the live version 3 `" in shown
     assert second["pipeline_variant_version"][:8] in shown  # the live one it is compared with
     for other in (oldest, third):
         assert other["pipeline_variant_version"][:8] not in shown
@@ -165,8 +167,8 @@ def test_default_is_the_version_before_the_live_one_and_a_second_is_refused_with
     [
         (None, "", "is not deployed, so there is nothing to roll back"),
         ("oldest", "", "is its oldest: there is no earlier version to roll back to"),
-        ("newest", "1", "is the one live now: rolling back to it would change nothing"),
-        ("oldest", "1", "is newer than the live one (version 2)"),
+        ("newest", "2", "is the one live now: rolling back to it would change nothing"),
+        ("oldest", "2", "is newer than the live one (version 1)"),
         ("newest", "7", "There is no version 7: the pipeline has 2"),
         ("newest", "3fa", "is too short to name a version"),
         ("newest", "ffffffff", "The pipeline has no version `ffffffff`"),
@@ -218,7 +220,7 @@ async def test_the_console_shows_the_diff_and_names_the_pending_request(
     async with open_services(drift.bot_settings(tmp_path), chat=ConsoleChat(out)) as services:
         listed = await say(services, f"versions housepricedrift {name}")
         asked = await say(services, f"rollback housepricedrift {name}")
-        again = await say(services, f"rollback housepricedrift {name} 2")
+        again = await say(services, f"rollback housepricedrift {name} 1")
     assert "1." in listed and "2." in listed and "no model step" in listed
     assert "Approval request #1 created" in asked
     posted = out.getvalue()  # the request as the console "posts" it

@@ -1,5 +1,5 @@
-"""`versions WS PIPELINE` on both API modes: newest first, each version's model steps, the live
-one marked (told the way each generation tells it), paged; how a version's definition is read
+"""`versions WS PIPELINE` on both API modes: newest first, numbered by age (1 = the first made,
+stable as versions are made), each version's model steps, the live one marked (told the way each generation tells it), paged; how a version's definition is read
 into model steps and compared; and that diff as a deploy request shows it, escaped."""
 
 from __future__ import annotations
@@ -73,13 +73,36 @@ def test_versions_lists_newest_first_with_steps_and_the_live_one(
     reply = ask(bot, f"versions housepricedrift {name}")
     assert f"Versions of {name}" in reply
     newest, older = rows_of(reply)
-    assert newest.startswith(f"*1.* `{second['pipeline_variant_version'][:8]}`")
+    assert newest.startswith(f"*2.* `{second['pipeline_variant_version'][:8]}`")
     assert "no model step" in newest and "live" not in newest
-    assert older.startswith(f"*2.* `{first['pipeline_variant_version'][:8]}`")
+    assert older.startswith(f"*1.* `{first['pipeline_variant_version'][:8]}`")
     assert ":large_green_circle: *live*" in older
     assert f"*housepricemodel* `{step['version'][:8]}` sha `{step['sha'][:8]}`" in older
-    assert f"Live: version *2* `{first['pipeline_variant_version'][:8]}`." in reply
+    assert f"Live: version *1* `{first['pipeline_variant_version'][:8]}`." in reply
     assert f"/wallaroo rollback housepricedrift {name} [N]" in reply
+
+
+def test_numbers_by_age_stay_put_as_versions_are_made(
+    drift: Emulator, bot: Bot, name: str
+) -> None:
+    """Helm-style: a new version takes the next number and renumbers none, so a number said
+    before it (in a request, an alert) still names the same version; `rollback N` takes it."""
+    step = demo_step(drift)
+    first = new_version(drift, name, [step])
+    deploy_directly(drift, name, new_version(drift, name, [step]))
+    before = rows_of(ask(bot, f"versions housepricedrift {name}"))
+    third = new_version(drift, name, [])
+    reply = ask(bot, f"versions housepricedrift {name}")
+    newest, *rest = rows_of(reply)
+    assert newest.startswith(f"*3.* `{third['pipeline_variant_version'][:8]}`")
+    assert rest == before  # versions 2 and 1 exactly as before, live mark and all
+    assert rest[1].startswith(f"*1.* `{first['pipeline_variant_version'][:8]}`")
+    assert "Live: version *2* `" in reply
+    asked = ask(bot, f"rollback housepricedrift {name} 1", "UOPS")
+    shown = posted_request(bot, request_id_in(asked))
+    assert f"back to version 1 `{first['pipeline_variant_version'][:8]}`, replacing" in shown
+    refused = ask(bot, f"rollback housepricedrift {name} 3", "UOPS")
+    assert "Version 3 is newer than the live one (version 2)" in refused
 
 
 def test_versions_are_paged_and_names_are_escaped(drift: Emulator, bot: Bot, name: str) -> None:
@@ -248,6 +271,6 @@ def test_a_first_deploy_shows_every_step_as_added(drift: Emulator, bot: Bot, nam
     request_id = request_id_in(ask(bot, f"deploy housepricedrift {name}", "UOPS"))
     shown = posted_request(bot, request_id)
     assert f"*What changes*: version 1 `{created['pipeline_variant_version'][:8]}`" in shown
-    assert "Nothing is deployed now." in shown and "against the live" not in shown
+    assert "Nothing is deployed now." in shown and "replacing the live" not in shown
     assert f"\u2795 added *housepricemodel* `{step['version'][:8]}`" in shown
     assert "no model step" not in shown

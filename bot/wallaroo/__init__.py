@@ -23,6 +23,12 @@ from bot.wallaroo.assay_v2_models import AssayResultV2, AssayV2, NextRun
 from bot.wallaroo.assays import AssayCalls, is_v2_id
 from bot.wallaroo.auth import ServiceAccountAuth
 from bot.wallaroo.client import WallarooClient
+from bot.wallaroo.deployment_models import (
+    DeploymentState,
+    DeploymentStatus,
+    EngineLbStatus,
+    EngineStatus,
+)
 from bot.wallaroo.drift import DriftResult, MovedBin
 from bot.wallaroo.errors import (
     WallarooBadRequest,
@@ -50,10 +56,6 @@ from bot.wallaroo.models import (
     WorkspaceUser,
 )
 from bot.wallaroo.pipeline_models import (
-    DeploymentState,
-    DeploymentStatus,
-    EngineLbStatus,
-    EngineStatus,
     ListedDeployment,
     ListedPipelineVersion,
     PipelineCopied,

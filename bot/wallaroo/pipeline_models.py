@@ -1,4 +1,5 @@
-"""Typed views of pipelines, their versions and deployments, in both generations' shapes.
+"""Typed views of pipelines, their versions and the deployments their listings name, in both
+generations' shapes (a deployment's own status: deployment_models.py).
 
 The tutorial-era emulator lists a pipeline with its versions and live deployment inside
 `pipeline`; today's Wallaroo lists `{pipeline, workspace, plateau_topic, deployment?,
@@ -11,10 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Annotated, Any, Final
 
-from pydantic import BeforeValidator, Field, ValidationError, model_validator
+from pydantic import BeforeValidator, ValidationError
 
 from bot.wallaroo.model_steps import ModelStep, model_steps_in
 from bot.wallaroo.models import WallarooModel
@@ -72,7 +72,15 @@ class ListedPipelineVersion(WallarooModel):
 
 @dataclass(frozen=True)
 class VersionHistory:
-    """A pipeline's versions, newest first, and which of them its live deployment runs."""
+    """A pipeline's versions, newest first, and which of them its live deployment runs.
+
+    People name a version by its number by age, as Helm numbers releases: 1 is the first
+    version ever made, the newest has the highest, and making a version renumbers none. Both
+    generations list every version (list_pipeline_versions takes no page; the SDK reads them
+    all too), so the number is the version's place in that whole list, oldest first. Were
+    Wallaroo to drop an old version the numbers would close up; what the bot stores and
+    deploys is always the UUID, and a number is read against the list of that moment.
+    """
 
     versions: list[ListedPipelineVersion]
     live: ListedDeployment | None  # the deployment serving the pipeline now, if any
@@ -81,6 +89,18 @@ class VersionHistory:
     @property
     def latest(self) -> ListedPipelineVersion | None:
         return self.versions[0] if self.versions else None
+
+    def number_at(self, index: int) -> int:
+        """The number by age of `versions[index]` (1 = the oldest)."""
+        return len(self.versions) - index
+
+    def index_of_number(self, number: int) -> int | None:
+        """Where version `number` (by age) is in `versions`; None if there is no such one."""
+        return len(self.versions) - number if 1 <= number <= len(self.versions) else None
+
+    @property
+    def live_number(self) -> int | None:
+        return None if self.live_index is None else self.number_at(self.live_index)
 
     @property
     def live_version(self) -> ListedPipelineVersion | None:
@@ -217,69 +237,6 @@ def _instant(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _lift_info(data: Any) -> Any:
-    # The 2026 spec nests a pod's fields under `info` (2025 answers are flat): one view.
-    if isinstance(data, dict) and isinstance(data.get("info"), dict):
-        return {**data["info"], **{k: v for k, v in data.items() if k != "info"}}
-    return data
-
-
-class EngineStatus(WallarooModel):
-    ip: str | None = None
-    name: str
-    status: str  # Pending, Running, Succeeded, Failed, Unknown
-    reason: str | None = None
-    details: list[str] = Field(default_factory=list)
-    pipeline_statuses: dict[str, Any] | None = None
-    model_statuses: dict[str, Any] | None = None
-
-    _flatten = model_validator(mode="before")(_lift_info)
-
-
-class EngineLbStatus(WallarooModel):
-    ip: str | None = None
-    name: str
-    status: str
-    reason: str | None = None
-    details: list[str] = Field(default_factory=list)
-
-    _flatten = model_validator(mode="before")(_lift_info)
-
-
-class DeploymentState(StrEnum):
-    """What the bot tells apart about a deployment: Wallaroo's own words for the three states
-    it reports, and the bot's for a deployment Wallaroo no longer has (a 404, or none listed)
-    and for one it cannot tell (Wallaroo does not answer). Stored as these words (deployment
-    health, an episode's severity, a request's last status)."""
-
-    RUNNING = "Running"
-    STARTING = "Starting"
-    ERROR = "Error"
-    GONE = "Gone"
-    UNKNOWN = "unknown"
-
-
-class DeploymentStatus(WallarooModel):
-    status: str  # a DeploymentState but GONE, as Wallaroo says it (or another word it adds)
-    details: list[str] = Field(default_factory=list)
-    engines: list[EngineStatus] = Field(default_factory=list)
-    engine_lbs: list[EngineLbStatus] = Field(default_factory=list)
-    sidekicks: list[Any] = Field(default_factory=list)
-    helm: list[Any] = Field(default_factory=list)
-
-    @property
-    def running_versions(self) -> set[str]:
-        """Pipeline version UUIDs the engines report (2025 on; empty while starting)."""
-        found = set()
-        for engine in self.engines:
-            pipelines = (engine.pipeline_statuses or {}).get("pipelines")
-            for entry in pipelines if isinstance(pipelines, list) else []:
-                version = entry.get("version") if isinstance(entry, dict) else None
-                if isinstance(version, str):
-                    found.add(version)
-        return found
-
-
 class PipelineCopied(WallarooModel):
     pipeline_pk_id: int
     pipeline_variant_pk_id: int
@@ -291,11 +248,3 @@ class PipelineCreated(WallarooModel):
     pipeline_pk_id: int
     pipeline_variant_pk_id: int
     pipeline_variant_version: str
-
-
-class DeploymentCreated(WallarooModel):
-    id: int
-
-
-class ExternalUrl(WallarooModel):
-    url: str

@@ -13,11 +13,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.wallaroo.calls import ApiCaller
+from bot.wallaroo.deployment_models import DeploymentCreated, DeploymentStatus, ExternalUrl
 from bot.wallaroo.errors import WallarooBadResponse, WallarooNotFound
 from bot.wallaroo.pipeline_models import (
-    DeploymentCreated,
-    DeploymentStatus,
-    ExternalUrl,
     ListedDeployment,
     ListedPipelineVersion,
     PipelineCopied,

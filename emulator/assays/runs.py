@@ -47,9 +47,12 @@ def select_series(
     log = logs.pipeline(pipeline)
     cols = log.columns()
     column = _iopath_column(cols, iopath)
-    if model is None:
+    # Only the records whose model has this value (a pipeline's models may differ in shape).
+    codes = log.codes_holding(*iopath)
+    if model is not None:
+        codes = [code for code in codes if log.models[code][0] == model]
+    if len(codes) == len(log.models):
         return Series(cols.times, column)
-    codes = [code for code, (name, _) in enumerate(log.models) if name == model]
     rows = np.isin(cols.model_codes, codes)
     return Series(cols.times[rows], column[rows])
 

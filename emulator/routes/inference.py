@@ -20,7 +20,7 @@ from emulator.access import workspace_for
 from emulator.deployments import pod_name
 from emulator.errors import ApiError, bad_request, not_found
 from emulator.identity import context
-from emulator.inference_logs import LogColumns
+from emulator.inference_logs import LogColumns, Origin
 from emulator.model_runner import parse_tensor
 from emulator.pandas_records import (
     TENSOR,
@@ -98,6 +98,7 @@ async def infer(deployment_name: str, pipeline_name: str, request: Request) -> l
     log = state.logs.pipeline(pipeline_name)
     code = log.model_code(model["name"], model["version"])
     partition = pod_name("engine", row["id"])
+    origin = log.origin_code(Origin(row["pipeline_version"], partition, input_name))
     rows = len(tensor)
     log.append(
         LogColumns(
@@ -106,10 +107,9 @@ async def infer(deployment_name: str, pipeline_name: str, request: Request) -> l
             outputs,
             np.full(rows, elapsed // rows, np.int64),
             np.full(rows, code, np.int32),
+            np.full(rows, origin, np.int32),
         )
     )
-    log.origins[(model["name"], model["version"])] = (row["pipeline_version"], partition)
-    log.input_names[(model["name"], model["version"])] = input_name
     if not state.current_api:
         return _seed_answer(model, pipeline_name, tensor, outputs, elapsed, now_ms)
     record_context = RecordContext(

@@ -91,31 +91,53 @@ def _page(body: GetLogs, times: np.ndarray) -> tuple[np.ndarray, int | None]:
     return np.arange(at - 1, stop - 1, -1), stop if stop > lo else None
 
 
-def _contexts(
-    state: EmulatorState, log: PipelineLog, pipeline_id: int, output_count: int
-) -> list[RecordContext]:
-    """One RecordContext per model the log holds, indexed like log.models."""
-    newest = state.db.one(
-        "SELECT version FROM pipeline_versions WHERE pipeline_id = ? ORDER BY id DESC LIMIT 1",
-        (pipeline_id,),
-    )
-    contexts = []
-    for name, version in log.models:
-        stored = state.db.one(
-            "SELECT sha, file_path FROM model_versions WHERE model_version = ?", (version,)
+class _Contexts:
+    """The RecordContext of each (model, origin) pair the page's records name, made once each."""
+
+    def __init__(self, state: EmulatorState, log: PipelineLog, pipeline_id: int) -> None:
+        self._state, self._log = state, log
+        newest = state.db.one(
+            "SELECT version FROM pipeline_versions WHERE pipeline_id = ? ORDER BY id DESC LIMIT 1",
+            (pipeline_id,),
         )
-        input_name, outputs_named, sha = TENSOR, [], ""
-        if stored is not None:
-            sha = stored["sha"]
-            # A file that will not load keeps the columns named positionally.
-            with contextlib.suppress(ApiError):
-                input_name, outputs_named = state.models.names(sha, Path(stored["file_path"]))
         # Bulk-loaded records name no pipeline version: they show the pipeline's newest.
-        origin = log.origins.get((name, version), (newest["version"] if newest else "", ""))
-        input_name = log.input_names.get((name, version), input_name)
-        outputs = output_names(outputs_named, output_count)
-        contexts.append(RecordContext(input_name, outputs, name, sha, *origin))
-    return contexts
+        self._newest = newest["version"] if newest else ""
+        self._models: dict[int, tuple[str, list[str], str]] = {}
+        self._made: dict[tuple[int, int], RecordContext] = {}
+
+    def of(self, model_code: int, origin_code: int) -> RecordContext:
+        key = (model_code, origin_code)
+        if key not in self._made:
+            input_name, outputs, sha = self._model(model_code)
+            origin = self._log.origins[origin_code]
+            self._made[key] = RecordContext(
+                origin.input_name or input_name,
+                outputs,
+                self._log.models[model_code][0],
+                sha,
+                origin.pipeline_version or self._newest,
+                origin.partition,
+            )
+        return self._made[key]
+
+    def _model(self, code: int) -> tuple[str, list[str], str]:
+        """The model's input name, output names and sha (positional names without its file)."""
+        if code not in self._models:
+            stored = self._state.db.one(
+                "SELECT sha, file_path FROM model_versions WHERE model_version = ?",
+                (self._log.models[code][1],),
+            )
+            input_name, outputs_named, sha = TENSOR, [], ""
+            if stored is not None:
+                sha = stored["sha"]
+                # A file that will not load keeps the columns named positionally.
+                with contextlib.suppress(ApiError):
+                    input_name, outputs_named = self._state.models.names(
+                        sha, Path(stored["file_path"])
+                    )
+            count = len(self._log.schemas[code].outputs)
+            self._models[code] = (input_name, output_names(outputs_named, count), sha)
+        return self._models[code]
 
 
 @router.post("/get_logs")
@@ -136,15 +158,16 @@ async def get_logs(body: GetLogs, request: Request) -> JSONResponse:
     rows, next_position = _page(body, times)
     records = []
     if len(rows) and log is not None and cols is not None:
-        contexts = _contexts(state, log, pipeline["id"], len(cols.outputs))
+        contexts = _Contexts(state, log, pipeline["id"])
         for i in rows.tolist():
+            inputs, outputs = log.values(i)
             records.append(
                 render_record(
                     int(cols.times[i]),
-                    cols.inputs[i].tolist(),
-                    [o[i].tolist() for o in cols.outputs],
+                    inputs,
+                    outputs,
                     [0, int(cols.elapsed[i])],
-                    contexts[cols.model_codes[i]],
+                    contexts.of(int(cols.model_codes[i]), int(cols.origin_codes[i])),
                 )
             )
     headers = {}

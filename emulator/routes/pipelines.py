@@ -132,6 +132,8 @@ def _start_deployment(
 ) -> int:
     """Deploy (or redeploy) a pipeline version; call inside a transaction."""
     db = state.db
+    # The requests served so far were answered by what ran until now.
+    state.traffic.catch_up(pipeline["name"])
     if not refs and not model_ids:
         refs = models_in_definition(json.loads(version["definition"]))
     models, error = resolve_models(db, pipeline["workspace_id"], refs, model_ids)
@@ -272,7 +274,7 @@ async def deploy_pipeline(body: DeployPipeline, request: Request) -> dict:
 async def undeploy_pipeline(body: UndeployPipeline, request: Request) -> dict:
     state, caller = context(request)
     db = state.db
-    pipeline_for(db, caller, body.pipeline_id)
+    pipeline = pipeline_for(db, caller, body.pipeline_id)
     deployment = db.one(
         "SELECT id FROM deployments WHERE id = ? AND pipeline_id = ?",
         (body.deployment_id, body.pipeline_id),
@@ -281,5 +283,6 @@ async def undeploy_pipeline(body: UndeployPipeline, request: Request) -> dict:
         raise not_found(
             f"deployment {body.deployment_id} not found for pipeline {body.pipeline_id}"
         )
+    state.traffic.catch_up(pipeline["name"])
     db.execute("UPDATE deployments SET active = 0 WHERE id = ?", (body.deployment_id,))
     return {}

@@ -5,8 +5,10 @@ Per assay, one transaction stages the episode changes, the outbox messages annou
 and the moved cursor, so a result is handled exactly once even if the process dies mid-way:
 either all of it is committed (and the outbox will deliver it) or none (and the next poll
 sees the same result again). Assays of one pipeline opening episodes in the same poll are one
-transaction and one group message (groups.py); an assay with nothing new may be silent
-(silence.py); a breach soon after a recovery reopens the episode (flapping.py).
+transaction and one group message (groups.py), which an open deployment episode of the
+pipeline joins, as they join its (under the pipeline's lock in the database, groups.py);
+an assay with nothing new may be silent (silence.py); a breach soon after a recovery reopens
+the episode (flapping.py).
 """
 
 from __future__ import annotations
@@ -166,6 +168,8 @@ async def stage(services: Services, items: list[Fetched]) -> int:
     remedy = None
     if any(i.opens for i in items):
         remedy = await remedy_by_name(services, items[0].pipeline_name)
+    # Opening or joining, it waits for the pipeline's lock (groups.py): the deployment's
+    # transaction, polled meanwhile, and ours go one after the other, the second joining.
     async with services.sessions() as session:
         items = [i for i in items if await is_subscribed(session, i.subscription.assay_id)]
         if not items:
@@ -174,7 +178,8 @@ async def stage(services: Services, items: list[Fetched]) -> int:
             group = None
             if storm:
                 channel, pipeline = items[0].subscription.channel, items[0].pipeline_name
-                group = await open_group(session, channel, pipeline, now)
+                busy = frozenset(assay_subject(i.subscription.assay_id) for i in items)
+                group = await open_group(session, channel, pipeline, now, busy)
             for item in items:
                 for result in item.fresh:
                     await apply_result(
@@ -232,7 +237,9 @@ async def apply_result(
     detail = _detail(subscription, result)
     if result.status in BREACHES:
         if episode is None:
-            episode = await reopen_flapping(session, subject, EpisodeKind.ASSAY, now, flap_window)
+            episode = await reopen_flapping(
+                session, subject, EpisodeKind.ASSAY, now, flap_window, remedy=remedy
+            )
         if episode is None:
             opened = {**detail, REMEDY: remedy} if remedy else detail
             await _open(session, subscription, result, opened, chart, now, group)

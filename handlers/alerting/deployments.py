@@ -85,11 +85,15 @@ async def poll_deployments(
         if not has_news(services, health, episode, seen):
             return
         now, remedy = services.clock(), None
-        if episode is None and _opens(services, health, watch.pipeline_id, seen, now):
+        # A "no data" episode a status closes now is no alert of its own: what follows may be.
+        quiet = episode is None or episode.kind == EpisodeKind.NO_DATA
+        if quiet and _opens(services, health, watch.pipeline_id, seen, now):
             # What the alert it opens can offer (Roll back, Undeploy): 2 calls, asked only for
             # an alert, within the poll's limit, and before the transaction (not holding it).
             async with limit:
                 remedy = await remedy_for_pipeline(services, watch.workspace_id, watch.pipeline_id)
+        # An episode it opens waits for the pipeline's lock (groups.py): its assays', polled
+        # meanwhile, go before or after it, the second joining the first.
         async with services.sessions() as session:
             await apply_observation(session, services, watch, seen, remedy, now)
             await session.commit()
@@ -181,7 +185,9 @@ async def apply_observation(
         reopened = None
         if episode is None:
             window = services.settings.chatops_flap_window_seconds
-            episode = reopened = await reopen_flapping(session, subject, kind, now, window, trouble)
+            episode = reopened = await reopen_flapping(
+                session, subject, kind, now, window, trouble, remedy
+            )
         if episode is None:
             episode = AlertEpisode(
                 kind=kind,

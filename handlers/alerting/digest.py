@@ -7,8 +7,9 @@ day across replicas and restarts: the outbox row is staged in the transaction th
 day sent (`claim_day`, a compare-and-set), so whoever loses the race stages nothing. Only the
 poller lease's holder runs this (bot/scheduler.py); the compare-and-set holds without it.
 
-What a digest shows is read here: watches, subscriptions, deployment health and episodes
-from storage, assay results from Wallaroo (read only); a Wallaroo error shows on the
+What a digest shows is read here: watches, subscriptions, deployment health, episodes and the
+pending requests that concern the channel (its pipelines', or posted or asked from its alerts
+there) from storage, assay results from Wallaroo (read only); a Wallaroo error shows on the
 assay's line rather than holding the digest back.
 """
 
@@ -33,8 +34,13 @@ from handlers.render.digest import (
     render_digest,
 )
 from storage.alerts import all_health, pipeline_subject
-from storage.approvals import pending_requests
-from storage.digests import Digest, claim_day, episodes_since, list_digests
+from storage.digests import (
+    Digest,
+    claim_day,
+    episodes_since,
+    list_digests,
+    pending_requests_for,
+)
 from storage.outbox import OutboxKind, enqueue
 from storage.watches import AssaySubscription, followed_in
 
@@ -99,7 +105,13 @@ async def gather(services: Services, channels: list[str], now: datetime) -> Dige
         watches, subscriptions = await followed_in(session, channels)
         health = {h.pipeline_id: h for h in await all_health(session)}
         episodes = await episodes_since(session, channels, since)
-        approvals = await pending_requests(session, now)
+        approvals = await pending_requests_for(
+            session,
+            channels,
+            {w.pipeline_id for w in watches},
+            {s.pipeline_name for s in subscriptions},
+            now,
+        )
     opened = [e for e in episodes if e.opened_at >= since]
     # A status first seen by the watch's first polls is where it started, not a change.
     first_polls = timedelta(seconds=2 * services.settings.chatops_poll_seconds)

@@ -13,20 +13,26 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.alerting.groups import close_group_if_done
 from handlers.alerting.staging import enqueue_for_episode, group_of, remediation_of
-from handlers.render.alert_messages import REMEDIATED, details_of, render_episode
+from handlers.render.alert_messages import (
+    CREDIT_ON_SUCCESS,
+    REMEDIATED,
+    details_of,
+    render_episode,
+)
 from handlers.render.alert_notes import reminder_note, thread_note
-from handlers.render.alert_remediation import remediation_text
+from handlers.render.alert_remediation import finishing_note, outlived_note, remediation_text
 from handlers.render.blocks import Reply
 from handlers.render.mrkdwn import escape
 from storage.alerts import (
     AlertEpisode,
+    EpisodeKind,
     assay_subject,
     mark_closed,
     open_episode,
     open_episodes,
     pipeline_subject,
 )
-from storage.approvals import ApprovalRequest, ApprovalState
+from storage.approvals import IN_FLIGHT_STATES, ApprovalRequest, ApprovalState
 from storage.outbox import OutboxKind
 from storage.watches import list_subscriptions, list_watches
 
@@ -44,7 +50,7 @@ async def close_and_announce(
     its own undeploy) and that its linked request put right closes "remediated": closed for
     another reason (unsubscribed, disabled, unwatched) it never recovered, whatever was done."""
     if recovered:
-        note = await _if_remediated(session, episode, note)
+        note = await _if_remediated(session, episode, note, now)
     mark_closed(session, episode, now)
     await enqueue_for_episode(session, episode, OutboxKind.THREAD, note)
     await enqueue_for_episode(session, episode, OutboxKind.UPDATE, render_episode(episode, now))
@@ -62,18 +68,38 @@ def remediates(request: ApprovalRequest | None) -> bool:
     return state is ApprovalState.SUCCEEDED
 
 
-async def _if_remediated(session: AsyncSession, episode: AlertEpisode, note: Reply) -> Reply:
+async def _if_remediated(
+    session: AsyncSession, episode: AlertEpisode, note: Reply, now: datetime
+) -> Reply:
     """If the episode's linked request put things right, it says "remediated" (a sticky detail,
-    instead of any other reason to close) and so does its closing note."""
-    request = await remediation_of(session, episode.id) if episode.id is not None else None
-    if request is None or not remediates(request):
+    instead of any other reason to close) and so does its closing note. A request still
+    pending stands, withdrawn only if the alert stays healthy (the note says so; the
+    withdrawal, handlers/approvals/outlived.py, says when it happens; a settled flapping
+    episode stayed healthy already). A deployment's rollback approved and not finished
+    (being sent, or followed) is what made it Running: credited once the follower marks it
+    succeeded (remediation.credit_late)."""
+    request = await remediation_of(session, episode)
+    if request is None:
         return note
     detail = details_of(episode)
-    detail.pop("closed_reason", None)
-    detail[REMEDIATED] = remediation_text(request, detail.get("remedy"))
-    episode.detail = json.dumps(detail)
-    session.add(episode)
-    return thread_note(f"{note.text}\n:white_check_mark: *Remediated*: {detail[REMEDIATED]}")
+    if remediates(request):
+        detail.pop("closed_reason", None)
+        detail[REMEDIATED] = remediation_text(request, detail.get("remedy"))
+        episode.detail = json.dumps(detail)
+        session.add(episode)
+        return thread_note(f"{note.text}\n:white_check_mark: *Remediated*: {detail[REMEDIATED]}")
+    state = request.current_state
+    if state is ApprovalState.PENDING and not request.is_expired(now):
+        if detail.get("settled"):
+            return note
+        return thread_note(f"{note.text}\n{outlived_note(request, detail.get('remedy'))}")
+    in_flight = state in IN_FLIGHT_STATES and request.action == "rollback"
+    if in_flight and episode.kind == EpisodeKind.DEPLOYMENT:
+        detail[CREDIT_ON_SUCCESS] = request.id
+        episode.detail = json.dumps(detail)
+        session.add(episode)
+        return thread_note(f"{note.text}\n{finishing_note(request, detail.get('remedy'))}")
+    return note
 
 
 async def close_episode(

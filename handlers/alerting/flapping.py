@@ -13,12 +13,20 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.alerting.episodes import close_and_announce
-from handlers.alerting.staging import enqueue_for_episode
-from handlers.render.alert_messages import details_of, render_episode
+from handlers.alerting.episodes import close_and_announce, remediates
+from handlers.alerting.remediation import REMEDY
+from handlers.alerting.staging import enqueue_for_episode, remediation_of
+from handlers.render.alert_messages import (
+    CREDIT_ON_SUCCESS,
+    REMEDIATED,
+    REQUESTS_BEFORE_REOPEN,
+    details_of,
+    render_episode,
+)
 from handlers.render.alert_notes import thread_note
 from storage.alerts import AlertEpisode, EpisodeState, last_closed_episode, open_episodes
 from storage.outbox import OutboxKind
@@ -31,10 +39,15 @@ async def reopen_flapping(
     now: datetime,
     window: float,
     severity: str | None = None,
+    remedy: dict[str, Any] | None = None,
 ) -> AlertEpisode | None:
     """Reopen the subject's last episode, marked flapping, if it recovered less than `window`
     seconds ago (and was of `kind`, and of `severity` when given); None otherwise. The caller
-    then handles the breach as one more in an open episode."""
+    then handles the breach as one more in an open episode.
+
+    It is new trouble: it offers `remedy` (learnt again now, as for an opening: the live
+    version may have moved; none if Wallaroo could not say), and the remediation of the
+    earlier trouble, if over, is neither shown nor credited again."""
     if window <= 0:
         return None
     last = await last_closed_episode(session, subject)
@@ -48,12 +61,33 @@ async def reopen_flapping(
     if (now - last.closed_at).total_seconds() > window:
         return None
     detail["flapping"], detail["flips"] = True, int(detail.get("flips", 0)) + 1
+    await _forget_remediation(session, last, detail, remedy)
     last.state, last.closed_at, last.detail = EpisodeState.OPEN, None, json.dumps(detail)
     session.add(last)
     await session.flush()  # open again before anything else of the subject is written
     note = ":repeat: In trouble again soon after recovering: *flapping*. This episode stays open."
     await enqueue_for_episode(session, last, OutboxKind.THREAD, thread_note(note))
     return last
+
+
+async def _forget_remediation(
+    session: AsyncSession,
+    episode: AlertEpisode,
+    detail: dict[str, Any],
+    remedy: dict[str, Any] | None,
+) -> None:
+    """Into `detail`: the new remedy, no "remediated", and the linked request that is over
+    (done, or ended without changing anything) as the last of the earlier trouble's. One
+    still pending or under way stays: it may yet put this trouble right."""
+    detail.pop(REMEDIATED, None)
+    detail.pop(CREDIT_ON_SUCCESS, None)
+    if remedy:
+        detail[REMEDY] = remedy
+    else:
+        detail.pop(REMEDY, None)
+    request = await remediation_of(session, episode)
+    if request is not None and (request.current_state.is_final or remediates(request)):
+        detail[REQUESTS_BEFORE_REOPEN] = request.id
 
 
 def breached_again(episode: AlertEpisode) -> None:

@@ -2,10 +2,20 @@
 episode (kind `group`, subject `group:<channel>:<pipeline>`) whose message lists them.
 
 A group opens when several assays of a pipeline open episodes in the same poll (assays.py
-stages them in one transaction); while it is open, any new episode of that pipeline in that
-channel (another assay, the deployment, a "no data") joins it. A member keeps its own row,
-subject, severity, acknowledgement and recovery; only its messages are redirected
-(staging.enqueue_for_episode). The group closes with its last open member.
+stages them in one transaction), or when an episode of a pipeline opens while another of the
+same pipeline is open alone in that channel (a deployment in Error, then its assays drifting;
+or the other way round). The episode that was alone is adopted: its message becomes the
+group's, edited in place (or, not posted yet, its pending post goes out as the group's), so
+the channel still gets one message per pipeline. While a group is open, any new episode of
+that pipeline in that channel (another assay, the deployment, a "no data") joins it. A member
+keeps its own row, subject, severity, acknowledgement and recovery; only its messages are
+redirected (staging.enqueue_for_episode). The group closes with its last open member.
+
+The deployment and assay polls run at once, each episode in its own transaction (and a
+replica that lost its lease mid-poll may still be polling): a transaction looks for the
+pipeline's group or lone episode only once it holds the pipeline's lock in the database
+(storage/locks.py), so the second sees the first's episode and joins it rather than posting
+a message of its own. The outbox's sender takes it too when it records a post (outbox_send.py).
 """
 
 from __future__ import annotations
@@ -13,6 +23,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from sqlalchemy import update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.alerting.staging import enqueue_for_episode, group_of, render_current
@@ -20,32 +32,36 @@ from handlers.render.alert_messages import details_of
 from storage.alerts import (
     AlertEpisode,
     EpisodeKind,
+    EpisodeState,
     group_members,
     group_subject,
     mark_closed,
     open_episode,
 )
-from storage.outbox import OutboxKind
+from storage.locks import lock_pipeline
+from storage.outbox import OutboxKind, OutboxMessage, OutboxState, is_undeliverable
 
 
 async def open_group(
-    session: AsyncSession, channel: str, pipeline_name: str, now: datetime
+    session: AsyncSession,
+    channel: str,
+    pipeline_name: str,
+    now: datetime,
+    busy: frozenset[str] = frozenset(),
 ) -> AlertEpisode:
-    """The pipeline's open group in `channel`, or a new one with its opening post staged
+    """The pipeline's open group in `channel`; else one formed around the pipeline's lone open
+    episode there (not one of the `busy` subjects, whose episodes the caller is about to
+    handle: a "no data" that their results end); else a new one with its opening post staged
     (before any member's edit, so the edits wait for it; the post lists the members as they
-    are when it is sent)."""
+    are when it is sent). Holds the pipeline's lock from here to the caller's commit."""
+    await lock_pipeline(session, pipeline_name)
     found = await open_episode(session, group_subject(channel, pipeline_name))
     if found is not None:
         return found
-    group = AlertEpisode(
-        kind=EpisodeKind.GROUP,
-        subject=group_subject(channel, pipeline_name),
-        title=pipeline_name,
-        channel=channel,
-        severity="Alert",
-        detail="{}",
-        opened_at=now,
-    )
+    lone = await _lone_episode(session, channel, pipeline_name, busy)
+    if lone is not None:
+        return await _adopt(session, lone, channel, pipeline_name, now)
+    group = _new_group(channel, pipeline_name, now)
     session.add(group)
     await session.flush()
     await enqueue_for_episode(
@@ -64,14 +80,114 @@ def join(episode: AlertEpisode, group: AlertEpisode) -> None:
 
 
 async def join_open_group(session: AsyncSession, episode: AlertEpisode, pipeline_name: str) -> bool:
-    """Join the pipeline's group in the episode's channel, if one is open."""
+    """Join the pipeline's group in the episode's channel, if one is open, or the group formed
+    around the pipeline's episode open alone there, if there is one. Holds the pipeline's
+    lock from here to the caller's commit."""
     if not pipeline_name:
         return False
+    await lock_pipeline(session, pipeline_name)
     group = await open_episode(session, group_subject(episode.channel, pipeline_name))
     if group is None:
-        return False
+        lone = await _lone_episode(session, episode.channel, pipeline_name)
+        if lone is None:
+            return False
+        group = await _adopt(session, lone, episode.channel, pipeline_name, episode.opened_at)
     join(episode, group)
     return True
+
+
+def pipeline_of(episode: AlertEpisode) -> str:
+    """The name of the pipeline an episode is about: a deployment's (or its "no data") is its
+    title, an assay's is in its detail."""
+    if episode.subject.startswith("pipeline:"):
+        return episode.title
+    return str(details_of(episode).get("pipeline_name") or "")
+
+
+async def _lone_episode(
+    session: AsyncSession, channel: str, pipeline_name: str, busy: frozenset[str] = frozenset()
+) -> AlertEpisode | None:
+    """The pipeline's oldest open episode in `channel` that is in no group and has a message
+    of its own, posted or still to be posted (one Slack refused for good has none)."""
+    named = json.dumps({"pipeline_name": pipeline_name})[1:-1]  # as the detail's JSON holds it
+    found = await session.exec(
+        select(AlertEpisode)
+        .where(
+            AlertEpisode.state == EpisodeState.OPEN,
+            AlertEpisode.channel == channel,
+            AlertEpisode.kind != EpisodeKind.GROUP,
+            (col(AlertEpisode.title) == pipeline_name)
+            | col(AlertEpisode.detail).contains(named, autoescape=True),
+        )
+        .order_by(col(AlertEpisode.id))
+    )
+    for episode in found.all():
+        if pipeline_of(episode) != pipeline_name or "group" in details_of(episode):
+            continue
+        if episode.subject in busy:
+            continue
+        if episode.id is None or await is_undeliverable(session, episode.id):
+            continue
+        if episode.message_ts is not None or await _pending_post(session, episode.id):
+            return episode
+    return None
+
+
+async def _pending_post(session: AsyncSession, episode_id: int) -> bool:
+    found = await session.exec(
+        select(OutboxMessage.id).where(
+            col(OutboxMessage.episode_id) == episode_id,
+            col(OutboxMessage.kind) == OutboxKind.POST,
+            col(OutboxMessage.state) == OutboxState.PENDING,
+        )
+    )
+    return found.first() is not None
+
+
+async def _adopt(
+    session: AsyncSession, lone: AlertEpisode, channel: str, pipeline_name: str, now: datetime
+) -> AlertEpisode:
+    """A group formed around `lone`: its message (or its pending post) becomes the group's,
+    its pending edits give way to the group's; the caller's member joins next."""
+    group = _new_group(channel, pipeline_name, lone.opened_at)
+    group.channel, group.message_ts = lone.channel, lone.message_ts
+    session.add(group)
+    await session.flush()
+    join(lone, group)
+    session.add(lone)
+    pending = [
+        col(OutboxMessage.episode_id) == lone.id,
+        col(OutboxMessage.state) == OutboxState.PENDING,
+    ]
+    # Its opening, not sent yet, goes out as the group's (rendered then, listing the members);
+    # one already tried keeps its key (outbox-<row id>), so a post that landed is found.
+    await session.exec(
+        update(OutboxMessage)
+        .where(*pending, col(OutboxMessage.kind) == OutboxKind.POST)
+        .values(episode_id=group.id)
+    )
+    await session.exec(
+        update(OutboxMessage)
+        .where(*pending, col(OutboxMessage.kind) == OutboxKind.UPDATE)
+        .values(state=OutboxState.SUPERSEDED)
+    )
+    if group.message_ts is not None:  # posted: edited in place into the group's message
+        await enqueue_for_episode(
+            session, group, OutboxKind.UPDATE, await render_current(session, group, now)
+        )
+    return group
+
+
+def _new_group(channel: str, pipeline_name: str, opened_at: datetime) -> AlertEpisode:
+    return AlertEpisode(
+        kind=EpisodeKind.GROUP,
+        subject=group_subject(channel, pipeline_name),
+        title=pipeline_name,
+        channel=channel,
+        severity="Alert",
+        detail="{}",
+        opened_at=opened_at,
+    )
 
 
 async def close_group_if_done(session: AsyncSession, member: AlertEpisode, now: datetime) -> None:

@@ -11,6 +11,7 @@ exactly-once and audit. The episode's message reads the linked request when it i
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,9 @@ from bot.wallaroo import PipelineListing, WallarooError
 from handlers.alerting.episodes import close_and_announce
 from handlers.alerting.staging import enqueue_for_episode, render_current
 from handlers.context import Services
+from handlers.render.alert_messages import CREDIT_ON_SUCCESS, REMEDIATED, details_of
 from handlers.render.alert_notes import thread_note
+from handlers.render.alert_remediation import remediation_text
 from storage.alerts import AlertEpisode, get_episode
 from storage.approvals import ApprovalRequest, ApprovalState, record_progress
 from storage.outbox import OutboxKind
@@ -76,7 +79,10 @@ async def _remedy(services: Services, listing: PipelineListing) -> dict[str, Any
     index = history.live_index
     if index is not None and index + 1 < len(history.versions):
         earlier = history.versions[index + 1]
-        remedy["rollback_to"] = {"position": index + 2, "version": earlier.version}
+        # `number` by age (VersionHistory), stable as versions are made; alerts stored
+        # before it was numbered so kept `position` (newest first), which is not shown.
+        number = history.number_at(index + 1)
+        remedy["rollback_to"] = {"number": number, "version": earlier.version}
     return remedy
 
 
@@ -114,11 +120,34 @@ async def show_remediation(services: Services, request: ApprovalRequest) -> None
             ):
                 note = thread_note(":white_circle: Undeployed through the bot.")
                 await close_and_announce(session, episode, note, services.clock(), recovered=True)
+            elif not episode.is_open and details_of(episode).get(CREDIT_ON_SUCCESS) == request.id:
+                await credit_late(session, episode, request, services.clock())
             else:
                 await _stage_edit(session, episode, services.clock())
             await session.commit()
     except Exception:
         logger.exception("could not show request %s on episode %s", request.id, request.episode_id)
+
+
+async def credit_late(
+    session: AsyncSession, episode: AlertEpisode, request: ApprovalRequest, now: datetime
+) -> None:
+    """A deployment seen Running while its rollback was followed closed waiting for it
+    (episodes._if_remediated): succeeded, it is what put things right, and the closed episode
+    says "remediated" now; ended otherwise, the episode stays plainly recovered."""
+    if not request.current_state.is_final:
+        await _stage_edit(session, episode, now)
+        return
+    detail = details_of(episode)
+    detail.pop(CREDIT_ON_SUCCESS, None)
+    if request.current_state is ApprovalState.SUCCEEDED:
+        detail.pop("closed_reason", None)
+        detail[REMEDIATED] = remediation_text(request, detail.get(REMEDY))
+        note = thread_note(f":white_check_mark: *Remediated*: {detail[REMEDIATED]}")
+        await enqueue_for_episode(session, episode, OutboxKind.THREAD, note)
+    episode.detail = json.dumps(detail)
+    session.add(episode)
+    await _stage_edit(session, episode, now)
 
 
 async def _stage_edit(session: AsyncSession, episode: AlertEpisode, now: datetime) -> None:

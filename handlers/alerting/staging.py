@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.render.alert_groups import render_group
-from handlers.render.alert_messages import details_of, render_episode
+from handlers.render.alert_messages import REQUESTS_BEFORE_REOPEN, details_of, render_episode
 from handlers.render.alert_notes import thread_note
 from handlers.render.blocks import Reply
 from handlers.render.mrkdwn import escape
@@ -72,18 +72,22 @@ async def render_current(session: AsyncSession, episode: AlertEpisode, now: date
     linked approval request as it is now); a group's lists its members."""
     if episode.kind == EpisodeKind.GROUP and episode.id is not None:
         members = await group_members(session, episode.id)
-        remediations = {m.id: await remediation_of(session, m.id or 0) for m in members}
+        remediations = {m.id: await remediation_of(session, m) for m in members}
         return render_group(episode, members, now, remediations)
-    return render_episode(episode, now, await remediation_of(session, episode.id or 0))
+    return render_episode(episode, now, await remediation_of(session, episode))
 
 
-async def remediation_of(session: AsyncSession, episode_id: int) -> ApprovalRequest | None:
-    """The latest approval request an alert's Roll back / Undeploy made for the episode."""
-    found = await session.exec(
-        select(ApprovalRequest)
-        .where(col(ApprovalRequest.episode_id) == episode_id)
-        .order_by(col(ApprovalRequest.id).desc())
-    )
+async def remediation_of(session: AsyncSession, episode: AlertEpisode) -> ApprovalRequest | None:
+    """The latest approval request an alert's Roll back / Undeploy made for the episode
+    since it last reopened: the requests over by then (`REQUESTS_BEFORE_REOPEN`, flapping.py)
+    were the earlier trouble's, neither shown nor credited again."""
+    if episode.id is None:
+        return None
+    query = select(ApprovalRequest).where(col(ApprovalRequest.episode_id) == episode.id)
+    before = details_of(episode).get(REQUESTS_BEFORE_REOPEN)
+    if before is not None:
+        query = query.where(col(ApprovalRequest.id) > int(before))
+    found = await session.exec(query.order_by(col(ApprovalRequest.id).desc()))
     return found.first()
 
 

@@ -12,10 +12,11 @@ from bot.wallaroo import PipelineListing, Workspace
 from handlers.approvals.asking import Change, ask
 from handlers.approvals.checks import DECIDERS, decision_refusal, stale_because
 from handlers.approvals.following import refresh_message
+from handlers.approvals.outlived import outlived_because, withdraw
 from handlers.approvals.rollback import rollback_target
 from handlers.approvals.rollout import start_rollout
 from handlers.context import Actor, Answer, CommandProblem, Context, Services
-from handlers.render.approval_messages import PROGRESS
+from handlers.render.approval_messages import OUTLIVED, PROGRESS
 from handlers.render.blocks import Reply, error_reply, ok_reply
 from handlers.render.mrkdwn import escape, user_mention
 from handlers.render.times import when
@@ -26,7 +27,7 @@ from storage.approvals import (
     move,
     pending_requests,
 )
-from storage.audit import Outcome
+from storage.audit import AuditUnavailable, Outcome
 from storage.roles import Role, allows
 
 logger = logging.getLogger(__name__)
@@ -110,21 +111,15 @@ async def decide(
     if request.current_state is not ApprovalState.PENDING or request.is_expired(now):
         return Answer(await _too_late(services, request_id), target=target, outcome=Outcome.REFUSED)
     if verdict.approve:
-        stale = await stale_because(services.wallaroo, request)
-        if stale is not None:
+        why = await stale_because(services.wallaroo, request)
+        if why is None:
+            # Read after the Wallaroo call, right before the move: the withdrawal races this
+            # by the same compare-and-set, and only its winner tells the alert's thread.
             async with services.sessions() as session:
-                moved = await move(
-                    session,
-                    request_id,
-                    from_states=[ApprovalState.PENDING],
-                    to_state=ApprovalState.STALE,
-                    decision_note=stale,
-                )
-            if moved:
-                await refresh_message(services, request_id)
-            message = f"Request #{request_id} is stale: {escape(stale)}"
-            hint = "Ask for a new request, so approvers see what would really change."
-            return Answer(error_reply(message, hint), target=target, outcome=Outcome.REFUSED)
+                window = services.settings.chatops_flap_window_seconds
+                why = await outlived_because(session, request, services.clock(), window)
+        if why is not None:
+            return await _refuse_stale(services, request, why, target)
     to_state = ApprovalState.APPROVED if verdict.approve else ApprovalState.REJECTED
     async with services.sessions() as session:
         won = await move(
@@ -155,6 +150,21 @@ async def decide(
     return Answer(ok_reply(message), target=target)
 
 
+async def _refuse_stale(
+    services: Services, request: ApprovalRequest, why: str, target: str
+) -> Answer:
+    """An Approve of a request found stale: withdrawn (audited as the bot's, as the poller's
+    withdrawal is), and the approver told why. Refused even when the audit cannot be
+    written: then it stays pending, for the poller to withdraw, as nothing may move unaudited."""
+    try:
+        await withdraw(services, request, why, outlived=why.startswith(OUTLIVED))
+    except AuditUnavailable as exc:
+        logger.warning("request %s is stale but stays pending: %s", request.id, exc)
+    message = f"Request #{request.id} is stale: {escape(why)}"
+    hint = "Ask for a new request, so approvers see what would really change."
+    return Answer(error_reply(message, hint), target=target, outcome=Outcome.REFUSED)
+
+
 async def _too_late(services: Services, request_id: int) -> Reply:
     """The refusal for a request that is no longer pending (or has just expired)."""
     now = services.clock()
@@ -176,6 +186,10 @@ async def _too_late(services: Services, request_id: int) -> Reply:
             )
     state = request.current_state
     who = f" by {user_mention(request.decided_by)}" if request.decided_by else ""
+    if state is ApprovalState.STALE and request.decision_note:  # why, as its message says
+        return error_reply(
+            f"Request #{request_id} is already stale: {escape(request.decision_note)}."
+        )
     if state in (ApprovalState.REJECTED, ApprovalState.STALE, ApprovalState.EXPIRED):
         return error_reply(f"Request #{request_id} is already {state.value}{who}.")
     progress = PROGRESS.get(state, state.value)

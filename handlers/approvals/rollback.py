@@ -1,7 +1,7 @@
 """Which version a `rollback WS PIPELINE [VERSION]` means, or why there is none.
 
-VERSION is what `versions` shows: the position number (1 is the newest), or the version's
-UUID or its first 6 characters or more; `previous` (or nothing) is the version just before
+VERSION is what `versions` shows: the version's number by age (1 is the first made, the
+newest has the highest; see VersionHistory), or its UUID or its first 6 characters or more; `previous` (or nothing) is the version just before
 the live one. A rollback goes back: the live version itself, and newer ones, are refused.
 A first word that cannot be a version starts the reason instead (`version_and_reason`).
 """
@@ -61,7 +61,7 @@ def rollback_target(
     if version is None or version.strip().lower() == PREVIOUS:
         if live_index + 1 >= len(history.versions):
             raise CommandProblem(
-                f"The live version of {named} (version {live_index + 1}) is its oldest: there "
+                f"The live version of {named} (version 1) is its oldest: there "
                 "is no earlier version to roll back to.",
                 f"{versions_command} lists them.",
             )
@@ -69,13 +69,15 @@ def rollback_target(
     index = index_of(history.versions, version.strip(), versions_command)
     if index == live_index:
         raise CommandProblem(
-            f"Version {index + 1} ({code(short(history.versions[index].version))}) is the one "
+            f"Version {history.number_at(index)} ({code(short(history.versions[index].version))})"
+            " is the one "
             f"live now: rolling back to it would change nothing.",
             f"{versions_command} lists the earlier ones.",
         )
     if index < live_index:
         raise CommandProblem(
-            f"Version {index + 1} is newer than the live one (version {live_index + 1}): a "
+            f"Version {history.number_at(index)} is newer than the live one (version "
+            f"{history.number_at(live_index)}): a "
             "rollback goes back to an earlier version.",
             f"{code(f'/wallaroo deploy {workspace} {pipeline}')} deploys the newest.",
         )
@@ -83,13 +85,16 @@ def rollback_target(
 
 
 def index_of(versions: list[ListedPipelineVersion], typed: str, versions_command: str) -> int:
-    """Where the version `typed` names is in `versions` (newest first)."""
+    """Where the version `typed` names is in `versions` (newest first): by its number by age
+    (version N is the Nth made, so `versions[len - N]`) or by its UUID or a prefix of it."""
+    count = len(versions)
     if typed.isascii() and typed.isdigit() and len(typed) <= MAX_POSITION_DIGITS:
-        position = int(typed)
-        if 1 <= position <= len(versions):
-            return position - 1
+        number = int(typed)
+        if 1 <= number <= count:
+            return count - number
         raise CommandProblem(
-            f"There is no version {position}: the pipeline has {len(versions)} (1 is the newest).",
+            f"There is no version {number}: the pipeline has {count} (1 is the first made, "
+            f"{count} the newest).",
             f"{versions_command} lists them.",
         )
     prefix = typed.lower()
@@ -112,6 +117,6 @@ def index_of(versions: list[ListedPipelineVersion], typed: str, versions_command
     guesses = difflib.get_close_matches(prefix, starts, n=1, cutoff=0.5)
     hint = f"{versions_command} lists them."
     if guesses:
-        position = starts.index(guesses[0]) + 1
-        hint = f"Did you mean version {position} ({code(versions[position - 1].version)})? {hint}"
+        index = starts.index(guesses[0])
+        hint = f"Did you mean version {count - index} ({code(versions[index].version)})? {hint}"
     raise CommandProblem(f"The pipeline has no version {code(typed)}.", hint)

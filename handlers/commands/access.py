@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.chat import ChatError
-from handlers.commands.arguments import AccessGrant, AccessList, AccessRevoke
+from handlers.commands.arguments_chatops import AccessGrant, AccessList, AccessRevoke
 from handlers.context import Answer, CommandProblem, Context
 from handlers.render.blocks import error_reply, list_reply, ok_reply
 from handlers.render.mrkdwn import USER_FORMS, UserRef, code, escape, shorten, user_mention

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from handlers.approvals.checks import DECIDERS
 from handlers.approvals.requests import Verdict, decidable, decide
-from handlers.commands.arguments import ApprovalList, Approve, Reject
+from handlers.commands.arguments_chatops import ApprovalList, Approve, Reject
 from handlers.context import Answer, Context
 from handlers.render.approval_messages import row_of
 from handlers.render.blocks import list_reply

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from bot.wallaroo import AssayConfig, WallarooBadRequest, Workspace
 from bot.wallaroo.assay_v2_models import DataOrigin, Thresholds, schedule_body
-from handlers.commands.arguments import AssayCreate
+from handlers.commands.arguments_alerts import AssayCreate
 from handlers.commands.assay_lookup import short_id
 from handlers.commands.assay_options import (
     V1_IOPATH,

@@ -14,7 +14,7 @@ from bot.wallaroo import (
     WallarooUnauthorized,
     is_v2_id,
 )
-from handlers.commands.arguments import AssayId
+from handlers.commands.arguments_alerts import AssayId
 from handlers.context import CommandProblem
 from handlers.render.mrkdwn import code, escape, shorten
 

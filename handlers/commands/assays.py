@@ -16,7 +16,7 @@ from bot.wallaroo import (
     WallarooUnauthorized,
 )
 from handlers.alerting.episodes import close_episode
-from handlers.commands.arguments import (
+from handlers.commands.arguments_alerts import (
     AssayBaseline,
     AssayDisable,
     AssayEnable,

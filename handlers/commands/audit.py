@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.commands.arguments import AuditList
+from handlers.commands.arguments_chatops import AuditList
 from handlers.context import Answer, Context
 from handlers.render.blocks import list_reply
 from handlers.render.mrkdwn import escape, user_mention

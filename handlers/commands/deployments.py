@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.wallaroo import DeploymentStatus, PipelineListing, WallarooNotFound, Workspace
 from handlers.approvals.requests import request_change, request_rollback
 from handlers.approvals.rollback import version_and_reason
-from handlers.commands.arguments import Deploy, Ref, Rollback, Status, Undeploy, Url
+from handlers.commands.arguments_wallaroo import Deploy, Ref, Rollback, Status, Undeploy, Url
 from handlers.commands.lookup import find_pipeline, find_workspace
 from handlers.context import Answer, Context
 from handlers.render.blocks import (

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from handlers.alerting.digest import counted_as_sent, digest_reply, next_send, read_time
-from handlers.commands.arguments import DigestList, DigestNow, DigestOff, DigestSet
+from handlers.commands.arguments_alerts import DigestList, DigestNow, DigestOff, DigestSet
 from handlers.commands.lookup import closest
 from handlers.context import Answer, CommandProblem, Context
 from handlers.render.blocks import list_reply, ok_reply

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import Block
 
-from handlers.commands.arguments import Features, Help
+from handlers.commands.arguments_chatops import Features, Help
 from handlers.commands.assay_options import options_help
 from handlers.commands.permissions import required_role
 from handlers.commands.specs import AREAS, SPECS, TOPICS, Spec

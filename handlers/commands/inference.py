@@ -15,7 +15,7 @@ from bot.wallaroo import (
 )
 from bot.wallaroo.inference import LOG_DEPTH, NotTensorData
 from bot.wallaroo.inference_rows import rows_of
-from handlers.commands.arguments import Infer, Logs, Ref
+from handlers.commands.arguments_wallaroo import Infer, Logs, Ref
 from handlers.commands.inference_data import DATA_FORMS, read_logs_options, read_records
 from handlers.commands.lookup import find_pipeline, find_workspace
 from handlers.context import Answer, CommandProblem, Context

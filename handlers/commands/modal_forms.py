@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any
 
 from handlers.chat import ChatError
-from handlers.commands.arguments import AssayCreate
+from handlers.commands.arguments_alerts import AssayCreate
 from handlers.commands.assay_options import (
     DEFAULTS,
     METRICS,

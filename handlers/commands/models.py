@@ -10,7 +10,7 @@ from bot.wallaroo import (
     WallarooClient,
     Workspace,
 )
-from handlers.commands.arguments import ModelList, ModelShow, ModelUpload
+from handlers.commands.arguments_wallaroo import ModelList, ModelShow, ModelUpload
 from handlers.commands.lookup import find_workspace, pick_by_name
 from handlers.commands.model_upload import UploadJob, run_upload
 from handlers.context import Answer, Context

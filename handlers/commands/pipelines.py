@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.wallaroo import WallarooNotFound
-from handlers.commands.arguments import PipelineCopy, PipelineCreate, PipelineList
+from handlers.commands.arguments_wallaroo import PipelineCopy, PipelineCreate, PipelineList
 from handlers.commands.lookup import find_workspace, pick_pipeline
 from handlers.commands.models import find_model
 from handlers.context import Answer, CommandProblem, Context

@@ -158,7 +158,8 @@ SPECS = (
     S(a.Url, "url", "deployments", "url", "WS PIPELINE",
       "show a pipeline's inference URL"),
     S(a.Versions, "versions", "pipelines", "versions", "WS PIPELINE",
-      "a pipeline's versions, newest first, with their models; marks the live one"),
+      "a pipeline's versions, newest first, with their models; marks the live one. "
+      "Numbered by age: 1 is the first made, the newest has the highest"),
     S(a.Rollback, "rollback", "deployments", "rollback", "WS PIPELINE VERSION? REASON?",
       "deploy an earlier version (after approval). VERSION: its number in `versions` or "
       "6+ characters of its UUID; default (or `previous`): the one before the live one; "

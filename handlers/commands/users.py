@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.wallaroo import User, WallarooClient
-from handlers.commands.arguments import UserActivate, UserDeactivate, UserInvite, UserList
+from handlers.commands.arguments_wallaroo import UserActivate, UserDeactivate, UserInvite, UserList
 from handlers.commands.lookup import closest
 from handlers.context import Answer, CommandProblem, Context
 from handlers.render.blocks import list_reply, ok_reply

@@ -1,9 +1,10 @@
 """versions WS PIPELINE: the pipeline's versions, newest first, each with its model steps
-(name, model version, sha), the live one marked. The numbers are what `rollback` takes."""
+(name, model version, sha), the live one marked. Each has its number by age (1 = the first
+made, as Helm numbers releases; a new version renumbers none): what `rollback` takes."""
 
 from __future__ import annotations
 
-from handlers.commands.arguments import Versions
+from handlers.commands.arguments_wallaroo import Versions
 from handlers.commands.lookup import find_pipeline, find_workspace
 from handlers.context import Answer, Context
 from handlers.render.blocks import context, list_reply
@@ -20,8 +21,8 @@ async def listing(ctx: Context, args: Versions) -> Answer:
     name = found.pipeline.name
     history = await client.version_history(workspace.id, found)
     rows = [
-        version_row(position, version, live=index == history.live_index)
-        for position, (index, version) in enumerate(enumerate(history.versions), start=1)
+        version_row(history.number_at(index), version, live=index == history.live_index)
+        for index, version in enumerate(history.versions)
     ]
     reply = list_reply(
         f"Versions of {name}",

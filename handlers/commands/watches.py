@@ -8,7 +8,7 @@ from __future__ import annotations
 from bot.wallaroo import WallarooClient
 from handlers.alerting.episodes import close_episode
 from handlers.commands.access import resolve_user
-from handlers.commands.arguments import Subscribe, Unsubscribe, Unwatch, Watch, WatchList
+from handlers.commands.arguments_alerts import Subscribe, Unsubscribe, Unwatch, Watch, WatchList
 from handlers.commands.assay_lookup import FoundAssay, find_assay
 from handlers.commands.assay_pages import paged_reply
 from handlers.commands.lookup import find_pipeline, find_workspace

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.wallaroo import User, Workspace
-from handlers.commands.arguments import (
+from handlers.commands.arguments_wallaroo import (
     WorkspaceAddUser,
     WorkspaceCreate,
     WorkspaceList,

@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from bot.wallaroo import WallarooError
-from handlers.commands.arguments import AssayCreate
+from handlers.commands.arguments_alerts import AssayCreate
 from handlers.commands.assay_options import OPTIONS, option_problems
 from handlers.commands.grammar import Command
 from handlers.context import Services

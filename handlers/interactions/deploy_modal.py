@@ -16,7 +16,7 @@ from bot.wallaroo import (
     Workspace,
 )
 from handlers.approvals.rollback import PREVIOUS, index_of, rollback_target
-from handlers.commands.arguments import Deploy, Rollback
+from handlers.commands.arguments_wallaroo import Deploy, Rollback
 from handlers.commands.grammar import Command
 from handlers.commands.lookup import find_pipeline, find_workspace
 from handlers.context import Actor, CommandProblem, Services

@@ -35,6 +35,11 @@ SNOOZE_24H_ACTION = "alert_snooze_24h"
 RUN_ASSAY_ACTION = "alert_run_assay"
 DISABLE_ASSAY_ACTION = "alert_disable_assay"
 REMEDIATED = "remediated"  # detail key: how the linked request put it right (mrkdwn)
+# Detail keys of remediation (handlers/alerting/): the last linked request over when a flapping
+# episode reopened (it and older ones are the earlier trouble's); a rollback still following
+# when the deployment was seen Running (credited if it succeeds).
+REQUESTS_BEFORE_REOPEN = "requests_before_reopen"
+CREDIT_ON_SUCCESS = "credit_on_success"
 _DEPLOYMENT_PROBLEMS: dict[str, str] = {
     DeploymentState.ERROR: "is in Error",
     DeploymentState.STARTING: "has been Starting for too long",
@@ -51,6 +56,8 @@ STICKY_DETAILS = (
     "closed_reason",
     "remedy",  # what the alert offers (handlers/alerting/remediation.py)
     REMEDIATED,
+    REQUESTS_BEFORE_REOPEN,
+    CREDIT_ON_SUCCESS,
 )
 
 

@@ -5,7 +5,9 @@ rolling back, Running on version X), and what a remediated episode's close says.
 Each comes as mrkdwn (the blocks: mentions, escaped names) or as plain text (the message's
 `text`, the notification fallback and the console's line for an edit; escaped when sent).
 `remedy` is the episode's detail of that name (handlers/alerting/remediation.py): it names the
-version the button offered by its number, as `versions` lists it.
+version the button offered by its UUID and its number by age, as `versions` lists it (1 = the
+first made: stable, so a saved "rolled back to version 1" stays true as versions are made).
+An alert stored before that numbering has no `number` and is named by its UUID alone.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ IN_FLIGHT = (ApprovalState.APPROVED, ApprovalState.CALLING, ApprovalState.FOLLOW
 def remediation_text(
     request: ApprovalRequest, remedy: dict[str, Any] | None, *, plain: bool = False
 ) -> str:
-    """What the request did: `rolled back to version 2 (abc123) by request #4 (requested by
+    """What the request did: `rolled back to version 1 (abc123) by request #4 (requested by
     @a, approved by @b)`."""
     if request.action == "undeploy":
         what = "undeployed"
@@ -58,12 +60,44 @@ def remediation_line(
     return line if plain else f"{emoji} {line}"
 
 
+def outlived_note(request: ApprovalRequest, remedy: dict[str, Any] | None) -> str:
+    """The close of an alert whose remediation nobody decided yet: it still stands, and is
+    withdrawn as stale only if the alert stays healthy (handlers/approvals/outlived.py)."""
+    return (
+        f":hourglass: {_named(request, remedy)} is still waiting for approval. It will be "
+        "withdrawn as stale if this alert stays healthy through the flapping window; "
+        "until then it may still be approved."
+    )
+
+
+def withdrawn_note(request: ApprovalRequest, remedy: dict[str, Any] | None) -> str:
+    """Told by the withdrawal that won (handlers/approvals/outlived.py), not before."""
+    return (
+        f":warning: {_named(request, remedy)} is withdrawn (stale): this alert recovered on "
+        "its own and stayed healthy. `rollback` or `undeploy` asks again if it is still wanted."
+    )
+
+
+def finishing_note(request: ApprovalRequest, remedy: dict[str, Any] | None) -> str:
+    """The close of a deployment alert seen Running while its rollback is being followed."""
+    return (
+        f":hourglass_flowing_sand: {_named(request, remedy)} is finishing: this episode says "
+        "remediated once it succeeds."
+    )
+
+
+def _named(request: ApprovalRequest, remedy: dict[str, Any] | None) -> str:
+    if request.action == "undeploy":
+        return f"Undeploy request #{request.id}"
+    return f"Request #{request.id} to roll back to {_version_name(request, remedy, False)}"
+
+
 def _version_name(request: ApprovalRequest, remedy: dict[str, Any] | None, plain: bool) -> str:
     target = (remedy or {}).get("rollback_to") or {}
     shown = short(request.pipeline_version or "")
     shown = shown if plain else f"`{escape(shown)}`"
-    if target.get("version") == request.pipeline_version:
-        return f"version {target['position']} ({shown})"
+    if target.get("version") == request.pipeline_version and "number" in target:
+        return f"version {target['number']} ({shown})"
     return f"version {shown}"
 
 
@@ -101,7 +135,9 @@ def remediation_buttons(value: str, remedy: dict[str, Any] | None) -> list[Butto
     found = []
     target = remedy.get("rollback_to")
     if target:
-        label = f"Roll back to version {target['position']} ({short(target['version'])})"
+        shown = short(target["version"])
+        named = f"{target['number']} ({shown})" if "number" in target else shown
+        label = f"Roll back to version {named}"
         found.append(
             ButtonElement(text=PlainTextObject(text=label), action_id=ROLLBACK_ACTION, value=value)
         )

@@ -35,6 +35,9 @@ _STATE_LINES = {
     ApprovalState.EXPIRED: ":hourglass: Expired before anyone decided.",
     ApprovalState.STALE: ":no_entry: Not carried out: the pipeline changed since the request.",
 }
+# How the staleness of a remediation its alert outlived begins (handlers/approvals/outlived.py):
+# it is not that the pipeline changed, and its message says what it is instead.
+OUTLIVED = "its alert #"
 # What became of an approved request, as the end of "approved by ada; …".
 PROGRESS = {
     ApprovalState.APPROVED: "it is about to be sent to Wallaroo",
@@ -124,6 +127,8 @@ def state_phrase(request: ApprovalRequest, decider: str) -> str:
         return f"approved by {decider}; {PROGRESS[state]}"
     if state is ApprovalState.REJECTED:
         return f"rejected by {decider}" + (f": {note}" if note else "")
+    if state is ApprovalState.STALE and note.startswith(OUTLIVED):
+        return f"not carried out: {note}"
     if state is ApprovalState.STALE:
         return "not carried out, as the pipeline changed since the request" + (
             f" ({note})" if note else ""
@@ -203,6 +208,9 @@ def _buttons(request: ApprovalRequest, version_change: VersionChange | None) -> 
 
 def _state_line(request: ApprovalRequest) -> str:
     decider = user_mention(request.decided_by) if request.decided_by else "someone"
+    note = request.decision_note or ""
+    if request.current_state is ApprovalState.STALE and note.startswith(OUTLIVED):
+        return f":no_entry: Not carried out: {escape(note)}."
     line = _STATE_LINES[request.current_state].format(decider=decider)
     if request.decision_note:
         line += f" _{escape(request.decision_note)}_"

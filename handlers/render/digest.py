@@ -1,6 +1,8 @@
 """The daily digest of one channel as a message: its watched deployments, its subscribed
 assays (latest and worst score, and a sparkline), the episodes of the last 24 h and the
-requests waiting for a decision. handlers/alerting/digest.py gathers what it shows.
+requests waiting for a decision that concern it (not every channel's: those of the pipelines
+it follows, posted in it, or asked from its alerts). handlers/alerting/digest.py gathers what
+it shows.
 
 The sparkline is text (`▁▂▃▅▇`), not a chart: it sits on the assay's own line, where the
 eye compares one assay with the next; it needs no file upload (a PNG lands as a message of its
@@ -65,7 +67,7 @@ class DigestContent:
     deployments: list[DeploymentLine]
     assays: list[AssayLine]
     episodes: list[AlertEpisode]
-    approvals: list[ApprovalRequest]
+    approvals: list[ApprovalRequest]  # pending, and concerning this channel
 
 
 def shown_channel(channel: str) -> str:
@@ -97,7 +99,8 @@ def render_digest(content: DigestContent) -> Reply:
         ("Assays", [_assay(a) for a in content.assays], "No assay is subscribed here."),
         ("Episodes opened or closed", [_episode(e) for e in _shown_episodes(content)],
          "None in the last 24 h."),
-        ("Pending approvals", [row_of(r) for r in content.approvals], "Nothing is waiting."),
+        ("Pending approvals", [row_of(r) for r in content.approvals],
+         "No request for this channel is waiting."),
     ]  # fmt: skip
     for title, lines, empty in parts:
         blocks += sections("\n".join([f"*{title}*", *(lines or [f"_{empty}_"])]))

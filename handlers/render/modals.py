@@ -97,7 +97,7 @@ def deploy_view(origin_channel: str, *, ask_channel: bool) -> dict[str, Any]:
             "Version",
             PlainTextInputElement(action_id=DEPLOY_VERSION, placeholder="latest", max_length=100),
             optional=True,
-            hint="Its number in /wallaroo versions (1 is the newest) or its UUID; "
+            hint="Its number in /wallaroo versions (1 is the first made) or its UUID; "
             "empty: the newest. An earlier one than the live one is a rollback.",
         ),
         _input(

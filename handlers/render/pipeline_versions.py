@@ -32,9 +32,10 @@ def steps_text(steps: list[ModelStep] | None) -> str:
     return ", ".join(step_text(step) for step in steps)
 
 
-def version_row(position: int, version: ListedPipelineVersion, *, live: bool) -> str:
-    """A `versions` row: its position (what `rollback` takes), UUID, age, live mark, steps."""
-    row = f"*{position}.* {code(short(version.version))}"
+def version_row(number: int, version: ListedPipelineVersion, *, live: bool) -> str:
+    """A `versions` row: its number by age (what `rollback` takes), UUID, age, live mark,
+    steps."""
+    row = f"*{number}.* {code(short(version.version))}"
     if version.created_at:
         row += f"  ·  {escape(when(version.created_at))}"
     if live:
@@ -51,8 +52,7 @@ def live_summary(history: VersionHistory) -> str:
             f"Deployed (deployment {history.live.id}), but Wallaroo does not say which version "
             "it runs yet (engines still starting?)."
         )
-    position = (history.live_index or 0) + 1
-    return f"Live: version *{position}* {code(short(history.live_version.version))}."
+    return f"Live: version *{history.live_number}* {code(short(history.live_version.version))}."
 
 
 @dataclass(frozen=True)
@@ -67,20 +67,19 @@ class VersionChange:
     """A version to deploy against what runs now, for the request's message."""
 
     target: ListedPipelineVersion
-    target_position: int  # 1 = newest, as `versions` numbers them
+    target_number: int  # by age, as `versions` numbers them (1 = the first made)
     deployed: bool  # whether anything is deployed now
     live: ListedPipelineVersion | None = None  # the live version, when known
-    live_position: int | None = None
+    live_number: int | None = None
 
     @classmethod
     def of(cls, history: VersionHistory, target: ListedPipelineVersion) -> VersionChange:
-        live_position = None if history.live_index is None else history.live_index + 1
         return cls(
             target=target,
-            target_position=history.versions.index(target) + 1,
+            target_number=history.number_at(history.versions.index(target)),
             deployed=history.live is not None,
             live=history.live_version,
-            live_position=live_position,
+            live_number=history.live_number,
         )
 
     @property
@@ -125,13 +124,16 @@ def _change_line(change: StepChange) -> str:
 
 
 def change_heading(change: VersionChange) -> str:
-    """`*What changes*: version 2 `ab12cd34` against the live version 1 `…``, positions as
-    `versions` numbers them."""
-    target = f"version {change.target_position} {code(short(change.target.version))}"
-    if change.live is not None:
-        live = f"version {change.live_position} {code(short(change.live.version))}"
-        return f"*What changes*: {target} against the live {live}"
-    return f"*What changes*: {target}"
+    """`*What changes*: back to version 1 `ab12cd34`, replacing the live version 2 `…``
+    (numbers by age, as `versions` shows them), so a rollback reads as going back."""
+    target = f"version {change.target_number} {code(short(change.target.version))}"
+    if change.live is None or change.live_number is None:
+        return f"*What changes*: {target}"
+    live = f"version {change.live_number} {code(short(change.live.version))}"
+    if change.target_number == change.live_number:
+        return f"*What changes*: {target}, the one live now"
+    back = "back to " if change.target_number < change.live_number else ""
+    return f"*What changes*: {back}{target}, replacing the live {live}"
 
 
 def change_lines(change: VersionChange) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from bot.settings import Settings
 from emulator.app import create_app_for_state
@@ -20,6 +21,8 @@ from emulator.config import EmulatorConfig
 from emulator.seed import seed_demo
 from emulator.server import serve_in_thread
 from emulator.state import EmulatorState, build_state
+from tests.helpers.databases import migrated_sqlite
+from tests.helpers.signing_keys import build_with_lent_key, give_back
 
 TOKEN_PATH = "/auth/realms/master/protocol/openid-connect/token"
 
@@ -64,14 +67,16 @@ class Emulator:
         return self.api(self.config.admin_email, self.config.admin_password)
 
     def bot_settings(self, db_dir: Path, **overrides: Any) -> Settings:
-        """Settings for a bot using this emulator's service account, UADMIN its admin."""
+        """Settings for a bot using this emulator's service account, UADMIN its admin; its
+        database in `db_dir`, migrated already (tests/helpers/databases.py) unless given."""
+        if "database_url" not in overrides:
+            overrides["database_url"] = migrated_sqlite(db_dir / "chatops.db")
         values: dict[str, Any] = {
             "wallaroo_api_url": self.api_url,
             "wallaroo_token_url": self.token_url,
             "wallaroo_client_secret": self.config.client_secret,
             "wallaroo_username": None,
             "wallaroo_password": None,
-            "database_url": f"sqlite:///{db_dir}/chatops.db",
             "chatops_admins": "UADMIN",
             # Deploys are followed quickly in tests; the emulator's clock decides when they run.
             "chatops_deploy_poll_seconds": 0.05,
@@ -148,7 +153,8 @@ class Emulators:
         self._tmp = tmp_path_factory
         self._http = http
         self._stopper = stopper
-        self._servers: list[AbstractContextManager[str]] = []
+        # Each with the signing key it was lent (tests/helpers/signing_keys.py).
+        self._servers: list[tuple[AbstractContextManager[str], RSAPrivateKey]] = []
 
     def start(self, **overrides: Any) -> Emulator:
         config = replace(
@@ -157,12 +163,16 @@ class Emulators:
             ),
             **overrides,
         )
-        state = build_state(config)
-        app = create_app_for_state(state)
-        demo = seed_demo(app, state) if config.seed_demo else None
-        server = serve_in_thread(app)
-        url = server.__enter__()
-        self._servers.append(server)
+        state, key = build_with_lent_key(lambda: build_state(config))
+        try:
+            app = create_app_for_state(state)
+            demo = seed_demo(app, state) if config.seed_demo else None
+            server = serve_in_thread(app)
+            url = server.__enter__()
+        except BaseException:
+            give_back(key)
+            raise
+        self._servers.append((server, key))
         return Emulator(url, config, state, self._http, demo)
 
     __call__ = start
@@ -170,7 +180,14 @@ class Emulators:
     def close(self) -> list[Future[None]]:
         """Tell every emulator started here to stop; returns the stops under way."""
         servers, self._servers = self._servers, []
-        return [self._stopper.submit(server.__exit__, None, None, None) for server in servers]
+        return [self._stopper.submit(_stop, server, key) for server, key in servers]
+
+
+def _stop(server: AbstractContextManager[str], key: RSAPrivateKey) -> None:
+    try:
+        server.__exit__(None, None, None)
+    finally:
+        give_back(key)  # it signs nothing more: another emulator may have it
 
 
 # A module that runs against both generations of the API says `api_mode = both_api_modes`.

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot.settings import Settings
 from bot.wallaroo import ServiceAccountAuth, WallarooClient, build_http_client
+from tests.helpers.databases import migrated_sqlite
 
 TOKEN_PATH = "/auth/realms/master/protocol/openid-connect/token"
 TOKEN = {"access_token": "recorded-token", "expires_in": 300, "token_type": "Bearer"}
@@ -46,7 +47,7 @@ class RecordedWallaroo:
             wallaroo_client_secret="secret",
             wallaroo_username=None,
             wallaroo_password=None,
-            database_url=f"sqlite:///{db_dir}/chatops.db",
+            database_url=migrated_sqlite(db_dir / "chatops.db"),
             chatops_admins="UADMIN",
         )
 

@@ -9,10 +9,11 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -24,8 +25,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.adapters.http import create_http_app
 from bot.scheduler import Poller
+from bot.services import open_services
 from emulator.server import serve_in_thread
 from handlers.context import Services
+from storage.utc import utc_now
 from tests.helpers.clock import MovableClock
 from tests.helpers.emulators import Emulator
 from tests.helpers.fake_slack import FakeSlack
@@ -211,6 +214,28 @@ def running_bot(
         # The bot has stopped: nothing calls this fake any more, and what it recorded stays
         # readable. A server takes uvicorn ~0.2 s to stop; the test need not wait for it.
         _SLACK_STOPS.submit(slack_server.__exit__, None, None, None)
+
+
+@asynccontextmanager
+async def services_on(
+    emulator: Emulator,
+    db_dir: Path,
+    slack: FakeSlack,
+    clock: Callable[[], datetime] = utc_now,
+    **settings: Any,
+) -> AsyncIterator[Services]:
+    """The bot's services alone (no HTTP app, no poller), its Slack calls going to `slack`,
+    unpaced, reading the time from `clock`: for driving the outbox and polls by hand."""
+    with serve_in_thread(slack.app()) as slack_url:
+        configured = emulator.bot_settings(
+            db_dir,
+            slack_bot_token="xoxb-t",
+            slack_api_url=f"{slack_url}/api/",
+            chatops_channel_pacing_seconds=0,
+            **settings,
+        )
+        async with open_services(configured, clock=clock) as services:
+            yield services
 
 
 def demo_emulator(start_emulator: Callable[..., Emulator], **config: object) -> Emulator:

@@ -1,0 +1,113 @@
+"""Remediation as the poller stages it, without waiting on a real rollout: the services on a
+clock the test moves, one watched deployment whose observations the test gives (as
+`apply_observation` takes them from a poll), and approval requests linked to its episode put in
+whatever state the test needs."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.chat.console import ConsoleChat
+from bot.services import open_services
+from handlers.alerting.deployments import Observation, apply_observation
+from handlers.context import Services
+from storage.alerts import AlertEpisode, get_episode, pipeline_subject
+from storage.approvals import ApprovalRequest, ApprovalState, create_request
+from storage.watches import DeploymentWatch, add_watch
+from tests.helpers.clock import MovableClock
+from tests.helpers.emulators import Emulator
+
+PIPELINE_ID = 7
+SUBJECT = pipeline_subject(PIPELINE_ID)
+
+
+def remedy(live: str, earlier: str | None) -> dict[str, Any]:
+    """What an alert on the pipeline offers with `live` deployed (`earlier` before it)."""
+    return {
+        "workspace_id": 1,
+        "pipeline_id": PIPELINE_ID,
+        "pipeline_name": "pipe",
+        "rollback_to": {"number": 1, "version": earlier} if earlier else None,
+        "from_version": live,
+    }
+
+
+@dataclass
+class Watched:
+    services: Services
+    clock: MovableClock
+    watch: DeploymentWatch
+
+    async def seen(self, status: str, offers: dict[str, Any] | None = None) -> None:
+        """One poll's observation of the deployment, then a minute passes."""
+        async with self.services.sessions() as session:
+            await apply_observation(
+                session, self.services, self.watch, Observation(status), offers, self.clock()
+            )
+            await session.commit()
+        self.clock.advance(60)
+
+    async def episode(self, episode_id: int) -> AlertEpisode:
+        async with self.services.sessions() as session:
+            found = await get_episode(session, episode_id)
+        assert found is not None
+        return found
+
+    async def posted(self, episode_id: int) -> None:
+        """Its opening went out (as the outbox marks it): it can be edited and reopened."""
+        async with self.services.sessions() as session:
+            episode = await get_episode(session, episode_id)
+            assert episode is not None
+            episode.message_ts = "1.0"
+            session.add(episode)
+            await session.commit()
+
+    async def linked(self, episode_id: int, state: ApprovalState, **values: Any) -> int:
+        """A rollback request an alert's button made for the episode, in `state`."""
+        now = self.clock()
+        request = ApprovalRequest(
+            action="rollback",
+            workspace_id=1,
+            workspace_name="ws",
+            pipeline_id=PIPELINE_ID,
+            pipeline_name="pipe",
+            pipeline_version="0123456789abcdef",
+            deploy_id="pipe",
+            requester_id="UALICE",
+            requester_name="alice",
+            channel="CAPPROVALS",
+            created_at=now,
+            expires_at=now + timedelta(hours=24),
+            state=state,
+            episode_id=episode_id,
+            **values,
+        )
+        async with self.services.sessions() as session:
+            await create_request(session, request)
+            await session.commit()
+        assert request.id is not None
+        return request.id
+
+
+@asynccontextmanager
+async def watched(emulator: Emulator, db_dir: Path, database_url: str) -> AsyncIterator[Watched]:
+    clock = MovableClock()
+    settings = emulator.bot_settings(db_dir, database_url=database_url)
+    watch = DeploymentWatch(
+        workspace_id=1,
+        workspace_name="ws",
+        pipeline_id=PIPELINE_ID,
+        pipeline_name="pipe",
+        channel="CALERTS",
+        created_by="U",
+    )
+    async with open_services(settings, chat=ConsoleChat(io.StringIO()), clock=clock) as services:
+        async with services.sessions() as session:
+            await add_watch(session, watch)
+        yield Watched(services, clock, watch)
