@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from fastapi import Request
 
 from emulator.clock import Clock, iso
@@ -91,13 +92,17 @@ async def seed_api_only(request: Request) -> None:
         raise unknown_path()
 
 
-def build_state(config: EmulatorConfig) -> EmulatorState:
+def build_state(config: EmulatorConfig, signing_key: RSAPrivateKey | None = None) -> EmulatorState:
     clock = Clock()
     db = Database(config.database)
     model_dir = config.model_dir or Path(tempfile.mkdtemp(prefix="wallaroo-emulator-models-"))
     model_dir.mkdir(parents=True, exist_ok=True)
     tokens = TokenService(
-        clock, config.client_id, config.access_token_seconds, config.refresh_token_seconds
+        clock,
+        config.client_id,
+        config.access_token_seconds,
+        config.refresh_token_seconds,
+        signing_key,
     )
     admin_id = _ensure_user(db, clock, config.admin_email, config.admin_email, is_admin=True)
     _set_password(db, admin_id, config.admin_password)

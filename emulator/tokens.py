@@ -32,13 +32,20 @@ class _RefreshGrant:
 
 class TokenService:
     def __init__(
-        self, clock: Clock, client_id: str, access_seconds: int, refresh_seconds: int
+        self,
+        clock: Clock,
+        client_id: str,
+        access_seconds: int,
+        refresh_seconds: int,
+        signing_key: rsa.RSAPrivateKey | None = None,
     ) -> None:
         self._clock = clock
         self._client_id = client_id
         self._access_seconds = access_seconds
         self._refresh_seconds = refresh_seconds
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        # A new key each instance, as two Wallaroo instances would not share one; the tests
+        # lend each running emulator one made earlier (a 2048-bit key costs ~55 ms of CPU).
+        self._key = signing_key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._public_key = self._key.public_key()
         self._kid = uuid.uuid4().hex
         self._refresh: dict[str, _RefreshGrant] = {}

@@ -22,7 +22,7 @@ from emulator.seed import seed_demo
 from emulator.server import serve_in_thread
 from emulator.state import EmulatorState, build_state
 from tests.helpers.databases import migrated_sqlite
-from tests.helpers.signing_keys import build_with_lent_key, give_back
+from tests.helpers.signing_keys import give_back, lend_key
 
 TOKEN_PATH = "/auth/realms/master/protocol/openid-connect/token"
 
@@ -163,8 +163,9 @@ class Emulators:
             ),
             **overrides,
         )
-        state, key = build_with_lent_key(lambda: build_state(config))
+        key = lend_key()
         try:
+            state = build_state(config, signing_key=key)
             app = create_app_for_state(state)
             demo = seed_demo(app, state) if config.seed_demo else None
             server = serve_in_thread(app)
