@@ -48,7 +48,8 @@ class LogColumns:
     outputs: list[np.ndarray]  # one float64 matrix per model output
     elapsed: np.ndarray  # int64 ns
     model_codes: np.ndarray  # int32 index into PipelineLog.models
-    origin_codes: np.ndarray  # int32 index into PipelineLog.origins
+    # int32 index into PipelineLog.origins; None when appended: records that name no origin.
+    origin_codes: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.times)
@@ -95,6 +96,8 @@ class PipelineLog:
                     f"records have {known.inputs} and {list(known.outputs)}"
                 )
         self.schemas |= dict.fromkeys(codes, schema)
+        if chunk.origin_codes is None:
+            chunk.origin_codes = np.full(len(chunk), self.origin_code(Origin()), np.int32)
         self._chunks.append(chunk)
         self._merged = None
 
@@ -134,7 +137,9 @@ def _merge(chunks: list[LogColumns]) -> LogColumns:
         return chunks[0]
     width = max(c.inputs.shape[1] for c in chunks)
     count = max(len(c.outputs) for c in chunks)
-    widths = [max(c.outputs[k].shape[1] for c in chunks if len(c.outputs) > k) for k in range(count)]
+    widths = [
+        max(c.outputs[k].shape[1] for c in chunks if len(c.outputs) > k) for k in range(count)
+    ]
     merged = LogColumns(
         np.concatenate([c.times for c in chunks]),
         np.concatenate([_padded(c.inputs, width) for c in chunks]),
@@ -199,7 +204,6 @@ class InferenceLogStore:
         log = self._pipelines.get(pipeline_name) or PipelineLog()
         codes = np.array([log.model_code(name, version) for name, version in models], np.int32)
         columns.model_codes = codes[columns.model_codes]
-        columns.origin_codes = np.full(len(columns), log.origin_code(Origin()), np.int32)
         log.append(columns)
         # Registered only once append has accepted the shapes: a refused load leaves no trace.
         self._pipelines[pipeline_name] = log

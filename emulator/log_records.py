@@ -94,7 +94,6 @@ def decode_log_body(body: bytes) -> tuple[str, LogColumns, list[tuple[str, str]]
                 np.int32,
                 n,
             ),
-            np.zeros(n, np.int32),  # the store names the bulk load's origin (none)
         )
         del records
     if inputs.ndim != 2 or inputs.shape[1] == 0 or any(o.ndim != 2 for o in outputs):

@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from emulator.clock import iso
 from emulator.demo_assays import (
     ASSAY,
     DAY_MS,
@@ -38,7 +39,6 @@ from emulator.demo_assays import (
     demo_assay,
     demo_assay_v2,
 )
-from emulator.clock import iso
 from emulator.onnx_models import linear_regression_onnx
 from emulator.state import EmulatorState
 from emulator.traffic import INPUT_SHIFT, plan_requests
@@ -100,10 +100,11 @@ async def _seed(app: FastAPI, state: EmulatorState) -> dict[str, Any]:
             TRAFFIC_SEED,
             None if release else drift_starts,
         )
-        # The first version has served since the first day: made and deployed before it (so
-        # `versions` and the records' metadata tell the story), it answers the days before
-        # start-up, and from now on whatever is deployed and Running answers.
-        _backdate(state, workspace_id, pipeline, deployment["id"], (first_day - HOUR_MS) / 1000)
+        # The first version has served since the first day: made before it (so `versions`
+        # tells the story), it answered the days before start-up (its deployment named in
+        # their records); from now on whatever is deployed and Running answers, starting with
+        # the deployment just made (tests rely on it starting now).
+        _backdate(state, workspace_id, pipeline, (first_day - HOUR_MS) / 1000)
         state.traffic.start(PIPELINE, pipeline["pipeline_pk_id"], plan)
         ids: dict[str, Any] = {}
         if release:
@@ -130,10 +131,8 @@ async def _seed(app: FastAPI, state: EmulatorState) -> dict[str, Any]:
     }
 
 
-def _backdate(
-    state: EmulatorState, workspace_id: int, pipeline: dict[str, Any], deployment_id: int, at: float
-) -> None:
-    """Make the workspace, model, pipeline, its first version and deployment as of `at`."""
+def _backdate(state: EmulatorState, workspace_id: int, pipeline: dict[str, Any], at: float) -> None:
+    """Make the workspace, model, pipeline and its first version as of `at`."""
     made = iso(at)
     db = state.db
     with db.transaction():
@@ -155,7 +154,6 @@ def _backdate(
             "UPDATE pipeline_versions SET created_at = ? WHERE id = ?",
             (made, pipeline["pipeline_variant_pk_id"]),
         )
-        db.execute("UPDATE deployments SET started_at = ? WHERE id = ?", (at, deployment_id))
 
 
 async def _assays(

@@ -7,7 +7,10 @@ of its deployment (routes/pipelines.py), `Traffic.catch_up` serves the requests 
 up to the emulator's clock and the plan's end: through the real ONNX model of the pipeline
 version deployed and Running over that span, and none while it is undeployed, starting or
 failed. So rolling a bad model version back changes the predictions logged from then on, as on
-a real instance, and the records do not depend on when they are read.
+a real instance, and the records do not depend on when they are read. Each chunk names the
+pipeline version and pod that answered it (inference_logs.Origin), and a model of another
+shape is logged beside the first; one that cannot take the requests logs nothing, and never
+fails the deploy or read that caught it up.
 """
 
 from __future__ import annotations
@@ -98,12 +101,14 @@ class Traffic:
         logs.before_read = self.catch_up
 
     def start(self, pipeline_name: str, pipeline_id: int, plan: RequestPlan) -> None:
-        """Send `plan`'s requests to the pipeline, those already due included: they were
-        answered by what has been deployed and Running since then (emulator/seed.py backdates
-        the demo's first deployment to the plan's start)."""
+        """Send `plan`'s requests to the pipeline. Those already due were answered by what is
+        deployed now (as if it had run since the plan's start: the demo's history)."""
         with self._lock:
-            self._sources[pipeline_name] = _Source(pipeline_id, plan, plan.start_ms)
-        self.catch_up(pipeline_name)
+            now_ms = min(self._clock.now_ms(), plan.end_ms)
+            self._sources[pipeline_name] = _Source(pipeline_id, plan, now_ms)
+            serving = self._serving(pipeline_id)
+            if serving is not None:
+                self._serve(pipeline_name, plan.between(plan.start_ms, now_ms), serving)
 
     def clear(self) -> None:
         with self._lock:

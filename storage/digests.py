@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date, datetime
 
-from sqlalchemy import false, or_, update
+from sqlalchemy import and_, false, or_, update
 from sqlmodel import Field, SQLModel, col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -97,15 +97,26 @@ async def pending_requests_for(
     session: AsyncSession,
     channels: list[str],
     pipeline_ids: Collection[int],
-    pipeline_names: Collection[str],
+    pipelines: Collection[tuple[int | None, str]],
     now: datetime,
 ) -> list[ApprovalRequest]:
     """The requests waiting for a decision at `now` that concern `channels` (one channel's id
     and #name), oldest first: for a pipeline the channel watches (`pipeline_ids`) or whose
-    assays it subscribes (`pipeline_names`: a subscription knows its pipeline by name only),
-    posted in the channel, or asked from one of its alerts (Roll back / Undeploy)."""
+    assays it subscribes (`pipelines`: a subscription knows its pipeline by workspace id and
+    name, or by name only if made before migration 0009), posted in the channel, or asked
+    from one of its alerts (Roll back / Undeploy)."""
     alerts_here = select(AlertEpisode.id).where(col(AlertEpisode.channel).in_(channels))
-    ids, names = list(pipeline_ids), [n for n in pipeline_names if n]
+    ids = list(pipeline_ids)
+    named = [
+        col(ApprovalRequest.pipeline_name) == name
+        if workspace_id is None
+        else and_(
+            col(ApprovalRequest.pipeline_name) == name,
+            col(ApprovalRequest.workspace_id) == workspace_id,
+        )
+        for workspace_id, name in sorted(set(pipelines), key=str)
+        if name
+    ]
     found = await session.exec(
         select(ApprovalRequest)
         .where(
@@ -113,7 +124,7 @@ async def pending_requests_for(
             ApprovalRequest.expires_at > now,
             or_(
                 col(ApprovalRequest.pipeline_id).in_(ids) if ids else false(),
-                col(ApprovalRequest.pipeline_name).in_(names) if names else false(),
+                *named,
                 col(ApprovalRequest.channel).in_(channels),
                 col(ApprovalRequest.episode_id).in_(alerts_here),
             ),

@@ -44,6 +44,9 @@ class AssaySubscription(SQLModel, table=True):
     # As the assay was listed when subscribed: today's results name neither.
     assay_name: str = ""
     pipeline_name: str = ""
+    # Its pipeline's workspace (migration 0009): a pipeline's name is unique in a workspace
+    # only. None on a subscription made before: matched by name alone.
+    workspace_id: int | None = None
     channel: str
     created_by: str
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
@@ -68,6 +71,12 @@ def alert_extras(row: DeploymentWatch | AssaySubscription) -> dict[str, str]:
     """What an episode's detail carries of the watch or subscription behind it: its runbook
     and owner, those set."""
     return {key: value for key, value in (("runbook", row.runbook), ("owner", row.owner)) if value}
+
+
+def workspace_detail(subscription: AssaySubscription) -> dict[str, int]:
+    """What an assay episode's detail carries of its pipeline's workspace, when known."""
+    known = subscription.workspace_id
+    return {} if known is None else {"workspace_id": known}
 
 
 async def add_watch(session: AsyncSession, watch: DeploymentWatch) -> DeploymentWatch | None:

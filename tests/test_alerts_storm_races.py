@@ -1,6 +1,7 @@
 """A pipeline's episodes opening while another of its transactions, or its post, is under way
 still make one message (issue 15, item 3): on SQLite and PostgreSQL, both emulator API modes,
-the deployment's episode opened first and its assay's next, interleaved step by step."""
+the deployment's episode opened first and its assay's next, interleaved step by step; and a
+same-named pipeline of another workspace is another pipeline, with a message of its own."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ api_mode = both_api_modes
 
 COMMON = {"channel": ALERTS, "created_by": "U", "pipeline_name": "pipe"}
 WATCH = DeploymentWatch(workspace_id=1, workspace_name="ws", pipeline_id=7, **COMMON)
-SUBSCRIPTION = AssaySubscription(assay_id="3", assay_name="drifty", **COMMON)
+SUBSCRIPTION = AssaySubscription(assay_id="3", assay_name="drifty", workspace_id=1, **COMMON)
 BREACH = DriftResult(
     assay_id="3", generation="v1", status="Alert", score=2.0,
     window_start="2026-12-01T00:00:00+00:00", pipeline_name="pipe",
@@ -90,14 +91,15 @@ async def assay_breaches(services: Services) -> None:
 
 
 async def assert_one_message_for_both(services: Services, printed: str) -> None:
-    """Every open episode of the pipeline shows the one message, which lists both."""
+    """Every open episode of the pipeline shows the one message, which now lists both."""
     async with services.sessions() as session:
         episodes = await open_episodes(session)
         assert await pending_messages(session) == []
     assert sorted(e.kind for e in episodes) == ["assay", "deployment", "group"]
     assert {e.message_ts for e in episodes} == {"1.000000"}
-    assert printed.count("[message ") == 1 and "[message 2." not in printed
-    last = printed[printed.rindex("[message 1.000000") :]
+    assert printed.count(f"[message 1.000000 in {ALERTS}]") == 1  # one post, then its edits
+    assert "[message 2." not in printed
+    last = printed[printed.rindex("[message 1.000000") :]  # as it reads now
     assert "Deployment pipe: Error" in last and "Assay drifty: Alert" in last
 
 
@@ -116,7 +118,7 @@ async def test_an_opening_not_sent_yet_goes_out_as_the_groups_one_post(
         assert [r.episode_id for r in rows if r.kind == OutboxKind.POST] == [group.id]
         await OutboxSender(services).deliver_due()
         await assert_one_message_for_both(services, out.getvalue())
-    assert "2 open alert(s) on pipeline pipe" in out.getvalue()
+    assert "2 open alert(s) on pipeline pipe" in out.getvalue()  # the group's own post
 
 
 async def test_an_episode_joining_while_the_lone_post_is_in_flight_gets_the_message(
@@ -171,3 +173,51 @@ async def test_an_assay_opening_while_the_deployments_transaction_is_open_joins_
         await OutboxSender(services).deliver_due()
         await OutboxSender(services).deliver_due()
         await assert_one_message_for_both(services, out.getvalue())
+
+
+async def test_a_namesake_pipeline_of_another_workspace_gets_its_own_message(
+    emulator: Emulator, tmp_path: Path, database_url: str
+) -> None:
+    """Workspace 1's `pipe` is in Error; an assay of workspace 2's `pipe`, followed in the same
+    channel, breaches: its own message, not a line in workspace 1's; workspace 1's own assay
+    then joins workspace 1's deployment."""
+    out = io.StringIO()
+    namesake = AssaySubscription(assay_id="4", assay_name="other", workspace_id=2, **COMMON)
+    async with followed(emulator, tmp_path, database_url, ConsoleChat(out)) as services:
+        async with services.sessions() as session:
+            session.add(namesake)
+            await session.commit()
+        await deployment_fails(services)
+        await OutboxSender(services).deliver_due()
+        async with services.sessions() as session:
+            theirs = BREACH.model_copy(update={"assay_id": "4"})
+            await apply_result(session, namesake, theirs, None, services.clock())
+            await session.commit()
+        await assay_breaches(services)
+        await OutboxSender(services).deliver_due()
+        async with services.sessions() as session:
+            ts = {(e.kind, e.title): e.message_ts for e in await open_episodes(session)}
+    assert ts.pop(("assay", "other")) == "2.000000"  # a message of its own
+    assert set(ts) == {("deployment", "pipe"), ("group", "pipe"), ("assay", "drifty")}
+    assert set(ts.values()) == {"1.000000"}
+    assert "Pipeline pipe: Deployment pipe: Error; Assay drifty: Alert" in out.getvalue()
+    assert "Assay other" not in out.getvalue()
+
+
+async def test_the_chart_of_an_assay_joining_a_deployments_message_goes_in_its_thread(
+    emulator: Emulator, tmp_path: Path, database_url: str
+) -> None:
+    """A lone assay's breach renders its chart; joining the deployment's message, the chart
+    is uploaded into that message's thread (as the group's), after the group's edit."""
+    out = io.StringIO()
+    chat = ConsoleChat(out, file_dir=tmp_path / "files")
+    async with followed(emulator, tmp_path, database_url, chat) as services:
+        await deployment_fails(services)
+        async with services.sessions() as session:
+            await apply_result(session, SUBSCRIPTION, BREACH, b"\x89PNG", services.clock())
+            await session.commit()
+        await OutboxSender(services).deliver_due()
+        await OutboxSender(services).deliver_due()
+        await assert_one_message_for_both(services, out.getvalue())
+    (upload,) = [line for line in out.getvalue().splitlines() if line.startswith("[file in")]
+    assert upload.startswith(f"[file in {ALERTS}, thread 1.000000] Drift of drifty")

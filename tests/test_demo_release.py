@@ -150,7 +150,10 @@ def test_wallaroo_chatops_demo_walks_readmes_line() -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert "housepricepipe served its version 1 for 30 days and has just deployed its version 2" in result.stdout
+    assert (
+        "housepricepipe served its version 1 for 30 days and has just deployed its version 2"
+        in result.stdout
+    )
     check_walk(result.stdout)
     assert "Traceback" not in result.stderr
 

@@ -11,7 +11,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.approvals import ApprovalRequest
+from storage.digests import pending_requests_for
+from storage.utc import utc_now
 from tests.helpers.clock import MovableClock
 from tests.helpers.emulators import Emulator, both_api_modes
 from tests.helpers.slack_bot import Bot, running_bot
@@ -89,3 +94,31 @@ def test_each_channel_sees_only_the_pending_requests_that_concern_it(
         bot.poll_once()
         for channel, requests in expected.items():
             assert listed(posted_digest(bot, channel)) == requests, channel
+
+
+async def test_a_subscription_concerns_its_own_workspaces_pipeline_not_a_namesake(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Pipeline names are unique within a workspace only: a channel subscribing the assays of
+    workspace 1's `housing` sees its requests, not those for workspace 2's `housing`; a
+    subscription made before subscriptions kept the workspace (None) goes by the name."""
+    now = utc_now()
+
+    def request(workspace_id: int, reason: str) -> ApprovalRequest:
+        return ApprovalRequest(
+            action="undeploy", workspace_id=workspace_id, workspace_name=f"ws{workspace_id}",
+            pipeline_id=10 + workspace_id, pipeline_name="housing", deploy_id="housing",
+            requester_id="UOPS", reason=reason, channel="CASKED",
+            expires_at=now + timedelta(hours=1),
+        )  # fmt: skip
+
+    async with sessions() as session:
+        session.add_all([request(1, "ours"), request(2, "namesake")])
+        await session.commit()
+        for followed, expected in (
+            ({(1, "housing")}, ["ours"]),
+            ({(2, "housing")}, ["namesake"]),
+            ({(None, "housing")}, ["ours", "namesake"]),  # an older subscription
+        ):
+            found = await pending_requests_for(session, ["CGAMMA"], [], followed, now)
+            assert [r.reason for r in found] == expected, followed

@@ -14,6 +14,7 @@ from tests.helpers.alert_flows import ALERTS, FAST, next_day, openings, say, thr
 from tests.helpers.alert_flows import drift as drift
 from tests.helpers.emulators import Emulator, both_api_modes
 from tests.helpers.net import wait_until
+from tests.helpers.release_story import undeploy
 from tests.helpers.slack_bot import running_bot
 from tests.helpers.version_flows import deploy_directly, new_version
 
@@ -71,3 +72,24 @@ def test_a_drifting_result_after_no_data_opens_an_alert_with_its_remediation(
         text = json.dumps(alert, ensure_ascii=False)
         assert "Alert: drift on assay" in text
         assert "alert_undeploy" in text, text
+
+
+def test_an_undeployed_pipelines_assays_are_not_silent_trouble(
+    drift: Emulator, tmp_path: Path
+) -> None:
+    """Undeployed (the bot's Undeploy remedy, or anyone's), a pipeline serves nothing, so its
+    assays have no new results: not a "no data" alert. Deployed again and still silent, it is."""
+    assert drift.demo is not None
+    with running_bot(drift, tmp_path, **FAST) as bot:
+        assert bot.clock is not None
+        say(bot, f"subscribe assay {drift.demo['assay_id']} <#{ALERTS}|a>")
+        bot.poll_once()
+        undeploy(drift)
+        bot.clock.advance(2.5 * DAY)  # two windows without a result
+        bot.poll_once()
+        assert openings(bot.slack) == []
+        deploy_directly(drift, PIPELINE, new_version(drift, PIPELINE, []))  # serves, no traffic
+        bot.clock.advance(DAY / 4)  # the next time silence is asked about
+        bot.poll_once()
+        (silent,) = openings(bot.slack)
+        assert "has produced no new result" in json.dumps(silent, ensure_ascii=False)

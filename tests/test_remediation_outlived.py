@@ -1,34 +1,41 @@
-"""A remediation its alert outlives (#15 item 1 review): a rollback asked for from an alert and
-still undecided when the assay or deployment recovers on its own is withdrawn as stale, so
-nobody approves a change its alert no longer needs. The alert's close says so, the request's
-message shows why, Approve is refused with that reason, and the bot's step is audited. End to
-end through the demo's console on both API modes; an Approve pressed before the poller's
-withdrawal, and a deployment seen Running while its rollback is followed, as the poller and
-the follower stage them on the services' clock."""
+"""A remediation its alert outlives (#15 item 1 review, and its fix round): a rollback asked
+for from an alert and still undecided once the assay or deployment has recovered on its own
+and stayed healthy for the flapping window is withdrawn as stale, so nobody approves a change
+its alert no longer needs. Not at the first Running of a crash loop, not while another alert
+of the pipeline is open; the close says it will be, only the withdrawal that wins says it is;
+Approve is then refused with that reason; every withdrawal is audited as the bot (fail closed).
+End to end through the demo's console on both API modes; the rest as the poller and the
+follower stage it, on the services' clock."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
+
 from emulator.seed import DAY_MS
-from handlers.alerting.episodes import close_episode
 from handlers.alerting.remediation import show_remediation
-from handlers.approvals.outlived import withdraw_outlived
+from handlers.approvals.outlived import outlived_because, withdraw, withdraw_outlived
 from handlers.approvals.requests import Verdict, decide
 from handlers.context import Actor
 from handlers.render.alert_messages import CREDIT_ON_SUCCESS, details_of
+from storage.alerts import AlertEpisode, EpisodeKind, assay_subject, mark_closed
 from storage.approvals import ApprovalState, get_request, move
-from storage.audit import Outcome
-from storage.outbox import pending_messages
+from storage.audit import AuditUnavailable, Outcome
 from storage.roles import Role
 from tests.helpers.alert_flows import undrifted_day
 from tests.helpers.console_scripts import GRANTS, answer_to, audit_rows
 from tests.helpers.emulators import Emulator, both_api_modes
 from tests.helpers.remediation_flows import newer_live as newer_live
 from tests.helpers.remediation_flows import requests_in, run_console
-from tests.helpers.remediation_states import SUBJECT, remedy, watched
+from tests.helpers.remediation_states import Watched, remedy, watched
 
 api_mode = both_api_modes
+WILL_BE = "It will be withdrawn as stale if this alert stays healthy"
+WITHDRAWN = "is withdrawn (stale): this alert recovered on its own and stayed healthy"
+BOB = Actor(user_id="UBOB", user_name="bob")
+BOT_WITHDREW = [("bot", "rollback-stale", "intent"), ("bot", "rollback-stale", "ok")]
 
 
 def test_a_rollback_undecided_when_the_alert_recovers_is_withdrawn(
@@ -36,26 +43,14 @@ def test_a_rollback_undecided_when_the_alert_recovers_is_withdrawn(
 ) -> None:
     assert newer_live.demo is not None
     undrifted_day(newer_live, newer_live.demo["drift_starts_ms"] + DAY_MS)  # day 2: Ok
-    out = run_console(
-        newer_live,
-        tmp_path,
-        [
-            *GRANTS,
-            "subscribe assay 1",
-            ":advance 1d",
-            ":as alice",
-            ":click 6",
-            ":advance 1d",
-            ":as bob",
-            "approve 1",
-        ],
-    )
+    script = [*GRANTS, "subscribe assay 1", ":advance 1d", ":as alice", ":click 6"]
+    script += [":advance 1d", ":as bob", "approve 1"]
+    # The demo's bot runs on the wall clock: no flapping window to wait through here.
+    out = run_console(newer_live, tmp_path, script, chatops_flap_window_seconds=0)
     recovered = answer_to(out.split("$ :click 6\n", 1)[1], ":advance 1d")
     assert "Back to Ok" in recovered
-    assert (
-        "was still waiting for approval: it is withdrawn (stale), since this alert recovered on "
-        "its own."
-    ) in recovered
+    assert WILL_BE in recovered and WITHDRAWN in recovered, recovered
+    assert recovered.index(WILL_BE) < recovered.index(WITHDRAWN)
     why = "its alert #1 (example assay) recovered on its own at "
     assert "Rollback request #1 (housepricepipe): not carried out: " + why in recovered
     assert "Assay example assay: recovered (" in recovered  # not "remediated"
@@ -65,54 +60,191 @@ def test_a_rollback_undecided_when_the_alert_recovers_is_withdrawn(
     assert request.state == "stale" and (request.decision_note or "").startswith(why)
     assert request.decided_by is None  # nobody decided it: the bot withdrew it
     withdrawn = [r for r in audit_rows(tmp_path) if r.command_text.startswith("request 1 ")]
-    assert [(r.slack_user_id, r.action, r.outcome) for r in withdrawn] == [
-        ("bot", "rollback-stale", "ok")
-    ], withdrawn
+    assert [(r.slack_user_id, r.action, r.outcome) for r in withdrawn] == BOT_WITHDREW
 
 
-async def test_an_approve_before_the_withdrawal_is_refused_with_the_alerts_recovery(
+async def _recovered_with_pending_rollback(pipe: Watched, episode_id: int = 1) -> int:
+    """Error (episode `episode_id`), a rollback asked for from its alert, then Running: the
+    request it leaves."""
+    await pipe.seen("Running")
+    await pipe.seen("Error", remedy("v-new", "v-old"))
+    await pipe.posted(episode_id)
+    request_id = await pipe.linked(episode_id, ApprovalState.PENDING)
+    await pipe.seen("Running")
+    assert not (await pipe.episode(episode_id)).is_open
+    return request_id
+
+
+async def test_a_crash_loops_running_poll_does_not_withdraw_its_rollback(
+    emulator: Emulator, tmp_path: Path, database_url: str
+) -> None:
+    """Error, one Running poll, Error again: the episode reopens flapping and the rollback
+    still stands (withdrawing it would refuse the approver the fix for the crash loop). It is
+    withdrawn only once the episode settles, Ok for the whole window."""
+    async with watched(emulator, tmp_path, database_url) as pipe:
+        request_id = await _recovered_with_pending_rollback(pipe)
+        (close,) = [n for n in await pipe.notes() if "Back to Running" in n or WILL_BE in n]
+        assert WILL_BE in close and "withdrawn (stale)" not in close, close
+        assert await withdraw_outlived(pipe.services) == 0
+        await pipe.seen("Error", remedy("v-new", "v-old"))  # crashes again a minute later
+        reopened = details_of(await pipe.episode(1))
+        assert reopened.get("flapping") and (await pipe.episode(1)).is_open
+        pipe.pass_window()  # still in Error all along
+        assert await withdraw_outlived(pipe.services) == 0
+        assert (await pipe.state(request_id)).state == ApprovalState.PENDING
+
+        await pipe.seen("Running")  # Ok again: flapping, held open
+        assert await withdraw_outlived(pipe.services) == 0
+        pipe.pass_window()
+        await pipe.remind()  # closes it settled, then withdraws
+        assert details_of(await pipe.episode(1)).get("settled")
+        request = await pipe.state(request_id)
+        assert request.state == ApprovalState.STALE
+        assert (request.decision_note or "").startswith("its alert #1 (pipe) recovered on its own")
+        assert sum(WITHDRAWN in n for n in await pipe.notes()) == 1
+        assert await pipe.audited(request_id) == BOT_WITHDREW
+
+
+async def test_a_rollback_is_withdrawn_once_its_alert_stayed_healthy_for_the_window(
+    emulator: Emulator, tmp_path: Path, database_url: str
+) -> None:
+    async with watched(emulator, tmp_path, database_url) as pipe:
+        request_id = await _recovered_with_pending_rollback(pipe)
+        pipe.clock.advance(pipe.services.settings.chatops_flap_window_seconds - 120)
+        assert await withdraw_outlived(pipe.services) == 0  # not quite: a breach would reopen
+        pipe.clock.advance(120)
+        assert await withdraw_outlived(pipe.services) == 1
+        assert (await pipe.state(request_id)).state == ApprovalState.STALE
+
+
+async def test_not_withdrawn_while_another_alert_of_its_pipeline_is_open(
+    emulator: Emulator, tmp_path: Path, database_url: str
+) -> None:
+    """Roll back pressed on the deployment's alert; the deployment recovers, but an assay of the
+    same pipeline is still drifting: the pipeline is not healthy, the rollback stands."""
+    async with watched(emulator, tmp_path, database_url) as pipe:
+        assay = AlertEpisode(
+            kind=EpisodeKind.ASSAY,
+            subject=assay_subject(1),
+            title="price assay",
+            channel="CALERTS",
+            severity="Alert",
+            detail=json.dumps({"pipeline_name": "pipe"}),
+            opened_at=pipe.clock(),
+        )
+        async with pipe.services.sessions() as session:
+            session.add(assay)
+            await session.commit()
+            await session.refresh(assay)
+        request_id = await _recovered_with_pending_rollback(pipe, episode_id=2)
+        pipe.pass_window()
+        assert await withdraw_outlived(pipe.services) == 0
+        assert (await pipe.state(request_id)).state == ApprovalState.PENDING
+        async with pipe.services.sessions() as session:
+            mark_closed(session, assay, pipe.clock())
+            await session.commit()
+        assert await withdraw_outlived(pipe.services) == 1
+
+
+async def test_an_approve_that_wins_the_race_is_never_told_withdrawn(
+    emulator: Emulator, tmp_path: Path, database_url: str
+) -> None:
+    """The withdrawal and an Approve race by one compare-and-set: the approval winning, the
+    alert's thread says nothing of a withdrawal (its close said only that it might be), and
+    the bot's attempt is audited as refused."""
+    async with watched(emulator, tmp_path, database_url) as pipe:
+        request_id = await _recovered_with_pending_rollback(pipe)
+        pipe.pass_window()
+        request = await pipe.state(request_id)
+        async with pipe.services.sessions() as session:
+            window = pipe.services.settings.chatops_flap_window_seconds
+            why = await outlived_because(session, request, pipe.clock(), window)
+        assert why is not None
+        async with pipe.services.sessions() as session:  # Approve's move lands first
+            assert await move(
+                session,
+                request_id,
+                from_states=[ApprovalState.PENDING],
+                to_state=ApprovalState.APPROVED,
+                decided_by="UBOB",
+            )
+        assert not await withdraw(pipe.services, request, why, outlived=True)
+        notes = await pipe.notes()
+        assert not any("withdrawn (stale)" in n for n in notes), notes
+        assert any(WILL_BE in n for n in notes), notes
+        assert (await pipe.state(request_id)).state == ApprovalState.APPROVED
+        assert await pipe.audited(request_id) == [
+            ("bot", "rollback-stale", "intent"),
+            ("bot", "rollback-stale", "refused"),
+        ]
+
+
+async def test_an_approve_once_it_is_due_is_refused_and_the_withdrawal_audited(
     emulator: Emulator, tmp_path: Path, database_url: str
 ) -> None:
     """The poller withdraws the request after its round of reminders; an Approve pressed
-    between the recovery and that is refused for the same reason, not carried out. An alert
-    closed for a reason (unwatched) leaves its request to be decided."""
+    between the window's end and that is refused for the same reason, not carried out, and
+    the request's move audited as the bot's, as the poller's is. An alert closed for a reason
+    (unwatched) leaves its request to be decided."""
     async with watched(emulator, tmp_path, database_url) as pipe:
-        await pipe.seen("Running")
-        await pipe.seen("Error", remedy("v-new", "v-old"))
-        request_id = await pipe.linked(1, ApprovalState.PENDING)
-        await pipe.seen("Running")  # recovered on its own
-        bob = Actor(user_id="UBOB", user_name="bob")
-        answer = await decide(pipe.services, bob, Role.APPROVER, request_id, Verdict(True))
+        request_id = await _recovered_with_pending_rollback(pipe)
+        pipe.pass_window()
+        answer = await decide(pipe.services, BOB, Role.APPROVER, request_id, Verdict(True))
         assert answer.outcome == Outcome.REFUSED
         assert "is stale: its alert #1 (pipe) recovered on its own at " in answer.reply.text
-        async with pipe.services.sessions() as session:
-            request = await get_request(session, request_id)
-            assert request is not None and request.state == ApprovalState.STALE
-            assert request.decided_by is None
+        request = await pipe.state(request_id)
+        assert request.state == ApprovalState.STALE and request.decided_by is None
+        assert await pipe.audited(request_id) == BOT_WITHDREW
+        assert sum(WITHDRAWN in n for n in await pipe.notes()) == 1
         assert await withdraw_outlived(pipe.services) == 0  # already stale: nothing to do
 
         await pipe.seen("Error", remedy("v-new", "v-old"))  # not posted: a new episode
         second = await pipe.linked(2, ApprovalState.PENDING)
-        async with pipe.services.sessions() as session:
-            await close_episode(session, SUBJECT, "No longer watched", pipe.clock())
-            await session.commit()
+        await pipe.unwatched()
+        pipe.pass_window()
         assert await withdraw_outlived(pipe.services) == 0
-        async with pipe.services.sessions() as session:
-            request = await get_request(session, second)
-            assert request is not None and request.state == ApprovalState.PENDING
+        assert (await pipe.state(second)).state == ApprovalState.PENDING
 
 
-async def test_running_seen_while_the_rollback_is_followed_is_credited_once_it_succeeds(
+async def test_a_withdrawal_that_cannot_be_audited_moves_nothing_and_does_not_raise(
+    emulator: Emulator, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with watched(emulator, tmp_path, database_url) as pipe:
+        request_id = await _recovered_with_pending_rollback(pipe)
+        pipe.pass_window()
+        recorded = pipe.services.audit.record
+
+        async def unavailable(**fields: object) -> None:
+            raise AuditUnavailable("attempt to write a readonly database")
+
+        monkeypatch.setattr(pipe.services.audit, "record", unavailable)
+        assert await withdraw_outlived(pipe.services) == 0  # logged; the poll goes on
+        assert (await pipe.state(request_id)).state == ApprovalState.PENDING
+        monkeypatch.setattr(pipe.services.audit, "record", recorded)
+        assert await withdraw_outlived(pipe.services) == 1  # next round
+        assert await pipe.audited(request_id) == BOT_WITHDREW
+
+
+IN_FLIGHT_ENDINGS = [
+    (ApprovalState.APPROVED, ApprovalState.SUCCEEDED),
+    (ApprovalState.CALLING, ApprovalState.SUCCEEDED),
+    (ApprovalState.FOLLOWING, ApprovalState.SUCCEEDED),
+    (ApprovalState.FOLLOWING, ApprovalState.FAILED),
+]
+
+
+async def test_running_seen_while_the_rollback_is_under_way_is_credited_once_it_succeeds(
     emulator: Emulator, tmp_path: Path, database_url: str
 ) -> None:
-    """The poller may see the rolled-back deployment Running before the follower marks the
-    rollback succeeded: the episode closes then, and says "remediated" once it has; a
-    rollback that fails leaves it plainly recovered."""
+    """The poller may see the rolled-back deployment Running before the rollout marks the
+    rollback succeeded (approved and not yet sent, being sent, or followed): the episode
+    closes then, and says "remediated" once it has; a rollback that fails leaves it plainly
+    recovered."""
     async with watched(emulator, tmp_path, database_url) as pipe:
         await pipe.seen("Running")
-        for episode_id, ending in ((1, ApprovalState.SUCCEEDED), (2, ApprovalState.FAILED)):
+        for episode_id, (under_way, ending) in enumerate(IN_FLIGHT_ENDINGS, start=1):
             await pipe.seen("Error", remedy("v-new", "v-old"))
-            request_id = await pipe.linked(episode_id, ApprovalState.FOLLOWING)
+            request_id = await pipe.linked(episode_id, under_way)
             await pipe.seen("Running")
             closed = await pipe.episode(episode_id)
             assert not closed.is_open and "remediated" not in details_of(closed)
@@ -120,7 +252,7 @@ async def test_running_seen_while_the_rollback_is_followed_is_credited_once_it_s
                 await move(
                     session,
                     request_id,
-                    from_states=[ApprovalState.FOLLOWING],
+                    from_states=[under_way],
                     to_state=ending,
                     outcome="The deployment is Running.",
                 )
@@ -128,13 +260,11 @@ async def test_running_seen_while_the_rollback_is_followed_is_credited_once_it_s
             assert request is not None
             await show_remediation(pipe.services, request)  # as the follower's finish does
             shown = details_of(await pipe.episode(episode_id))
-            assert ("remediated" in shown) is (ending is ApprovalState.SUCCEEDED), shown
+            credited = ending is ApprovalState.SUCCEEDED
+            assert ("remediated" in shown) is credited, (under_way, shown)
             assert CREDIT_ON_SUCCESS not in shown
-            pipe.clock.advance(pipe.services.settings.chatops_flap_window_seconds + 1)
-        async with pipe.services.sessions() as session:
-            notes = [r.body for r in await pending_messages(session) if r.kind == "thread"]
-        assert (
-            sum("is finishing: this episode says remediated once it succeeds" in n for n in notes)
-            == 2
-        )
-        assert sum("*Remediated*: rolled back to version" in n for n in notes) == 1
+            pipe.pass_window()
+        notes = await pipe.notes()
+        finishing = "is finishing: this episode says remediated once it succeeds"
+        assert sum(finishing in n for n in notes) == len(IN_FLIGHT_ENDINGS)
+        assert sum("*Remediated*: rolled back to version" in n for n in notes) == 3

@@ -5,6 +5,9 @@ newest-first `position`) naming its version by UUID alone rather than by a stale
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 from bot.wallaroo.pipeline_models import ListedDeployment, ListedPipelineVersion, VersionHistory
@@ -14,6 +17,7 @@ from handlers.render.alert_remediation import remediation_buttons, remediation_t
 from handlers.render.pipeline_versions import VersionChange, change_heading
 from storage.approvals import ApprovalRequest, ApprovalState
 from storage.utc import utc_now
+from tests.helpers.recorded_wallaroo import RecordedServers
 
 # Newest first, as the client lists them: c was made last, a first.
 A, B, C = (ListedPipelineVersion(version=f"{x * 8}-0000-4000-8000-000000000000") for x in "abc")
@@ -89,3 +93,43 @@ def test_an_alert_stored_with_a_newest_first_position_names_the_uuid_alone() -> 
     assert labels(remedy) == ["Roll back to version aaaaaaaa", "Undeploy"]
     done = remediation_text(rollback_request(A.version), remedy, plain=True)
     assert done.startswith("rolled back to version aaaaaaaa by request #4")
+
+
+# Three versions as each generation may answer them, out of creation order; b made last.
+MADE = {"a": "2026-10-01T10:00:00Z", "c": "2026-11-01T10:00:00Z", "b": "2026-11-20T10:00:00Z"}
+WORKSPACE = {"id": 7, "name": "ws", "archived": False}
+PIPELINE = {"id": 3, "name": "est"}
+
+
+def tutorial_era() -> dict[str, Any]:
+    """The tutorial-era listing (versions inside it, by pk); list_pipeline_versions is 404."""
+    versions = [
+        {"id": n, "version": f"{x * 8}-uuid", "created_at": MADE[x]} for n, x in enumerate("cab")
+    ]
+    pipeline = PIPELINE | {"pipeline_versions": versions, "deployment": None}
+    listing = {"pipeline": pipeline, "workspace": WORKSPACE}
+    return {"/v1/api/pipelines/list_pipelines": {"pipelines": [listing]}}
+
+
+def today() -> dict[str, Any]:
+    def item(x: str) -> dict[str, Any]:
+        version = {"id": "est", "version": f"{x * 8}-uuid", "created_at": MADE[x], "steps": {}}
+        return {"pipeline": PIPELINE, "workspace": WORKSPACE, "pipeline_version": version}
+
+    return {
+        "/v1/api/pipelines/list_pipelines": {"pipelines": [item("b")]},
+        "/v1/api/pipelines/list_pipeline_versions": {"pipeline_versions": [item(x) for x in "cab"]},
+    }
+
+
+@pytest.mark.parametrize("answers", [tutorial_era, today], ids=["seed", "current"])
+async def test_both_generations_number_versions_by_creation_time(
+    answers: Callable[[], dict[str, Any]],
+) -> None:
+    async with RecordedServers() as servers:
+        _, client = await servers.start(answers())
+        (listing,) = await client.list_pipelines(7)
+        versions = await client.list_pipeline_versions(7, listing)
+    made = VersionHistory(versions, None)
+    numbered = {made.number_at(i): v.version[:1] for i, v in enumerate(versions)}
+    assert numbered == {1: "a", 2: "c", 3: "b"}

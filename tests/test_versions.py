@@ -1,6 +1,7 @@
 """`versions WS PIPELINE` on both API modes: newest first, numbered by age (1 = the first made,
-stable as versions are made), each version's model steps, the live one marked (told the way each generation tells it), paged; how a version's definition is read
-into model steps and compared; and that diff as a deploy request shows it, escaped."""
+stable as versions are made), each version's model steps, the live one marked (told the way
+each generation tells it), paged; how a version's definition is read into model steps and
+compared; and that diff as a deploy request shows it, escaped."""
 
 from __future__ import annotations
 
@@ -82,9 +83,7 @@ def test_versions_lists_newest_first_with_steps_and_the_live_one(
     assert f"/wallaroo rollback housepricedrift {name} [N]" in reply
 
 
-def test_numbers_by_age_stay_put_as_versions_are_made(
-    drift: Emulator, bot: Bot, name: str
-) -> None:
+def test_numbers_by_age_stay_put_as_versions_are_made(drift: Emulator, bot: Bot, name: str) -> None:
     """Helm-style: a new version takes the next number and renumbers none, so a number said
     before it (in a request, an alert) still names the same version; `rollback N` takes it."""
     step = demo_step(drift)

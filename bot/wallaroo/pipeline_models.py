@@ -215,12 +215,18 @@ class PipelineVersionListings(WallarooModel):
             )
             for item in self.pipeline_versions
         ]
-        # The order of the answer is not documented; creation times, where all are given, are.
-        stamps = [stamp for v in versions if (stamp := _instant(v.created_at)) is not None]
-        if len(stamps) == len(versions):
-            order = sorted(range(len(versions)), key=stamps.__getitem__, reverse=True)
-            versions = [versions[i] for i in order]
-        return versions
+        return by_creation_newest_first(versions)
+
+
+def by_creation_newest_first(versions: list[ListedPipelineVersion]) -> list[ListedPipelineVersion]:
+    """`versions` newest first by their creation times, where every one has a readable one
+    (the order of an answer is not documented; the times are), else as answered. Ties keep
+    the answer's order. Numbers by age (VersionHistory) follow this order."""
+    stamps = [stamp for v in versions if (stamp := _instant(v.created_at)) is not None]
+    if len(stamps) != len(versions):
+        return list(versions)
+    order = sorted(range(len(versions)), key=stamps.__getitem__, reverse=True)
+    return [versions[i] for i in order]
 
 
 def _live_or_none(found: ListedDeployment | _Unknown | None) -> ListedDeployment | None:

@@ -24,6 +24,7 @@ from bot.wallaroo.pipeline_models import (
     PipelineListings,
     PipelineVersionListings,
     VersionHistory,
+    by_creation_newest_first,
 )
 
 EXTERNAL_URL_CALL = "admin/get_pipeline_external_url"
@@ -83,8 +84,10 @@ class PipelineCalls(ApiCaller):
     async def list_pipeline_versions(
         self, workspace_id: int, listing: PipelineListing
     ) -> list[ListedPipelineVersion]:
-        """The pipeline's versions, newest first. Today's instances answer
-        list_pipeline_versions; a tutorial-era one answers 404 and lists them in `listing`."""
+        """The pipeline's versions, all of them, newest first. Today's instances answer
+        list_pipeline_versions (it takes no page: the whole list); a tutorial-era one answers
+        404 and lists them all in `listing`. Both are ordered by creation time alike, so the
+        numbers by age (VersionHistory) mean the same in both generations."""
         if self._lists_versions is not False:
             body = {"pipeline_id": listing.pipeline.name, "workspace_id": workspace_id}
             try:
@@ -96,7 +99,7 @@ class PipelineCalls(ApiCaller):
             else:
                 self._lists_versions = True
                 return found.newest_first()
-        return list(listing.pipeline.pipeline_versions)
+        return by_creation_newest_first(listing.pipeline.pipeline_versions)
 
     async def latest_pipeline_version(
         self, workspace_id: int, listing: PipelineListing

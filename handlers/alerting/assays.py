@@ -14,27 +14,21 @@ the episode (flapping.py).
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import defaultdict
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.tasks import gather_failures
-from bot.wallaroo import AssayResult, DriftResult
-from bot.wallaroo.drift import from_v1, parse_time
-from handlers.alerting.episodes import close_and_announce
-from handlers.alerting.flapping import breached_again, hold_if_flapping, reopen_flapping
-from handlers.alerting.groups import join, join_open_group, open_group
-from handlers.alerting.remediation import REMEDY, remedy_by_name
-from handlers.alerting.silence import check_silence, end_silence, remember_width
-from handlers.alerting.staging import enqueue_for_episode, group_of
+from bot.wallaroo import DriftResult
+from bot.wallaroo.drift import parse_time
+from handlers.alerting.assay_results import BREACHES, apply_result, title_of
+from handlers.alerting.groups import open_group
+from handlers.alerting.remediation import remedy_by_name
+from handlers.alerting.silence import check_silence, remember_width
 from handlers.context import Services
-from handlers.render.alert_messages import render_episode, with_sticky
-from handlers.render.alert_notes import escalation_note, owner_note, recovery_note
 from handlers.render.charts import drift_chart
 from storage.alerts import (
     AlertEpisode,
@@ -42,13 +36,9 @@ from storage.alerts import (
     advance_cursor,
     all_cursors,
     assay_subject,
-    open_episode,
     open_episodes,
 )
-from storage.outbox import OutboxKind, enqueue
-from storage.watches import AssaySubscription, alert_extras, is_subscribed
-
-BREACHES = ("Warning", "Alert")
+from storage.watches import AssaySubscription, is_subscribed
 
 
 async def poll_state(
@@ -108,10 +98,13 @@ async def poll_assays(
     )
     failures = [f for f in fetched if isinstance(f, BaseException)]
     found = [f for f in fetched if isinstance(f, Fetched)]
-    storms: dict[tuple[str, str], list[Fetched]] = defaultdict(list)
+    # By channel and pipeline; a pipeline by workspace and name (same-named ones of two
+    # workspaces are two pipelines).
+    storms: dict[tuple[str, int | None, str], list[Fetched]] = defaultdict(list)
     for item in found:
         if item.opens:
-            storms[(item.subscription.channel, item.pipeline_name)].append(item)
+            sub = item.subscription
+            storms[(sub.channel, sub.workspace_id, item.pipeline_name)].append(item)
     grouped = [items for items in storms.values() if len(items) > 1]
     together = {id(item) for items in grouped for item in items}
     work: list[Awaitable[object]] = [bounded(stage(services, items)) for items in grouped]
@@ -177,9 +170,10 @@ async def stage(services: Services, items: list[Fetched]) -> int:
         try:
             group = None
             if storm:
-                channel, pipeline = items[0].subscription.channel, items[0].pipeline_name
+                first = items[0].subscription
                 busy = frozenset(assay_subject(i.subscription.assay_id) for i in items)
-                group = await open_group(session, channel, pipeline, now, busy)
+                pipeline, workspace = items[0].pipeline_name, first.workspace_id
+                group = await open_group(session, first.channel, pipeline, now, busy, workspace)
             for item in items:
                 for result in item.fresh:
                     await apply_result(
@@ -207,118 +201,3 @@ async def _chart(services: Services, item: Fetched) -> bytes | None:
     shown = [r for r in history if r.started <= breach.started] or [breach]
     title = title_of(item.subscription, breach)
     return await asyncio.to_thread(drift_chart, shown, title)
-
-
-def title_of(subscription: AssaySubscription, result: DriftResult) -> str:
-    """The assay's name: as the result says (v1 tutorial, v2), else as subscribed."""
-    return result.assay_name or subscription.assay_name or f"assay {subscription.assay_id}"
-
-
-async def apply_result(
-    session: AsyncSession,
-    subscription: AssaySubscription,
-    result: DriftResult | AssayResult,
-    chart: bytes | None,
-    now: datetime,
-    group: AlertEpisode | None = None,
-    flap_window: float = 0.0,
-    remedy: dict | None = None,
-) -> None:
-    """Stage what one result changes (the caller commits), as of `now` (the services' clock):
-    a new episode joins `group` (a storm), else the pipeline's open group if any; a breach soon
-    after a recovery reopens the episode, flapping (within `flap_window` seconds)."""
-    if isinstance(result, AssayResult):
-        result = from_v1(result, subscription.assay_id, "assays/get_assay_results")
-    subject = assay_subject(subscription.assay_id)
-    episode = await open_episode(session, subject)
-    if episode is not None and episode.kind == EpisodeKind.NO_DATA:
-        await end_silence(session, episode, now)  # a result: no longer silent
-        episode = None
-    detail = _detail(subscription, result)
-    if result.status in BREACHES:
-        if episode is None:
-            episode = await reopen_flapping(
-                session, subject, EpisodeKind.ASSAY, now, flap_window, remedy=remedy
-            )
-        if episode is None:
-            opened = {**detail, REMEDY: remedy} if remedy else detail
-            await _open(session, subscription, result, opened, chart, now, group)
-            return
-        breached_again(episode)
-        episode.count += 1
-        episode.latest_score = result.score
-        episode.worst_score = max(episode.worst_score or 0.0, result.score)
-        episode.latest_window = result.window_start
-        episode.detail = with_sticky(episode, detail)
-        if result.status == "Alert":
-            episode.severity = "Alert"
-        # Announced once; while snoozed it waits, and the first Alert after the snooze says it.
-        escalated = result.status == "Alert" and not episode.escalation_announced
-        if escalated and not episode.is_snoozed(now):
-            episode.escalation_announced = True
-            await enqueue_for_episode(session, episode, OutboxKind.THREAD, escalation_note(episode))
-        session.add(episode)
-        await enqueue_for_episode(session, episode, OutboxKind.UPDATE, render_episode(episode, now))
-    elif result.status == "Ok" and episode is not None:
-        episode.latest_score = result.score
-        if not await hold_if_flapping(session, episode, now):
-            note = recovery_note(episode)
-            await close_and_announce(session, episode, note, now, recovered=True)
-
-
-async def _open(
-    session: AsyncSession,
-    subscription: AssaySubscription,
-    result: DriftResult,
-    detail: dict,
-    chart: bytes | None,
-    now: datetime,
-    group: AlertEpisode | None,
-) -> None:
-    title = title_of(subscription, result)
-    episode = AlertEpisode(
-        kind=EpisodeKind.ASSAY,
-        subject=assay_subject(subscription.assay_id),
-        title=title,
-        channel=subscription.channel,
-        severity=result.status,
-        latest_score=result.score,
-        worst_score=result.score,
-        latest_window=result.window_start,
-        detail=json.dumps(detail),
-        opened_at=now,
-        # Opened at Alert, there is no escalation to announce.
-        escalation_announced=result.status == "Alert",
-    )
-    if group is not None:
-        join(episode, group)
-    else:
-        await join_open_group(session, episode, detail["pipeline_name"] or "")
-    session.add(episode)
-    await session.flush()  # the episode's id, for its outbox rows
-    await enqueue_for_episode(session, episode, OutboxKind.POST, render_episode(episode, now))
-    joined = await group_of(session, episode)
-    if joined is not None and joined.message_ts and (call := owner_note(episode)):
-        await enqueue_for_episode(session, episode, OutboxKind.THREAD, call)  # see owner_note
-    if chart is not None:
-        await enqueue(
-            session,
-            channel=episode.channel,
-            kind=OutboxKind.UPLOAD,
-            episode_id=episode.id,
-            message={"text": f"Drift of {title}: scores and the latest window"},
-            file_content=chart,
-            filename=f"assay-{subscription.assay_id}-drift.png",
-        )
-
-
-def _detail(subscription: AssaySubscription, result: DriftResult) -> dict:
-    return {
-        "pipeline_name": result.pipeline_name or subscription.pipeline_name,
-        "warning_threshold": result.warning_threshold,
-        "alert_threshold": result.alert_threshold,
-        "window": f"{result.window_start} → {result.window_end or '?'}",
-        "moved_bins": [b.model_dump() for b in result.moved_bins()],
-        "status": result.status,
-        **alert_extras(subscription),  # its runbook and owner, shown on the alert
-    }

@@ -109,7 +109,7 @@ async def gather(services: Services, channels: list[str], now: datetime) -> Dige
             session,
             channels,
             {w.pipeline_id for w in watches},
-            {s.pipeline_name for s in subscriptions},
+            {(s.workspace_id, s.pipeline_name) for s in subscriptions},
             now,
         )
     opened = [e for e in episodes if e.opened_at >= since]

@@ -1,5 +1,6 @@
 """Storms collapsed: the episodes of one pipeline in one channel share one message, a group
-episode (kind `group`, subject `group:<channel>:<pipeline>`) whose message lists them.
+episode (kind `group`, subject `group:<channel>:<pipeline>@<workspace id>`) whose message lists
+them. A pipeline is known by its workspace and name (a name is unique in a workspace only).
 
 A group opens when several assays of a pipeline open episodes in the same poll (assays.py
 stages them in one transaction), or when an episode of a pipeline opens while another of the
@@ -36,7 +37,6 @@ from storage.alerts import (
     group_members,
     group_subject,
     mark_closed,
-    open_episode,
 )
 from storage.locks import lock_pipeline
 from storage.outbox import OutboxKind, OutboxMessage, OutboxState, is_undeliverable
@@ -48,6 +48,7 @@ async def open_group(
     pipeline_name: str,
     now: datetime,
     busy: frozenset[str] = frozenset(),
+    workspace_id: int | None = None,
 ) -> AlertEpisode:
     """The pipeline's open group in `channel`; else one formed around the pipeline's lone open
     episode there (not one of the `busy` subjects, whose episodes the caller is about to
@@ -55,13 +56,13 @@ async def open_group(
     (before any member's edit, so the edits wait for it; the post lists the members as they
     are when it is sent). Holds the pipeline's lock from here to the caller's commit."""
     await lock_pipeline(session, pipeline_name)
-    found = await open_episode(session, group_subject(channel, pipeline_name))
+    found = await _open_group(session, channel, pipeline_name, workspace_id)
     if found is not None:
         return found
-    lone = await _lone_episode(session, channel, pipeline_name, busy)
+    lone = await _lone_episode(session, channel, pipeline_name, workspace_id, busy)
     if lone is not None:
-        return await _adopt(session, lone, channel, pipeline_name, now)
-    group = _new_group(channel, pipeline_name, now)
+        return await _adopt(session, lone, channel, pipeline_name, workspace_id, now)
+    group = _new_group(channel, pipeline_name, workspace_id, now)
     session.add(group)
     await session.flush()
     await enqueue_for_episode(
@@ -86,26 +87,67 @@ async def join_open_group(session: AsyncSession, episode: AlertEpisode, pipeline
     if not pipeline_name:
         return False
     await lock_pipeline(session, pipeline_name)
-    group = await open_episode(session, group_subject(episode.channel, pipeline_name))
+    channel, workspace_id = episode.channel, workspace_of(episode)
+    group = await _open_group(session, channel, pipeline_name, workspace_id)
     if group is None:
-        lone = await _lone_episode(session, episode.channel, pipeline_name)
+        lone = await _lone_episode(session, channel, pipeline_name, workspace_id)
         if lone is None:
             return False
-        group = await _adopt(session, lone, episode.channel, pipeline_name, episode.opened_at)
+        opened = episode.opened_at
+        group = await _adopt(session, lone, channel, pipeline_name, workspace_id, opened)
     join(episode, group)
     return True
 
 
 def pipeline_of(episode: AlertEpisode) -> str:
-    """The name of the pipeline an episode is about: a deployment's (or its "no data") is its
-    title, an assay's is in its detail."""
-    if episode.subject.startswith("pipeline:"):
+    """The name of the pipeline an episode is about: a deployment's (or its "no data") and a
+    group's is its title, an assay's is in its detail."""
+    if episode.subject.startswith("pipeline:") or episode.kind == EpisodeKind.GROUP:
         return episode.title
     return str(details_of(episode).get("pipeline_name") or "")
 
 
+def workspace_of(episode: AlertEpisode) -> int | None:
+    """The id of the workspace of the episode's pipeline; None if it was not known (an assay
+    subscribed before subscriptions kept it, migration 0009)."""
+    found = details_of(episode).get("workspace_id")
+    return int(found) if found is not None else None
+
+
+def _same_pipeline(episode: AlertEpisode, pipeline_name: str, workspace_id: int | None) -> bool:
+    """Whether the episode is about that pipeline: a name is unique within a workspace only,
+    so both must agree, unless one side's workspace is not known (then the name decides)."""
+    if pipeline_of(episode) != pipeline_name:
+        return False
+    theirs = workspace_of(episode)
+    return workspace_id is None or theirs is None or theirs == workspace_id
+
+
+async def _open_group(
+    session: AsyncSession, channel: str, pipeline_name: str, workspace_id: int | None
+) -> AlertEpisode | None:
+    """The pipeline's open group in `channel` (by subject: once posted, a group's channel is
+    Slack's id for it, which a watch made with a #name does not hold)."""
+    subject = group_subject(channel, pipeline_name)
+    found = await session.exec(
+        select(AlertEpisode)
+        .where(
+            AlertEpisode.state == EpisodeState.OPEN,
+            AlertEpisode.kind == EpisodeKind.GROUP,
+            (col(AlertEpisode.subject) == subject)
+            | col(AlertEpisode.subject).startswith(f"{subject}@", autoescape=True),
+        )
+        .order_by(col(AlertEpisode.id))
+    )
+    return next((g for g in found.all() if _same_pipeline(g, pipeline_name, workspace_id)), None)
+
+
 async def _lone_episode(
-    session: AsyncSession, channel: str, pipeline_name: str, busy: frozenset[str] = frozenset()
+    session: AsyncSession,
+    channel: str,
+    pipeline_name: str,
+    workspace_id: int | None,
+    busy: frozenset[str] = frozenset(),
 ) -> AlertEpisode | None:
     """The pipeline's oldest open episode in `channel` that is in no group and has a message
     of its own, posted or still to be posted (one Slack refused for good has none)."""
@@ -122,9 +164,9 @@ async def _lone_episode(
         .order_by(col(AlertEpisode.id))
     )
     for episode in found.all():
-        if pipeline_of(episode) != pipeline_name or "group" in details_of(episode):
+        if not _same_pipeline(episode, pipeline_name, workspace_id):
             continue
-        if episode.subject in busy:
+        if "group" in details_of(episode) or episode.subject in busy:
             continue
         if episode.id is None or await is_undeliverable(session, episode.id):
             continue
@@ -145,11 +187,17 @@ async def _pending_post(session: AsyncSession, episode_id: int) -> bool:
 
 
 async def _adopt(
-    session: AsyncSession, lone: AlertEpisode, channel: str, pipeline_name: str, now: datetime
+    session: AsyncSession,
+    lone: AlertEpisode,
+    channel: str,
+    pipeline_name: str,
+    workspace_id: int | None,
+    now: datetime,
 ) -> AlertEpisode:
     """A group formed around `lone`: its message (or its pending post) becomes the group's,
     its pending edits give way to the group's; the caller's member joins next."""
-    group = _new_group(channel, pipeline_name, lone.opened_at)
+    known = workspace_of(lone) if workspace_id is None else workspace_id
+    group = _new_group(channel, pipeline_name, known, lone.opened_at)
     group.channel, group.message_ts = lone.channel, lone.message_ts
     session.add(group)
     await session.flush()
@@ -178,14 +226,20 @@ async def _adopt(
     return group
 
 
-def _new_group(channel: str, pipeline_name: str, opened_at: datetime) -> AlertEpisode:
+def _new_group(
+    channel: str, pipeline_name: str, workspace_id: int | None, opened_at: datetime
+) -> AlertEpisode:
+    # Its subject names the workspace when known: same-named pipelines of two workspaces in
+    # one channel are two groups (one open per subject).
+    key = pipeline_name if workspace_id is None else f"{pipeline_name}@{workspace_id}"
+    detail = {} if workspace_id is None else {"workspace_id": workspace_id}
     return AlertEpisode(
         kind=EpisodeKind.GROUP,
-        subject=group_subject(channel, pipeline_name),
+        subject=group_subject(channel, key),
         title=pipeline_name,
         channel=channel,
         severity="Alert",
-        detail="{}",
+        detail=json.dumps(detail),
         opened_at=opened_at,
     )
 

@@ -164,7 +164,7 @@ class RowSender:
         pipeline's lock, so that no group adopts the episode between here and the commit."""
         async with self.services.sessions() as session:
             loaded = await get_episode(session, row.episode_id or 0)
-            if loaded is not None:
+            if loaded is not None and loaded.kind != EpisodeKind.GROUP:  # one may adopt it
                 await lock_pipeline(session, pipeline_of(loaded))
             episode_id = await _episode_of_row(session, row) or row.episode_id or 0
             episode = await get_episode(session, episode_id)

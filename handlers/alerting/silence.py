@@ -4,7 +4,9 @@ data" episode (its own kind, title and recovery), which closes when a result arr
 A poll that finds nothing new costs nothing more unless a result is already a window late
 (the width is remembered from the results seen, else asked once); only then is Wallaroo asked
 whether the assay is active and, for v2, when its next run is (`get_next_run`: overdue by a
-window is silent too). Times are the services' clock; windows are Wallaroo's.
+window is silent too), and then whether its pipeline is deployed: an undeployed one serves
+nothing, so its assays' silence opens nothing. Times are the services' clock; windows are
+Wallaroo's.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from handlers.render.alert_messages import render_episode
 from handlers.render.alert_notes import recovery_note
 from storage.alerts import AlertEpisode, EpisodeKind, assay_subject, open_episode
 from storage.outbox import OutboxKind
-from storage.watches import AssaySubscription, alert_extras, is_subscribed
+from storage.watches import AssaySubscription, alert_extras, is_subscribed, workspace_detail
 
 SILENT_AFTER_WINDOWS = 2
 # How often an assay whose width Wallaroo did not say (no windowed result, no window) is asked
@@ -58,6 +60,8 @@ class Expected:
     active: bool
     next_run: datetime | None = None
     pipeline_name: str = ""
+    pipeline_id: int | None = None
+    workspace_id: int | None = None
 
 
 def remember_width(services: Services, result: DriftResult) -> None:
@@ -102,6 +106,8 @@ async def check_silence(
     )
     if late <= timedelta(seconds=SILENT_AFTER_WINDOWS * expected.width) and not overdue:
         return False
+    if not await _serving(services, expected, subscription.workspace_id):
+        return False  # undeployed (by the bot's Undeploy, say): no traffic, nothing to assay
     async with services.sessions() as session:
         if not await is_subscribed(session, assay_id):
             return False
@@ -130,8 +136,10 @@ async def _open_no_data(
     subject = assay_subject(subscription.assay_id)
     if await open_episode(session, subject) is not None:
         return False  # already no data; or in drift, whose episode already has attention
+    pipeline_name = expected.pipeline_name or subscription.pipeline_name
     detail = {
-        "pipeline_name": expected.pipeline_name or subscription.pipeline_name,
+        "pipeline_name": pipeline_name,
+        **workspace_detail(subscription),  # with the name, its pipeline (groups.py)
         "last_result": last_end.isoformat(),
         "expected_every": _every(expected.width),
         "next_run": expected.next_run.isoformat() if expected.next_run else None,
@@ -146,7 +154,7 @@ async def _open_no_data(
         detail=json.dumps(detail),
         opened_at=now,
     )
-    await join_open_group(session, episode, detail["pipeline_name"] or "")
+    await join_open_group(session, episode, pipeline_name)
     session.add(episode)
     await session.flush()
     await enqueue_for_episode(session, episode, OutboxKind.POST, render_episode(episode, now))
@@ -159,6 +167,25 @@ async def end_silence(session: AsyncSession, episode: AlertEpisode, now: datetim
     await close_and_announce(session, episode, recovery_note(episode), now, recovered=True)
 
 
+async def _serving(services: Services, expected: Expected, workspace_id: int | None) -> bool:
+    """Whether the assay's pipeline is deployed: an undeployed one serves nothing, so its
+    assays' silence is what was asked for, not trouble (a watched deployment that went away
+    unasked is the deployment alert's to tell). True when the pipeline cannot be told apart
+    (no id, and its name in several workspaces, or not listed): silence is news then.
+    `workspace_id`: the subscription's, for a v1 assay whose results do not say it."""
+    listings = await services.wallaroo.list_pipelines(expected.workspace_id or workspace_id)
+    found = [
+        listing
+        for listing in listings
+        if listing.pipeline.id == expected.pipeline_id
+        or (expected.pipeline_id is None and listing.pipeline.name == expected.pipeline_name)
+    ]
+    if len(found) != 1:
+        return True
+    listing = found[0]
+    return await services.wallaroo.live_deployment(listing.workspace.id, listing) is not None
+
+
 async def _expected(services: Services, assay_id: str, cursor: str) -> Expected | None:
     """What Wallaroo says of the assay's schedule: its width, whether it runs, its next run."""
     client = services.wallaroo
@@ -169,7 +196,15 @@ async def _expected(services: Services, assay_id: str, cursor: str) -> Expected 
         upcoming = parse_time(runs.next_run) if runs.next_run else None
         if width is None:
             return None
-        return Expected(width, assay.active, upcoming, assay.pipeline_name)
+        origin = assay.targeting.data_origin
+        return Expected(
+            width,
+            assay.active,
+            upcoming,
+            origin.pipeline_name,
+            origin.pipeline_id,
+            origin.workspace_id,
+        )
     found = await client.get_assay_results(int(assay_id), start=cursor)
     views = [from_v1(r, assay_id, "assays/get_assay_results") for r in found]
     latest = [v for v in views if v.window_end and v.status != "BaselineRun"]
@@ -182,4 +217,4 @@ async def _expected(services: Services, assay_id: str, cursor: str) -> Expected 
     if pipeline_id is not None:
         listed = {str(a.id): a for a in await client.list_assays(pipeline_id)}
         active = listed[assay_id].active if assay_id in listed else True
-    return Expected(width, active, None, last.pipeline_name or "")
+    return Expected(width, active, None, last.pipeline_name or "", pipeline_id)

@@ -50,6 +50,7 @@ async def enqueue_for_episode(
         if kind == OutboxKind.THREAD:
             named = thread_note(f"*{escape(episode.title)}*: {reply.text}")
             await enqueue_for_episode(session, group, kind, named)
+        # (A member's chart is staged as its group's, assay_results.py: no file comes here.)
         elif kind != OutboxKind.UPLOAD:  # its opening or an edit: the group's line changes
             now = utc_now()  # only the stored fallback: the edit is rendered when sent
             await enqueue_for_episode(

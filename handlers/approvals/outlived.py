@@ -65,7 +65,8 @@ async def outlived_because(
     if await _still_alerting(session, request, episode):
         return None
     alert = f"{OUTLIVED}{episode.id} ({episode.title})"
-    return f"{alert} recovered on its own at {when(episode.closed_at)}, before anyone decided"
+    since = when(episode.closed_at)
+    return f"{alert} recovered on its own at {since} and stayed healthy, before anyone decided"
 
 
 async def _still_alerting(

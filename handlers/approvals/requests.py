@@ -111,13 +111,12 @@ async def decide(
     if request.current_state is not ApprovalState.PENDING or request.is_expired(now):
         return Answer(await _too_late(services, request_id), target=target, outcome=Outcome.REFUSED)
     if verdict.approve:
-        why = await stale_because(services.wallaroo, request)
-        if why is None:
-            # Read after the Wallaroo call, right before the move: the withdrawal races this
-            # by the same compare-and-set, and only its winner tells the alert's thread.
-            async with services.sessions() as session:
-                window = services.settings.chatops_flap_window_seconds
-                why = await outlived_because(session, request, services.clock(), window)
+        # Its alert's recovery first (it needs no Wallaroo call). The withdrawal races the move
+        # below by the same compare-and-set, and only its winner tells the alert's thread.
+        async with services.sessions() as session:
+            window = services.settings.chatops_flap_window_seconds
+            why = await outlived_because(session, request, now, window)
+        why = why or await stale_because(services.wallaroo, request)
         if why is not None:
             return await _refuse_stale(services, request, why, target)
     to_state = ApprovalState.APPROVED if verdict.approve else ApprovalState.REJECTED

@@ -1,8 +1,9 @@
 """Which version a `rollback WS PIPELINE [VERSION]` means, or why there is none.
 
 VERSION is what `versions` shows: the version's number by age (1 is the first made, the
-newest has the highest; see VersionHistory), or its UUID or its first 6 characters or more; `previous` (or nothing) is the version just before
-the live one. A rollback goes back: the live version itself, and newer ones, are refused.
+newest has the highest; see VersionHistory), or its UUID or its first 6 characters or more;
+`previous` (or nothing) is the version just before the live one. A rollback goes back: the
+live version itself, and newer ones, are refused.
 A first word that cannot be a version starts the reason instead (`version_and_reason`).
 """
 

@@ -88,6 +88,7 @@ async def subscribe(ctx: Context, args: Subscribe) -> Answer:
             assay_id=assay.id,
             assay_name=assay.name,
             pipeline_name=assay.pipeline_name,
+            workspace_id=assay.workspace_id,
             channel=channel,
             created_by=ctx.actor.user_id,
             runbook=args.runbook,

@@ -1,9 +1,11 @@
 """What the live-traffic and bad-release tests share: the demo pipeline's log as the emulator
-serves it, an assay's result statuses in either API mode (and its v2 twin's), and deploying or
-undeploying the demo pipeline through the emulator's API, as Wallaroo's own SDK would."""
+serves it, an assay's result statuses in either API mode (and its v2 twin's), when each of its
+versions was made, and deploying or undeploying the demo pipeline through the emulator's API, as
+Wallaroo's own SDK would."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from emulator.inference_logs import LogColumns, PipelineLog
@@ -52,6 +54,23 @@ def undeploy(emulator: Emulator) -> None:
     emulator.admin().ok(
         "pipelines/undeploy", body | {"deployment_id": emulator.demo["deployment_id"]}
     )
+
+
+def version_times(emulator: Emulator) -> dict[str, datetime]:
+    """The demo pipeline's versions (UUID) and when each was made, by either mode's listing."""
+    demo = ids(emulator)
+    api = emulator.admin()
+    if emulator.config.api == "seed":
+        listed = api.ok("pipelines/list_pipelines", {"workspace_id": demo["workspace_id"]})
+        (item,) = [i for i in listed["pipelines"] if i["pipeline"]["name"] == PIPELINE]
+        made = [(v["version"], v["created_at"]) for v in item["pipeline"]["pipeline_versions"]]
+    else:
+        body = {"pipeline_id": PIPELINE, "workspace_id": demo["workspace_id"]}
+        items = api.ok("pipelines/list_pipeline_versions", body)["pipeline_versions"]
+        made = [
+            (i["pipeline_version"]["version"], i["pipeline_version"]["created_at"]) for i in items
+        ]
+    return {version: datetime.fromisoformat(at) for version, at in made}
 
 
 def advance(emulator: Emulator, seconds: float) -> None:

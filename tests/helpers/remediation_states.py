@@ -14,11 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from bot.chat.console import ConsoleChat
+from bot.scheduler import Poller
 from bot.services import open_services
 from handlers.alerting.deployments import Observation, apply_observation
+from handlers.alerting.episodes import close_episode
 from handlers.context import Services
 from storage.alerts import AlertEpisode, get_episode, pipeline_subject
-from storage.approvals import ApprovalRequest, ApprovalState, create_request
+from storage.approvals import ApprovalRequest, ApprovalState, create_request, get_request
+from storage.audit import recent_entries
+from storage.outbox import pending_messages
 from storage.watches import DeploymentWatch, add_watch
 from tests.helpers.clock import MovableClock
 from tests.helpers.emulators import Emulator
@@ -67,6 +71,40 @@ class Watched:
             episode.message_ts = "1.0"
             session.add(episode)
             await session.commit()
+
+    async def notes(self) -> list[str]:
+        """The thread notes staged so far, oldest first (nothing delivers them here)."""
+        async with self.services.sessions() as session:
+            return [r.body for r in await pending_messages(session) if r.kind == "thread"]
+
+    async def audited(self, request_id: int) -> list[tuple[str, str, str]]:
+        """(user, action, outcome) of the audit rows about request `request_id`."""
+        async with self.services.sessions() as session:
+            rows = reversed(await recent_entries(session, 200))
+        prefix = f"request {request_id} "
+        about = [r for r in rows if r.command_text.startswith(prefix)]
+        return [(r.slack_user_id, r.action, r.outcome) for r in about]
+
+    async def state(self, request_id: int) -> ApprovalRequest:
+        async with self.services.sessions() as session:
+            found = await get_request(session, request_id)
+        assert found is not None
+        return found
+
+    async def remind(self) -> None:
+        """The poller's round of reminders: settled flapping episodes close, outlived
+        remediations are withdrawn."""
+        await Poller(self.services).remind_open_episodes()
+
+    async def unwatched(self) -> None:
+        """Its open episode closed for a reason, as `unwatch` closes it."""
+        async with self.services.sessions() as session:
+            await close_episode(session, SUBJECT, "No longer watched", self.clock())
+            await session.commit()
+
+    def pass_window(self) -> None:
+        """Move past the flapping window: a breach now opens new trouble, not a reopen."""
+        self.clock.advance(self.services.settings.chatops_flap_window_seconds + 1)
 
     async def linked(self, episode_id: int, state: ApprovalState, **values: Any) -> int:
         """A rollback request an alert's button made for the episode, in `state`."""
