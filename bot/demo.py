@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import secrets
 import sys
 import tempfile
 from pathlib import Path
@@ -58,6 +59,9 @@ def run_demo(user_id: str) -> int:
                 chatops_deploy_poll_seconds=0.5,
                 chatops_poll_seconds=5,
                 chatops_channel_pacing_seconds=0,
+                # The demo's log lives and dies with its temporary folder: a key of its own
+                # keys its chain, as a real deployment's should be.
+                chatops_audit_key=secrets.token_hex(32),
             )
             return asyncio.run(serve_console(settings, user_id, poll=True, emulator_url=url))
 
