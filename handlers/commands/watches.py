@@ -13,7 +13,7 @@ from handlers.commands.assay_lookup import FoundAssay, find_assay
 from handlers.commands.assay_pages import paged_reply
 from handlers.commands.lookup import find_pipeline, find_workspace
 from handlers.context import Answer, CommandProblem, Context
-from handlers.render.alert_messages import owner_shown, runbook_link
+from handlers.render.alert_owners import owner_shown, runbook_link
 from handlers.render.blocks import context, ok_reply
 from handlers.render.mrkdwn import (
     ChannelRef,

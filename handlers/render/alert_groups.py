@@ -18,9 +18,9 @@ from handlers.render.alert_messages import (
     buttons,
     details_of,
     flapping_note,
-    runbook_and_owner,
     summary,
 )
+from handlers.render.alert_owners import runbook_and_owner
 from handlers.render.alert_remediation import remediation_line
 from handlers.render.blocks import Reply, context, header, section, status_emoji
 from handlers.render.mrkdwn import escape, user_mention
@@ -75,7 +75,7 @@ def _line(
         notes.append(f"Acknowledged by {user_mention(member.acknowledged_by)}.")
     if member.is_snoozed(now) and member.snoozed_until is not None:
         notes.append(f"Snoozed until {when(member.snoozed_until, now=now, relative=True)}.")
-    extras = runbook_and_owner(member, mention=opening)
+    extras = runbook_and_owner(details_of(member), mention=opening)
     if extras:
         notes.append(extras)
     if notes:

@@ -17,17 +17,17 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
 
 from bot.wallaroo import DeploymentState
+from handlers.render.alert_owners import runbook_and_owner
 from handlers.render.alert_remediation import (
     may_remediate,
     remediation_buttons,
     remediation_line,
 )
 from handlers.render.blocks import Reply, context, fields, header, section, status_emoji
-from handlers.render.mrkdwn import escape, link, shorten, user_mention
+from handlers.render.mrkdwn import escape, user_mention
 from handlers.render.times import when
 from storage.alerts import AlertEpisode, EpisodeKind
 from storage.approvals import ApprovalRequest
-from storage.watches import split_owner
 
 ACK_ACTION = "alert_ack"
 SNOOZE_4H_ACTION = "alert_snooze_4h"
@@ -123,42 +123,10 @@ def episode_blocks(episode: AlertEpisode) -> list[Block]:
     if flapping:
         blocks.insert(1, context(flapping))
     # Its own message's opening post is rendered before Slack has it (no ts yet).
-    extras = runbook_and_owner(episode, mention=episode.message_ts is None)
+    extras = runbook_and_owner(details_of(episode), mention=episode.message_ts is None)
     if extras:
         blocks.append(context(extras))
     return blocks
-
-
-def runbook_link(url: str) -> str:
-    """The runbook as a link labelled with the URL itself (shortened), never with a label
-    someone typed. Stored URLs are percent-encoded (no `<`, `>`, `|`); `&` is escaped in
-    the target as Slack asks."""
-    return link(escape(url), shorten(url.split("://", 1)[-1], 60))
-
-
-def owner_shown(owner: str | None, *, mention: bool) -> str:
-    """The owner as a mention (it notifies), or as plain text that cannot: `@name`, or the
-    id in code when no name is known."""
-    found = split_owner(owner)
-    if found is None:
-        return ""
-    user_id, name = found
-    if mention:
-        return user_mention(user_id)
-    return f"@{escape(shorten(name))}" if name else f"`{escape(user_id)}`"
-
-
-def runbook_and_owner(episode: AlertEpisode, *, mention: bool) -> str:
-    """`Runbook: <link> · Owner: @jane` from the episode's detail, "" when neither is set.
-    The owner is mentioned only where `mention` (an opening post): an edit showing a mention
-    could notify them again at every poll."""
-    detail = details_of(episode)
-    parts = []
-    if detail.get("runbook"):
-        parts.append(f":book: Runbook: {runbook_link(detail['runbook'])}")
-    if detail.get("owner"):
-        parts.append(f"Owner: {owner_shown(detail['owner'], mention=mention)}")
-    return " · ".join(parts)
 
 
 def flapping_note(episode: AlertEpisode) -> str:

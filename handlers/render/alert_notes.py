@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from handlers.render.alert_messages import details_of, is_assay, owner_shown, score_text
+from handlers.render.alert_messages import details_of, is_assay, score_text
+from handlers.render.alert_owners import owner_shown
 from handlers.render.blocks import Reply, section
 from handlers.render.mrkdwn import escape
 from handlers.render.times import when
