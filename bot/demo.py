@@ -12,6 +12,7 @@ import ipaddress
 import secrets
 import sys
 import tempfile
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ from bot.services import open_services
 from bot.settings import Settings
 from handlers.context import Actor, Services
 from handlers.render.times import when
+from storage.utc import utc_now
 
 
 def run_demo(user_id: str) -> int:
@@ -66,6 +68,21 @@ def run_demo(user_id: str) -> int:
             return asyncio.run(serve_console(settings, user_id, poll=True, emulator_url=url))
 
 
+class DemoClock:
+    """The bot's clock in the demo: wall time moved as far as `:advance` moved the emulator's
+    (both start at wall time), so a request made after `:advance 1d` expires an hour after the
+    emulator's now, and requests, reminders and digests age with `:advance`."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return utc_now() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += timedelta(seconds=seconds)
+
+
 STORY = (
     "Demo: housepricepipe served its version 1 for 30 days and has just deployed its version "
     "2, whose housepricemodel has a units bug (`versions housepricedrift housepricepipe`).\n"
@@ -78,7 +95,9 @@ ADVANCE = ":advance"
 FOLLOW_DEPLOYS_SECONDS = 15.0
 
 
-def _advance_command(emulator_url: str, services: Services, poller: Poller) -> MetaCommand:
+def _advance_command(
+    emulator_url: str, services: Services, poller: Poller, clock: DemoClock
+) -> MetaCommand:
     """`:advance SECONDS` (or `:advance 1d`, `2h`): move the emulator's clock, let the deploys
     being followed finish (a rollback past its start-up is Running before the next poll, so a
     piped script's next `:advance` sees it done, not timing luck), then poll at once, so the
@@ -93,6 +112,7 @@ def _advance_command(emulator_url: str, services: Services, poller: Poller) -> M
                 f"{emulator_url}/emulator/clock", json={"advance_seconds": seconds}
             )
         now = response.json()["now"]
+        clock.advance(seconds)  # the emulator's moved as much: the two agree again
         if seconds > 0 and services.tasks.running:
             # Bounded: a deploy that stays Starting or in Error is still followed afterwards.
             with contextlib.suppress(TimeoutError):
@@ -168,16 +188,18 @@ async def serve_console(
     stdout: TextIO | None = None,
 ) -> int:
     """The bot's services, its background work and the console, until the console ends; with
-    `emulator_url`, the demo's `:advance` too. Returns the console's exit status."""
+    `emulator_url`, the demo's `:advance` too, and a clock that it moves with the emulator's
+    (DemoClock). Returns the console's exit status."""
+    demo_clock = DemoClock() if emulator_url is not None else None
     # The console's messages (approval requests, alerts) go to this terminal, not Slack.
     async with (
-        open_services(settings, chat=ConsoleChat(stream=stdout)) as services,
+        open_services(settings, ConsoleChat(stream=stdout), demo_clock or utc_now) as services,
         background_work(services, poll=poll) as poller,
     ):
         actor = Actor(user_id=user_id, user_name=user_id, channel_id="#console")
         meta = {}
-        if poller is not None and emulator_url is not None:
-            meta[ADVANCE] = _advance_command(emulator_url, services, poller)
+        if poller is not None and emulator_url is not None and demo_clock is not None:
+            meta[ADVANCE] = _advance_command(emulator_url, services, poller, demo_clock)
         status = await run_console(services, actor, stdin=stdin, stdout=stdout, meta=meta)
         if poller is not None:
             # What the deploys it waited for staged last (an alert's edit "Running on version

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from email.utils import formatdate
 
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from emulator.clock import Clock
 from emulator.config import EmulatorConfig
 from emulator.errors import install_error_handlers
 from emulator.faults import FaultMiddleware
@@ -61,4 +65,28 @@ def create_app_for_state(state: EmulatorState) -> FastAPI:
     app.add_middleware(BearerAuthMiddleware, state=state)
     # Added last, so outermost: injected latency and errors come before the token check.
     app.add_middleware(FaultMiddleware, injector=state.faults)
+    app.add_middleware(DateMiddleware, clock=state.clock)
     return app
+
+
+class DateMiddleware:
+    """Every answer's `Date` is the emulator's clock (moved by the control API), as a real
+    Wallaroo's is its own: the bot learns Wallaroo's time from it (assay windows are on it)."""
+
+    def __init__(self, app: ASGIApp, clock: Clock) -> None:
+        self.app = app
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def dated(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+                date = formatdate(self.clock.now(), usegmt=True).encode("latin-1")
+                message = {**message, "headers": [*headers, (b"date", date)]}
+            await send(message)
+
+        await self.app(scope, receive, dated)

@@ -14,8 +14,16 @@ from starlette.types import ASGIApp
 def _config(
     app: ASGIApp, host: str, port: int, log_level: str, lifespan: str = "off"
 ) -> uvicorn.Config:
+    # No `Date` of uvicorn's own: the emulator's answers carry its clock's (emulator/app.py),
+    # as a real server's carry its own, and the bot reads Wallaroo's time from it.
     return uvicorn.Config(
-        app, host=host, port=port, log_level=log_level, access_log=False, lifespan=lifespan
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        lifespan=lifespan,
+        date_header=False,
     )
 
 

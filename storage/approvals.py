@@ -149,6 +149,7 @@ async def move(
     from_states: Iterable[ApprovalState],
     to_state: ApprovalState,
     not_expired_at: datetime | None = None,
+    commit: bool = True,
     **values: Any,
 ) -> bool:
     """Compare-and-set: move the request to `to_state` only if it is in one of `from_states`
@@ -156,7 +157,8 @@ async def move(
 
     Commits, unlike the other functions here: the winner goes on to act on its win (send the
     Wallaroo call, post the outcome), so every other worker and replica must see it first,
-    and the row lock the UPDATE takes must not be held while it acts."""
+    and the row lock the UPDATE takes must not be held while it acts. With `commit=False`
+    the caller stages what must land with the win (a note in the outbox) and commits."""
     condition = [
         col(ApprovalRequest.id) == request_id,
         col(ApprovalRequest.state).in_(list(from_states)),
@@ -168,7 +170,8 @@ async def move(
     result = await session.exec(
         update(ApprovalRequest).where(*condition).values(state=to_state.value, **values)
     )
-    await session.commit()
+    if commit:
+        await session.commit()
     return result.rowcount == 1
 
 

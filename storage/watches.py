@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel, col, delete, select
+from sqlmodel import Field, SQLModel, col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.alerts import AssayCursor, DeploymentHealth
@@ -127,6 +127,23 @@ async def remove_subscription(session: AsyncSession, assay_id: str) -> bool:
     )
     await session.exec(delete(AssayCursor).where(col(AssayCursor.assay_id) == assay_id))
     return result.rowcount > 0
+
+
+async def learn_workspace(
+    session: AsyncSession, subscription: AssaySubscription, workspace_id: int
+) -> None:
+    """Stage (the caller commits) the workspace of a subscription made before migration 0009,
+    as its results name it, so same-named pipelines of two workspaces part from then on; one
+    that knows its workspace keeps it. `subscription` (maybe detached) learns it too."""
+    if subscription.workspace_id is not None:
+        return
+    await session.exec(
+        update(AssaySubscription)
+        .where(col(AssaySubscription.assay_id) == str(subscription.assay_id))
+        .where(col(AssaySubscription.workspace_id).is_(None))
+        .values(workspace_id=workspace_id)
+    )
+    subscription.workspace_id = workspace_id
 
 
 async def is_watched(session: AsyncSession, pipeline_id: int) -> bool:

@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ from tests.helpers.emulators import Emulator, both_api_modes
 from tests.helpers.terminal import PROMPT, Terminal, last_line
 
 DEPLOY_CALLS = "/v1/api/pipelines/deploy"
+README = Path(__file__).parent.parent / "README.md"
 
 api_mode = both_api_modes
 
@@ -186,21 +189,32 @@ def test_unknown_buttons_and_bad_numbers_are_one_line_each(drift: Emulator, tmp_
     assert "`:click N [REASON]` — press button N, as the current user" in out
 
 
+def test_the_demo_bots_clock_follows_the_emulators(drift: Emulator, tmp_path: Path) -> None:
+    """After `:advance 1d` a request expires an hour after the emulator's now, not the wall's."""
+    out = run_script(drift, tmp_path, [":advance 1d", "deploy housepricedrift housepricepipe x"])
+    moved = re.search(r"The emulator's clock is now (\S+ \S+) UTC", answer_to(out, ":advance 1d"))
+    assert moved is not None, out
+    now = datetime.strptime(moved.group(1), "%Y-%m-%d %H:%M")
+    # The request is made a moment after the clock was shown: maybe in the next minute.
+    due = {f"{now + timedelta(hours=1, minutes=m):%Y-%m-%d %H:%M} UTC" for m in (0, 1)}
+    expires = re.search(r"Expires: (\S+ \S+ UTC) \((.*?)\)", out)
+    assert expires is not None, out
+    assert expires.group(1) in due and expires.group(2) in ("in 59 min", "in 1 h"), out
+
+
 def test_the_demo_command_takes_clicks_from_a_pipe() -> None:
-    """As README shows: `printf '…:click 1…' | wallaroo-chatops demo`."""
-    script = "\n".join(
-        [
-            "deploy housepricedrift housepricepipe retrain",
-            ":as UDEMOLEAD",
-            ":click 1",
-            "subscribe assay 1",
-            ":advance 1d",
-            ":click 3",
-        ]
-    )
+    """README's line `printf '…:click 1…:click 3\\n' | .venv/bin/wallaroo-chatops demo`, read from
+    README (so the test follows it), piped into `wallaroo-chatops demo`."""
+    (script,) = [
+        found
+        for found in re.findall(
+            r"^printf '(.*)' \| \.venv/bin/wallaroo-chatops demo$", README.read_text(), re.MULTILINE
+        )
+        if ":click 1" in found and ":click 3" in found
+    ]
     result = subprocess.run(
         [sys.executable, "-m", "bot", "demo"],
-        input=script + "\n",
+        input=script.replace("\\n", "\n"),
         capture_output=True,
         text=True,
         timeout=120,

@@ -143,12 +143,12 @@ def test_sent_once_when_due_not_again_on_the_next_poll_nor_after_a_restart(
         assert len(digests_posted(bot.slack)) == 1
 
 
-@pytest.mark.parametrize("api_mode", ["current"])
 def test_two_replicas_on_one_database_send_it_once(
     drift: Emulator, tmp_path: Path, postgres_server_url: str
 ) -> None:
     """Both replicas stage at once (as two pollers would if the lease ever failed them): the
-    compare-and-set on the day lets one through; the leader delivers it."""
+    compare-and-set on the day lets one through; the leader delivers it. Both API modes, on
+    PostgreSQL (where two replicas share a database)."""
     clock = MovableClock()
     shared = {**FAST, "database_url": create_database(postgres_server_url)}
     with (

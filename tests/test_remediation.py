@@ -91,7 +91,9 @@ def test_a_drift_alert_is_rolled_back_approved_by_another_user_and_closes_remedi
 ) -> None:
     assert drift.demo is not None
     newer = live_version(drift, PIPELINE)  # the newer version, live now
-    undrifted_day(drift, drift.demo["drift_starts_ms"] + DAY_MS)  # the second drifted day: Ok
+    # The third drifted day is Ok: the first window wholly after the rollback (made during
+    # the second day, at the time of day this runs: midnight-aligned windows), so credited.
+    undrifted_day(drift, drift.demo["drift_starts_ms"] + 2 * DAY_MS)
     deploys = drift.calls_to(DEPLOY_CALLS)
     out = run_script(
         drift,
@@ -143,9 +145,9 @@ def test_a_drift_alert_is_rolled_back_approved_by_another_user_and_closes_remedi
     # database) does not show it again, and then the assay is Ok.
     running = f"· Running on version 1 ({short}) (request #1, requested by alice, approved by bob)."
     assert running in bob.split("housepricepipe is rolled back", 1)[1]
-    later = run_script(drift, tmp_path, [":advance 0", ":advance 1d"])
+    later = run_script(drift, tmp_path, [":advance 0", ":advance 2d"])
     assert running not in answer_to(later, ":advance 0")
-    healthy = answer_to(later, ":advance 1d")
+    healthy = answer_to(later, ":advance 2d")  # the second day still drifts, the third is Ok
     assert "Back to Ok" in healthy
     assert (
         f"Remediated: rolled back to version 1 (`{short}`) by request #1 (requested by alice, "
@@ -245,7 +247,7 @@ def test_a_storm_line_is_rolled_back_and_its_line_follows_the_request(
     back of one line is that line's episode's, and the group message's text follows it."""
     assert drift.demo is not None
     (second,) = more_assays(drift, 1)
-    undrifted_day(drift, drift.demo["drift_starts_ms"] + DAY_MS)
+    undrifted_day(drift, drift.demo["drift_starts_ms"] + 2 * DAY_MS)  # wholly after the rollback
     out = run_script(
         drift,
         tmp_path,
@@ -282,8 +284,8 @@ def test_a_storm_line_is_rolled_back_and_its_line_follows_the_request(
     assert "[5 Disable assay]  [8 Acknowledge]" in rolling
     assert f"[13 Roll back to version 1 ({short})]  [14 Undeploy]" in rolling
     assert f"· Running on version 1 ({short}) (request #1" in bob.split("is rolled back", 1)[1]
-    later = run_script(drift, tmp_path, [":advance 0", ":advance 1d"])
-    healthy = answer_to(later, ":advance 1d")
+    later = run_script(drift, tmp_path, [":advance 0", ":advance 2d"])
+    healthy = answer_to(later, ":advance 2d")
     assert "example assay: ✅ Back to Ok" in healthy
     assert f"✅ Remediated: rolled back to version 1 (`{short}`) by request #1" in healthy
     assert "Assay example assay: remediated (" in healthy

@@ -29,7 +29,8 @@ def test_a_reopened_episode_offers_its_remedy_again_learnt_anew(
     newer_live: Emulator, tmp_path: Path
 ) -> None:
     assert newer_live.demo is not None
-    undrifted_day(newer_live, newer_live.demo["drift_starts_ms"] + DAY_MS)  # day 2: Ok
+    # Day 3 Ok: the first window wholly after the rollback (made during day 2).
+    undrifted_day(newer_live, newer_live.demo["drift_starts_ms"] + 2 * DAY_MS)
     run_console(newer_live, tmp_path, [*GRANTS, "subscribe assay 1", ":advance 1d", *ROLLED_BACK])
     (request,) = requests_in(tmp_path)
     assert request.state == "succeeded"
@@ -38,14 +39,16 @@ def test_a_reopened_episode_offers_its_remedy_again_learnt_anew(
     out = run_console(
         newer_live,
         tmp_path,
-        [":advance 0", ":advance 1d", ":advance 1d", ":as alice", ":click 6"],
+        [":advance 0", ":advance 2d", ":advance 1d", ":as alice", ":click 6"],
+        # Day 4's breach, a day after the close on a clock `:advance` may move: still a flap.
+        chatops_flap_window_seconds=2 * 86400,
     )
-    assert "Remediated: rolled back to version 1" in answer_to(out, ":advance 1d")
-    reopened = out.split("$ :advance 1d\n", 2)[2].split("\n$ ", 1)[0]
-    assert "In trouble again soon after recovering: flapping" in reopened  # day 3 drifts again
+    assert "Remediated: rolled back to version 1" in answer_to(out, ":advance 2d")
+    reopened = answer_to(out, ":advance 1d")
+    assert "In trouble again soon after recovering: flapping" in reopened  # day 4 drifts again
     # Its buttons as for a new alert: the version live now is the oldest, so Undeploy only;
     # the earlier rollback is not shown as this trouble's remediation.
-    assert "Alert, flapping (2 breaching result(s)" in reopened
+    assert "Alert, flapping (3 breaching result(s)" in reopened  # days 1, 2 and 4
     assert "[5 Disable assay]  [6 Undeploy]\n" in reopened, reopened
     assert "Running on version 1" not in reopened and "Roll back" not in reopened
     (episode,) = episodes_in(tmp_path)

@@ -1,15 +1,19 @@
-"""A remediation its alert outlives (#15 item 1 review, and its fix round): a rollback asked
-for from an alert and still undecided once the assay or deployment has recovered on its own
-and stayed healthy for the flapping window is withdrawn as stale, so nobody approves a change
-its alert no longer needs. Not at the first Running of a crash loop, not while another alert
-of the pipeline is open; the close says it will be, only the withdrawal that wins says it is;
-Approve is then refused with that reason; every withdrawal is audited as the bot (fail closed).
-End to end through the demo's console on both API modes; the rest as the poller and the
-follower stage it, on the services' clock."""
+"""A remediation its alert outlives (#15 item 1 review, and its fix rounds): a rollback asked
+for from an alert and still undecided once the alert recovered on its own is withdrawn as
+stale, so nobody approves a change its alert no longer needs: an assay's at its close, a
+deployment's once healthy for half the approval TTL (withdrawal_due), within the default 1 h.
+Not at the first Running of a crash loop, not while another alert of the pipeline is open;
+the close says when (or that it expires first), only the withdrawal that wins says it is,
+with its note staged in the move's transaction; Approve is then refused with that reason;
+every withdrawal is audited as the bot (fail closed). End to end through the demo's console
+on both API modes; the rest as the poller and the follower stage it, on the services' clock
+and the real settings' TTL."""
 
 from __future__ import annotations
 
 import json
+import logging
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +24,7 @@ from handlers.approvals.outlived import outlived_because, withdraw, withdraw_out
 from handlers.approvals.requests import Verdict, decide
 from handlers.context import Actor
 from handlers.render.alert_messages import CREDIT_ON_SUCCESS, details_of
+from handlers.render.times import when
 from storage.alerts import AlertEpisode, EpisodeKind, assay_subject, mark_closed
 from storage.approvals import ApprovalState, get_request, move
 from storage.audit import AuditUnavailable, Outcome
@@ -32,8 +37,8 @@ from tests.helpers.remediation_flows import requests_in, run_console
 from tests.helpers.remediation_states import Watched, remedy, watched
 
 api_mode = both_api_modes
-WILL_BE = "It will be withdrawn as stale if this alert stays healthy"
-WITHDRAWN = "is withdrawn (stale): this alert recovered on its own and stayed healthy"
+WILL_BE = "It will be withdrawn as stale at "
+WITHDRAWN = "is withdrawn (stale): this alert recovered on its own first"
 BOB = Actor(user_id="UBOB", user_name="bob")
 BOT_WITHDREW = [("bot", "rollback-stale", "intent"), ("bot", "rollback-stale", "ok")]
 
@@ -45,12 +50,13 @@ def test_a_rollback_undecided_when_the_alert_recovers_is_withdrawn(
     undrifted_day(newer_live, newer_live.demo["drift_starts_ms"] + DAY_MS)  # day 2: Ok
     script = [*GRANTS, "subscribe assay 1", ":advance 1d", ":as alice", ":click 6"]
     script += [":advance 1d", ":as bob", "approve 1"]
-    # The demo's bot runs on the wall clock: no flapping window to wait through here.
-    out = run_console(newer_live, tmp_path, script, chatops_flap_window_seconds=0)
+    # An assay's is withdrawn at its close, whatever the flapping window (6 h by default).
+    # Its results come a day apart on the clock the bot shares with the emulator: a TTL that
+    # lets the request wait for the next one (the default 1 h expires it first).
+    out = run_console(newer_live, tmp_path, script, chatops_approval_ttl_seconds=3 * 86400)
     recovered = answer_to(out.split("$ :click 6\n", 1)[1], ":advance 1d")
     assert "Back to Ok" in recovered
-    assert WILL_BE in recovered and WITHDRAWN in recovered, recovered
-    assert recovered.index(WILL_BE) < recovered.index(WITHDRAWN)
+    assert WITHDRAWN in recovered and "still waiting for approval" not in recovered, recovered
     why = "its alert #1 (example assay) recovered on its own at "
     assert "Rollback request #1 (housepricepipe): not carried out: " + why in recovered
     assert "Assay example assay: recovered (" in recovered  # not "remediated"
@@ -75,24 +81,41 @@ async def _recovered_with_pending_rollback(pipe: Watched, episode_id: int = 1) -
     return request_id
 
 
+async def _close_note(pipe: Watched) -> str:
+    notes = await pipe.notes()
+    closes = [n for n in notes if "still waiting for approval" in n]
+    assert len(closes) == 1, notes
+    return closes[0]
+
+
 async def test_a_crash_loops_running_poll_does_not_withdraw_its_rollback(
     emulator: Emulator, tmp_path: Path, database_url: str
 ) -> None:
     """Error, one Running poll, Error again: the episode reopens flapping and the rollback
-    still stands (withdrawing it would refuse the approver the fix for the crash loop). It is
-    withdrawn only once the episode settles, Ok for the whole window."""
+    still stands past the horizon the close named (withdrawing it would refuse the approver
+    the fix for the crash loop). Default settings: it expires, never withdrawn."""
     async with watched(emulator, tmp_path, database_url) as pipe:
         request_id = await _recovered_with_pending_rollback(pipe)
-        (close,) = [n for n in await pipe.notes() if "Back to Running" in n or WILL_BE in n]
-        assert WILL_BE in close and "withdrawn (stale)" not in close, close
+        assert WILL_BE in await _close_note(pipe)
         assert await withdraw_outlived(pipe.services) == 0
         await pipe.seen("Error", remedy("v-new", "v-old"))  # crashes again a minute later
         reopened = details_of(await pipe.episode(1))
         assert reopened.get("flapping") and (await pipe.episode(1)).is_open
-        pipe.pass_window()  # still in Error all along
+        pipe.pass_horizon()  # still in Error all along
         assert await withdraw_outlived(pipe.services) == 0
         assert (await pipe.state(request_id)).state == ApprovalState.PENDING
 
+
+async def test_a_settled_flapping_episode_withdraws_its_rollback_at_its_close(
+    emulator: Emulator, tmp_path: Path, database_url: str
+) -> None:
+    """A flapping episode closes only once Ok for the whole window: healthy long enough, so
+    its close withdraws the rollback (a TTL long enough to outlast the window)."""
+    async with watched(
+        emulator, tmp_path, database_url, chatops_approval_ttl_seconds=86400
+    ) as pipe:
+        request_id = await _recovered_with_pending_rollback(pipe)
+        await pipe.seen("Error", remedy("v-new", "v-old"))
         await pipe.seen("Running")  # Ok again: flapping, held open
         assert await withdraw_outlived(pipe.services) == 0
         pipe.pass_window()
@@ -105,16 +128,43 @@ async def test_a_crash_loops_running_poll_does_not_withdraw_its_rollback(
         assert await pipe.audited(request_id) == BOT_WITHDREW
 
 
-async def test_a_rollback_is_withdrawn_once_its_alert_stayed_healthy_for_the_window(
+async def test_a_rollback_is_withdrawn_at_the_time_its_alerts_close_names(
     emulator: Emulator, tmp_path: Path, database_url: str
 ) -> None:
+    """Default settings (TTL 1 h): healthy half an hour after the close, it is withdrawn then,
+    as the close note says, well before it would expire."""
     async with watched(emulator, tmp_path, database_url) as pipe:
         request_id = await _recovered_with_pending_rollback(pipe)
-        pipe.clock.advance(pipe.services.settings.chatops_flap_window_seconds - 120)
-        assert await withdraw_outlived(pipe.services) == 0  # not quite: a breach would reopen
+        closed_at = (await pipe.episode(1)).closed_at
+        assert closed_at is not None
+        due = closed_at + timedelta(seconds=pipe.ttl / 2)
+        assert f"{WILL_BE}{when(due)} if this alert stays healthy" in await _close_note(pipe)
+        pipe.clock.advance(pipe.ttl / 2 - 120)  # a minute before `due`
+        assert await withdraw_outlived(pipe.services) == 0
         pipe.clock.advance(120)
         assert await withdraw_outlived(pipe.services) == 1
         assert (await pipe.state(request_id)).state == ApprovalState.STALE
+
+
+async def test_a_rollback_asked_long_before_the_recovery_is_said_to_expire(
+    emulator: Emulator, tmp_path: Path, database_url: str
+) -> None:
+    """Asked 40 minutes before its alert recovers: it would expire before the horizon, and the
+    close says that instead; it is never withdrawn."""
+    async with watched(emulator, tmp_path, database_url) as pipe:
+        await pipe.seen("Running")
+        await pipe.seen("Error", remedy("v-new", "v-old"))
+        await pipe.posted(1)
+        request_id = await pipe.linked(1, ApprovalState.PENDING)
+        pipe.clock.advance(40 * 60)
+        await pipe.seen("Running")
+        request = await pipe.state(request_id)
+        close = await _close_note(pipe)
+        assert f"It expires at {when(request.expires_at)} unless approved." in close, close
+        assert WILL_BE not in close
+        pipe.clock.advance((request.expires_at - pipe.clock()).total_seconds() - 60)
+        assert await withdraw_outlived(pipe.services) == 0
+        assert (await pipe.state(request_id)).state == ApprovalState.PENDING
 
 
 async def test_not_withdrawn_while_another_alert_of_its_pipeline_is_open(
@@ -137,7 +187,7 @@ async def test_not_withdrawn_while_another_alert_of_its_pipeline_is_open(
             await session.commit()
             await session.refresh(assay)
         request_id = await _recovered_with_pending_rollback(pipe, episode_id=2)
-        pipe.pass_window()
+        pipe.pass_horizon()
         assert await withdraw_outlived(pipe.services) == 0
         assert (await pipe.state(request_id)).state == ApprovalState.PENDING
         async with pipe.services.sessions() as session:
@@ -154,11 +204,10 @@ async def test_an_approve_that_wins_the_race_is_never_told_withdrawn(
     the bot's attempt is audited as refused."""
     async with watched(emulator, tmp_path, database_url) as pipe:
         request_id = await _recovered_with_pending_rollback(pipe)
-        pipe.pass_window()
+        pipe.pass_horizon()
         request = await pipe.state(request_id)
         async with pipe.services.sessions() as session:
-            window = pipe.services.settings.chatops_flap_window_seconds
-            why = await outlived_because(session, request, pipe.clock(), window)
+            why = await outlived_because(session, request, pipe.clock())
         assert why is not None
         async with pipe.services.sessions() as session:  # Approve's move lands first
             assert await move(
@@ -188,7 +237,7 @@ async def test_an_approve_once_it_is_due_is_refused_and_the_withdrawal_audited(
     (unwatched) leaves its request to be decided."""
     async with watched(emulator, tmp_path, database_url) as pipe:
         request_id = await _recovered_with_pending_rollback(pipe)
-        pipe.pass_window()
+        pipe.pass_horizon()
         answer = await decide(pipe.services, BOB, Role.APPROVER, request_id, Verdict(True))
         assert answer.outcome == Outcome.REFUSED
         assert "is stale: its alert #1 (pipe) recovered on its own at " in answer.reply.text
@@ -201,7 +250,7 @@ async def test_an_approve_once_it_is_due_is_refused_and_the_withdrawal_audited(
         await pipe.seen("Error", remedy("v-new", "v-old"))  # not posted: a new episode
         second = await pipe.linked(2, ApprovalState.PENDING)
         await pipe.unwatched()
-        pipe.pass_window()
+        pipe.pass_horizon()
         assert await withdraw_outlived(pipe.services) == 0
         assert (await pipe.state(second)).state == ApprovalState.PENDING
 
@@ -211,7 +260,7 @@ async def test_a_withdrawal_that_cannot_be_audited_moves_nothing_and_does_not_ra
 ) -> None:
     async with watched(emulator, tmp_path, database_url) as pipe:
         request_id = await _recovered_with_pending_rollback(pipe)
-        pipe.pass_window()
+        pipe.pass_horizon()
         recorded = pipe.services.audit.record
 
         async def unavailable(**fields: object) -> None:
@@ -223,6 +272,41 @@ async def test_a_withdrawal_that_cannot_be_audited_moves_nothing_and_does_not_ra
         monkeypatch.setattr(pipe.services.audit, "record", recorded)
         assert await withdraw_outlived(pipe.services) == 1  # next round
         assert await pipe.audited(request_id) == BOT_WITHDREW
+
+
+async def test_a_withdrawal_whose_outcome_row_fails_is_still_told_and_shown(
+    emulator: Emulator,
+    tmp_path: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An Approve finds it due and wins the withdrawal, then its `ok` row cannot be written:
+    the thread's note was staged with the move, the alert's message is still edited, the
+    `ok` row is tried again, and the log says it was withdrawn (not "stays pending")."""
+    async with watched(emulator, tmp_path, database_url) as pipe:
+        request_id = await _recovered_with_pending_rollback(pipe)
+        pipe.pass_horizon()
+        recorded = pipe.services.audit.record
+        tries: list[str] = []
+
+        async def no_ok_row(**fields: object) -> object:
+            if fields["outcome"] == Outcome.OK:
+                tries.append("ok")
+                raise AuditUnavailable("database is locked")
+            return await recorded(**fields)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(pipe.services.audit, "record", no_ok_row)
+        with caplog.at_level(logging.WARNING):
+            answer = await decide(pipe.services, BOB, Role.APPROVER, request_id, Verdict(True))
+        assert answer.outcome == Outcome.REFUSED and "is stale" in answer.reply.text
+        assert (await pipe.state(request_id)).state == ApprovalState.STALE
+        assert sum(WITHDRAWN in n for n in await pipe.notes()) == 1
+        assert any(f"request #{request_id} stale" in e for e in await pipe.edits())
+        assert tries == ["ok"] * 3
+        assert await pipe.audited(request_id) == [("bot", "rollback-stale", "intent")]
+        assert "is withdrawn (stale) but its ok row is not audited" in caplog.text
+        assert "stays pending" not in caplog.text
 
 
 IN_FLIGHT_ENDINGS = [

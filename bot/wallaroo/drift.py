@@ -42,6 +42,8 @@ class DriftResult(BaseModel):
     window_values: list[float] = Field(default_factory=list)
     assay_name: str | None = None  # v1 tutorial items say; otherwise the caller knows
     pipeline_name: str | None = None
+    # Its pipeline's workspace: v2 assays say, as do today's v1 items; the 2022 tutorial's not.
+    workspace_id: int | None = None
 
     @property
     def started(self) -> datetime:
@@ -77,6 +79,7 @@ def from_v1(result: AssayResult, assay_id: str | int, path: str) -> DriftResult:
         window_values=_values(result.window_summary.aggregated_values),
         assay_name=result.name,
         pipeline_name=result.pipeline_name,
+        workspace_id=result.workspace_id,
     )
 
 
@@ -108,6 +111,7 @@ def from_v2(result: AssayResultV2, assay: AssayV2) -> DriftResult | None:
         window_values=_values(summary.aggregated_values) if summary else [],
         assay_name=assay.name,
         pipeline_name=assay.pipeline_name,
+        workspace_id=assay.workspace_id,
     )
 
 

@@ -11,14 +11,14 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.wallaroo import AssayResult, DriftResult
-from bot.wallaroo.drift import from_v1
-from handlers.alerting.episodes import close_and_announce
+from bot.wallaroo.drift import from_v1, parse_time
+from handlers.alerting.episodes import TOOK_EFFECT, Window, close_and_announce
 from handlers.alerting.flapping import breached_again, hold_if_flapping, reopen_flapping
 from handlers.alerting.groups import join, join_open_group
 from handlers.alerting.remediation import REMEDY
 from handlers.alerting.silence import end_silence
 from handlers.alerting.staging import enqueue_for_episode, group_of
-from handlers.render.alert_messages import render_episode, with_sticky
+from handlers.render.alert_messages import details_of, render_episode, with_sticky
 from handlers.render.alert_notes import escalation_note, owner_note, recovery_note
 from storage.alerts import AlertEpisode, EpisodeKind, assay_subject, open_episode
 from storage.outbox import OutboxKind, enqueue, is_undeliverable
@@ -67,7 +67,9 @@ async def apply_result(
         episode.latest_score = result.score
         episode.worst_score = max(episode.worst_score or 0.0, result.score)
         episode.latest_window = result.window_start
-        episode.detail = with_sticky(episode, detail)
+        # When a rollback took effect outlives later breaches (windows served before it).
+        took = details_of(episode).get(TOOK_EFFECT)
+        episode.detail = with_sticky(episode, {**detail, TOOK_EFFECT: took} if took else detail)
         if result.status == "Alert":
             episode.severity = "Alert"
         # Announced once; while snoozed it waits, and the first Alert after the snooze says it.
@@ -81,7 +83,13 @@ async def apply_result(
         episode.latest_score = result.score
         if not await hold_if_flapping(session, episode, now):
             note = recovery_note(episode)
-            await close_and_announce(session, episode, note, now, recovered=True)
+            window = _window_of(result)
+            await close_and_announce(session, episode, note, now, recovered=True, window=window)
+
+
+def _window_of(result: DriftResult) -> Window:
+    end = parse_time(result.window_end) if result.window_end else None
+    return result.started, end
 
 
 async def _open(

@@ -38,7 +38,7 @@ from storage.alerts import (
     assay_subject,
     open_episodes,
 )
-from storage.watches import AssaySubscription, is_subscribed
+from storage.watches import AssaySubscription, is_subscribed, learn_workspace
 
 
 async def poll_state(
@@ -67,6 +67,15 @@ class Fetched:
     def pipeline_name(self) -> str:
         return next((r.pipeline_name for r in self.fresh if r.pipeline_name), None) or (
             self.subscription.pipeline_name
+        )
+
+    @property
+    def workspace_id(self) -> int | None:
+        """The pipeline's workspace: the subscription's, or (one made before migration 0009)
+        what these results say, learnt for good by `stage` (no extra call)."""
+        known = self.subscription.workspace_id
+        return known if known is not None else next(
+            (r.workspace_id for r in self.fresh if r.workspace_id is not None), None
         )
 
     @property
@@ -103,8 +112,7 @@ async def poll_assays(
     storms: dict[tuple[str, int | None, str], list[Fetched]] = defaultdict(list)
     for item in found:
         if item.opens:
-            sub = item.subscription
-            storms[(sub.channel, sub.workspace_id, item.pipeline_name)].append(item)
+            storms[(item.subscription.channel, item.workspace_id, item.pipeline_name)].append(item)
     grouped = [items for items in storms.values() if len(items) > 1]
     together = {id(item) for items in grouped for item in items}
     work: list[Awaitable[object]] = [bounded(stage(services, items)) for items in grouped]
@@ -167,12 +175,15 @@ async def stage(services: Services, items: list[Fetched]) -> int:
         items = [i for i in items if await is_subscribed(session, i.subscription.assay_id)]
         if not items:
             return 0  # unsubscribed while we asked Wallaroo
+        for item in items:
+            if (learnt := item.workspace_id) is not None:
+                await learn_workspace(session, item.subscription, learnt)
         try:
             group = None
             if storm:
                 first = items[0].subscription
                 busy = frozenset(assay_subject(i.subscription.assay_id) for i in items)
-                pipeline, workspace = items[0].pipeline_name, first.workspace_id
+                pipeline, workspace = items[0].pipeline_name, items[0].workspace_id
                 group = await open_group(session, first.channel, pipeline, now, busy, workspace)
             for item in items:
                 for result in item.fresh:

@@ -20,7 +20,12 @@ from handlers.render.alert_messages import (
     render_episode,
 )
 from handlers.render.alert_notes import reminder_note, thread_note
-from handlers.render.alert_remediation import finishing_note, outlived_note, remediation_text
+from handlers.render.alert_remediation import (
+    finishing_note,
+    outlived_note,
+    remediation_text,
+    withdrawal_due,
+)
 from handlers.render.blocks import Reply
 from handlers.render.mrkdwn import escape
 from storage.alerts import (
@@ -36,6 +41,11 @@ from storage.approvals import IN_FLIGHT_STATES, ApprovalRequest, ApprovalState
 from storage.outbox import OutboxKind
 from storage.watches import list_subscriptions, list_watches
 
+# An assay episode's detail: when (Wallaroo's clock, ISO) its linked rollback succeeded,
+# {"request": id, "at": ...} (remediation.show_remediation). Assay windows are on that clock.
+TOOK_EFFECT = "remedy_took_effect"
+Window = tuple[datetime, datetime | None]
+
 
 async def close_and_announce(
     session: AsyncSession,
@@ -44,13 +54,15 @@ async def close_and_announce(
     now: datetime,
     *,
     recovered: bool = False,
+    window: Window | None = None,
 ) -> None:
     """Stage the close of `episode`, `note` in its thread and the edit of its message (the
     caller commits). Only an episode that `recovered` (its subject healthy again, or ended by
     its own undeploy) and that its linked request put right closes "remediated": closed for
-    another reason (unsubscribed, disabled, unwatched) it never recovered, whatever was done."""
+    another reason (unsubscribed, disabled, unwatched) it never recovered, whatever was done.
+    `window`: the healthy assay result's (start, end), on Wallaroo's clock."""
     if recovered:
-        note = await _if_remediated(session, episode, note, now)
+        note = await _if_remediated(session, episode, note, now, window)
     mark_closed(session, episode, now)
     await enqueue_for_episode(session, episode, OutboxKind.THREAD, note)
     await enqueue_for_episode(session, episode, OutboxKind.UPDATE, render_episode(episode, now))
@@ -68,8 +80,27 @@ def remediates(request: ApprovalRequest | None) -> bool:
     return state is ApprovalState.SUCCEEDED
 
 
+def recovered_before(detail: dict, request: ApprovalRequest, window: Window | None) -> bool:
+    """Whether the healthy `window` was mostly served before the rollback took effect (so
+    the rollback did not make it healthy): half of it or less lies after the recorded
+    success. Unknown (no window, or a success recorded before this was kept): credited."""
+    took = detail.get(TOOK_EFFECT)
+    if window is None or not isinstance(took, dict) or took.get("request") != request.id:
+        return False
+    at = datetime.fromisoformat(took["at"])
+    start, end = window
+    if end is None or end <= start:
+        return start < at
+    after = (end - max(start, at)).total_seconds()
+    return after <= (end - start).total_seconds() / 2
+
+
 async def _if_remediated(
-    session: AsyncSession, episode: AlertEpisode, note: Reply, now: datetime
+    session: AsyncSession,
+    episode: AlertEpisode,
+    note: Reply,
+    now: datetime,
+    window: Window | None = None,
 ) -> Reply:
     """If the episode's linked request put things right, it says "remediated" (a sticky detail,
     instead of any other reason to close) and so does its closing note. A request still
@@ -82,6 +113,11 @@ async def _if_remediated(
     if request is None:
         return note
     detail = details_of(episode)
+    if remediates(request) and recovered_before(detail, request, window):
+        return thread_note(
+            f"{note.text}\n:information_source: It recovered before the rollback of request "
+            f"#{request.id} took effect: recovered, not remediated."
+        )
     if remediates(request):
         detail.pop("closed_reason", None)
         detail[REMEDIATED] = remediation_text(request, detail.get("remedy"))
@@ -90,9 +126,10 @@ async def _if_remediated(
         return thread_note(f"{note.text}\n:white_check_mark: *Remediated*: {detail[REMEDIATED]}")
     state = request.current_state
     if state is ApprovalState.PENDING and not request.is_expired(now):
-        if detail.get("settled"):
-            return note
-        return thread_note(f"{note.text}\n{outlived_note(request, detail.get('remedy'))}")
+        due = withdrawal_due(request, episode.subject, now, settled=bool(detail.get("settled")))
+        if due <= now:
+            return note  # withdrawn by this poll's round of reminders, which says so
+        return thread_note(f"{note.text}\n{outlived_note(request, detail.get('remedy'), due)}")
     in_flight = state in IN_FLIGHT_STATES and request.action == "rollback"
     if in_flight and episode.kind == EpisodeKind.DEPLOYMENT:
         detail[CREDIT_ON_SUCCESS] = request.id

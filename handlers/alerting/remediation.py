@@ -19,13 +19,13 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.wallaroo import PipelineListing, WallarooError
-from handlers.alerting.episodes import close_and_announce
+from handlers.alerting.episodes import TOOK_EFFECT, close_and_announce
 from handlers.alerting.staging import enqueue_for_episode, render_current
 from handlers.context import Services
 from handlers.render.alert_messages import CREDIT_ON_SUCCESS, REMEDIATED, details_of
 from handlers.render.alert_notes import thread_note
 from handlers.render.alert_remediation import remediation_text
-from storage.alerts import AlertEpisode, get_episode
+from storage.alerts import AlertEpisode, EpisodeKind, get_episode
 from storage.approvals import ApprovalRequest, ApprovalState, record_progress
 from storage.outbox import OutboxKind
 
@@ -123,10 +123,31 @@ async def show_remediation(services: Services, request: ApprovalRequest) -> None
             elif not episode.is_open and details_of(episode).get(CREDIT_ON_SUCCESS) == request.id:
                 await credit_late(session, episode, request, services.clock())
             else:
+                _note_took_effect(services, episode, request)
+                session.add(episode)
                 await _stage_edit(session, episode, services.clock())
             await session.commit()
     except Exception:
         logger.exception("could not show request %s on episode %s", request.id, request.episode_id)
+
+
+def _note_took_effect(services: Services, episode: AlertEpisode, request: ApprovalRequest) -> None:
+    """An open assay episode's rollback succeeded: keep when, on Wallaroo's clock (assay
+    windows are on it), so that a later Ok credits it only for a window mostly after it
+    (episodes.recovered_before). Kept once: the first time it is seen succeeded."""
+    if not (
+        episode.is_open
+        and episode.kind == EpisodeKind.ASSAY
+        and request.action == "rollback"
+        and request.current_state is ApprovalState.SUCCEEDED
+    ):
+        return
+    detail = details_of(episode)
+    if isinstance(took := detail.get(TOOK_EFFECT), dict) and took.get("request") == request.id:
+        return
+    at = services.wallaroo.wallaroo_now().isoformat()
+    detail[TOOK_EFFECT] = {"request": request.id, "at": at}
+    episode.detail = json.dumps(detail)
 
 
 async def credit_late(

@@ -4,7 +4,8 @@ data" episode (its own kind, title and recovery), which closes when a result arr
 A poll that finds nothing new costs nothing more unless a result is already a window late
 (the width is remembered from the results seen, else asked once); only then is Wallaroo asked
 whether the assay is active and, for v2, when its next run is (`get_next_run`: overdue by a
-window is silent too), and then whether its pipeline is deployed: an undeployed one serves
+window is silent too), and then, unless its "no data" episode is open already (a database
+read, before any more calls), whether its pipeline is deployed: an undeployed one serves
 nothing, so its assays' silence opens nothing. Times are the services' clock; windows are
 Wallaroo's.
 """
@@ -106,6 +107,9 @@ async def check_silence(
     )
     if late <= timedelta(seconds=SILENT_AFTER_WINDOWS * expected.width) and not overdue:
         return False
+    async with services.sessions() as session:  # a database read before a Wallaroo call
+        if await open_episode(session, assay_subject(assay_id)) is not None:
+            return False  # already no data (or in drift): whether deployed changes nothing
     if not await _serving(services, expected, subscription.workspace_id):
         return False  # undeployed (by the bot's Undeploy, say): no traffic, nothing to assay
     async with services.sessions() as session:

@@ -148,7 +148,9 @@ async def _post_request(
 ) -> str | None:
     """Post the request with its buttons and remember the message; None if Slack refused."""
     try:
-        posted = await services.chat.post(request.channel, render_request(request, change))
+        posted = await services.chat.post(
+            request.channel, render_request(request, change, services.clock())
+        )
     except ChatError:
         return None
     async with services.sessions() as session:

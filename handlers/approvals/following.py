@@ -174,7 +174,8 @@ async def refresh_message(services: Services, request_id: int) -> None:
     if request.message_ts is None:
         return
     try:
-        await services.chat.update(request.channel, request.message_ts, render_request(request))
+        shown = render_request(request, now=services.clock())
+        await services.chat.update(request.channel, request.message_ts, shown)
     except ChatError as exc:
         logger.warning("could not update the message of request %s: %s", request_id, exc)
 

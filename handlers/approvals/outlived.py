@@ -1,21 +1,22 @@
 """Remediations their alert outlived: a rollback or undeploy asked for from an alert's button
-(linked to its episode) that nobody decided before the alert recovered on its own and stayed
-healthy.
+(linked to its episode) that nobody decided before the alert recovered on its own.
 
 Approving it then would change a pipeline that is healthy again, on the strength of trouble
 that is over, so it is withdrawn as stale, as a request is once the pipeline no longer is what
-it was asked for (checks.py). Not at the first recovery: a crash-looping deployment is Running
-for a poll between its Errors, and the flapping episode that reopens is the same trouble
-(flapping.py). So only once the episode has been closed for CHATOPS_FLAP_WINDOW_SECONDS (or
-settled, Ok for that whole window) and nothing else of the pipeline is still alerting (another
-assay, its deployment, the storm's group): until then Approve works as for any request.
+it was asked for (checks.py). When is render/alert_remediation.withdrawal_due's rule, which the
+close note names too: an assay's at its close; a deployment's not at the first Running of a
+crash loop (Running for a poll between its Errors, reopened flapping: the same trouble) but
+once healthy for half its approval TTL, well before it expires. And only while nothing else of
+the pipeline alerts (another assay, its deployment, the storm's group): until then Approve
+works as for any request.
 
 The withdrawal is a compare-and-set from pending, audited as the bot (an intent row first:
-fail closed), and only its winner tells the alert's thread; an Approve that wins the race is
-carried out and the thread never says withdrawn. The poller withdraws them after each round
-of reminders; an Approve pressed once it is due is refused for the same reason (requests.
-decide). An episode closed for a reason (unwatched, unsubscribed, disabled) withdraws nothing:
-somebody ended it, not the trouble, and what they asked for is still theirs to decide."""
+fail closed); only its winner tells the alert's thread, staged with the move so the note goes
+out whatever fails next, and an Approve that wins the race is carried out and the thread never
+says withdrawn. The poller withdraws them after each round of reminders; an Approve pressed
+once it is due is refused for the same reason (requests.decide). An episode closed for a
+reason (unwatched, unsubscribed, disabled) withdraws nothing: somebody ended it, not the
+trouble, and what they asked for is still theirs to decide."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from handlers.alerting.groups import pipeline_of
 from handlers.alerting.staging import enqueue_for_episode
@@ -31,24 +33,24 @@ from handlers.approvals.following import refresh_message
 from handlers.context import BOT_ACTOR, Services
 from handlers.render.alert_messages import REMEDIATED, details_of
 from handlers.render.alert_notes import thread_note
-from handlers.render.alert_remediation import withdrawn_note
+from handlers.render.alert_remediation import withdrawal_due, withdrawn_note
 from handlers.render.approval_messages import OUTLIVED
 from handlers.render.times import when
 from storage.alerts import AlertEpisode, EpisodeKind, get_episode, open_episodes, pipeline_subject
 from storage.approvals import ApprovalRequest, ApprovalState, move, pending_requests
-from storage.audit import AuditEntry, Outcome, outcome_target
+from storage.audit import AuditEntry, AuditUnavailable, Outcome, outcome_target
 from storage.outbox import OutboxKind
 
 logger = logging.getLogger(__name__)
 
 
 async def outlived_because(
-    session: AsyncSession, request: ApprovalRequest, now: datetime, window: float
+    session: AsyncSession, request: ApprovalRequest, now: datetime
 ) -> str | None:
-    """Why the request is stale as its alert recovered on its own since it was asked and has
-    stayed so for `window` seconds, or None (not from an alert, the alert still open or
-    recovered too lately to rule out a reopen, closed for a reason, remediated, or another
-    alert of its pipeline still open)."""
+    """Why the request is stale as its alert recovered on its own since it was asked and is
+    due to be withdrawn by now (withdrawal_due), or None (not from an alert, the alert still
+    open or recovered too lately to rule out a crash loop, closed for a reason, remediated,
+    or another alert of its pipeline still open)."""
     if request.episode_id is None:
         return None
     episode = await get_episode(session, request.episode_id)
@@ -60,13 +62,12 @@ async def outlived_because(
     if episode.closed_at < request.created_at:
         return None  # closed before it was asked: not this request's alert ending
     settled = bool(detail.get("settled"))  # flapping, then Ok for the whole window
-    if not settled and (now - episode.closed_at).total_seconds() < window:
-        return None  # a breach now would reopen it, flapping: the same trouble
+    if now < withdrawal_due(request, episode.subject, episode.closed_at, settled=settled):
+        return None  # a deployment's breach now may be its crash loop: the same trouble
     if await _still_alerting(session, request, episode):
         return None
     alert = f"{OUTLIVED}{episode.id} ({episode.title})"
-    since = when(episode.closed_at)
-    return f"{alert} recovered on its own at {since} and stayed healthy, before anyone decided"
+    return f"{alert} recovered on its own at {when(episode.closed_at)}, before anyone decided"
 
 
 async def _still_alerting(
@@ -101,12 +102,12 @@ async def withdraw_outlived(services: Services) -> int:
     (another replica or an Approve click racing it does the others, and says so itself).
     Never raises: one request that cannot be withdrawn now is tried again next round, and the
     poll's digests and delivery go on."""
-    now, window = services.clock(), services.settings.chatops_flap_window_seconds
+    now = services.clock()
     found = []
     try:
         async with services.sessions() as session:
             for request in await pending_requests(session, now):
-                why = await outlived_because(session, request, now, window)
+                why = await outlived_because(session, request, now)
                 if why is not None:
                     found.append((request, why))
     except Exception:
@@ -126,7 +127,9 @@ async def withdraw(
 ) -> bool:
     """Move a pending request to stale for `why`, audited as the bot's `ACTION-stale` (its
     intent first: `AuditUnavailable` and nothing is moved); True if this call won. Only the
-    winner edits its message and, when `outlived`, tells its alert's thread it is withdrawn."""
+    winner tells, when `outlived`, its alert's thread (staged with the move, one transaction:
+    the note goes out whatever fails next), writes the outcome row and edits its message
+    (both tried even if the other fails: the request is no longer pending, nothing retries)."""
     intent = await _audit(services, request, Outcome.INTENT, why)
     async with services.sessions() as session:
         won = await move(
@@ -134,21 +137,47 @@ async def withdraw(
             request.id or 0,
             from_states=[ApprovalState.PENDING],
             to_state=ApprovalState.STALE,
+            commit=False,
             decision_note=why,
         )
+        if won and outlived:
+            await _stage_withdrawn_note(session, request)
+        await session.commit()
     if not won:
         await _audit(services, request, Outcome.REFUSED, "already decided", intent)
         return False
-    await _audit(services, request, Outcome.OK, why, intent)
-    if outlived and request.episode_id is not None:
-        async with services.sessions() as session:
-            episode = await get_episode(session, request.episode_id)
-            if episode is not None:
-                note = thread_note(withdrawn_note(request, details_of(episode).get("remedy")))
-                await enqueue_for_episode(session, episode, OutboxKind.THREAD, note)
-                await session.commit()
-    await refresh_message(services, request.id or 0)
+    try:
+        await _audit_outcome(services, request, why, intent)
+    finally:
+        await refresh_message(services, request.id or 0)
     return True
+
+
+async def _stage_withdrawn_note(session: AsyncSession, request: ApprovalRequest) -> None:
+    episode = await get_episode(session, request.episode_id or 0)
+    if episode is not None:
+        note = thread_note(withdrawn_note(request, details_of(episode).get("remedy")))
+        await enqueue_for_episode(session, episode, OutboxKind.THREAD, note)
+
+
+async def _audit_outcome(
+    services: Services, request: ApprovalRequest, why: str, intent: AuditEntry
+) -> None:
+    """The withdrawal's `ok` row, tried a few times (the move is done: a passing lock or
+    hiccup must not leave only its intent); logged, not raised, if it still fails."""
+    try:
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(AuditUnavailable),
+            stop=stop_after_attempt(3),
+            wait=wait_exponential(multiplier=0.2),
+            reraise=True,
+        ):
+            with attempt:
+                await _audit(services, request, Outcome.OK, why, intent)
+    except AuditUnavailable as exc:
+        logger.error(
+            "request %s is withdrawn (stale) but its ok row is not audited: %s", request.id, exc
+        )
 
 
 async def _audit(

@@ -114,8 +114,7 @@ async def decide(
         # Its alert's recovery first (it needs no Wallaroo call). The withdrawal races the move
         # below by the same compare-and-set, and only its winner tells the alert's thread.
         async with services.sessions() as session:
-            window = services.settings.chatops_flap_window_seconds
-            why = await outlived_because(session, request, now, window)
+            why = await outlived_because(session, request, now)
         why = why or await stale_because(services.wallaroo, request)
         if why is not None:
             return await _refuse_stale(services, request, why, target)
@@ -153,8 +152,9 @@ async def _refuse_stale(
     services: Services, request: ApprovalRequest, why: str, target: str
 ) -> Answer:
     """An Approve of a request found stale: withdrawn (audited as the bot's, as the poller's
-    withdrawal is), and the approver told why. Refused even when the audit cannot be
-    written: then it stays pending, for the poller to withdraw, as nothing may move unaudited."""
+    withdrawal is), and the approver told why. Refused even when its intent cannot be
+    audited: then nothing moved and it stays pending, for the poller to withdraw, as nothing
+    may move unaudited (a failure after the move is withdraw's to log)."""
     try:
         await withdraw(services, request, why, outlived=why.startswith(OUTLIVED))
     except AuditUnavailable as exc:

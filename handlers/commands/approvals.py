@@ -26,11 +26,12 @@ async def reject(ctx: Context, args: Reject) -> Answer:
 async def listing(ctx: Context, args: ApprovalList) -> Answer:
     """Pending requests this user may decide (not their own; in their workspaces if required)."""
     async with ctx.services.sessions() as session:
-        pending = await pending_requests(session, ctx.services.clock())
+        now = ctx.services.clock()
+        pending = await pending_requests(session, now)
     if not allows(ctx.role, DECIDERS):
         mine = [r for r in pending if r.requester_id == ctx.actor.user_id]
-        rows = [row_of(r) + " _(yours; waiting for an approver)_" for r in mine]
+        rows = [row_of(r, now) + " _(yours; waiting for an approver)_" for r in mine]
         empty = "You have no pending requests, and deciding needs the *approver* role."
         return Answer(list_reply("Your pending requests", rows, empty=empty))
-    rows = [row_of(r) for r in await decidable(ctx.services, ctx.actor, ctx.role, pending)]
+    rows = [row_of(r, now) for r in await decidable(ctx.services, ctx.actor, ctx.role, pending)]
     return Answer(list_reply("Requests you may decide", rows, empty="Nothing is waiting for you."))

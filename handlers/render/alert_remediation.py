@@ -12,16 +12,19 @@ An alert stored before that numbering has no `number` and is named by its UUID a
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import ButtonElement, PlainTextObject
 
 from handlers.render.mrkdwn import escape, user_mention
 from handlers.render.pipeline_versions import short
+from handlers.render.times import when
 from storage.approvals import ApprovalRequest, ApprovalState
 
 ROLLBACK_ACTION = "alert_rollback"  # `alert_`: Slack's and the console's alert-click routes
 UNDEPLOY_ACTION = "alert_undeploy"
+DEPLOYMENT_SUBJECT = "pipeline:"  # storage.alerts.pipeline_subject: a deployment's alert
 IN_FLIGHT = (ApprovalState.APPROVED, ApprovalState.CALLING, ApprovalState.FOLLOWING)
 
 
@@ -60,12 +63,30 @@ def remediation_line(
     return line if plain else f"{emoji} {line}"
 
 
-def outlived_note(request: ApprovalRequest, remedy: dict[str, Any] | None) -> str:
-    """The close of an alert whose remediation nobody decided yet: it still stands, and is
-    withdrawn as stale only if the alert stays healthy (handlers/approvals/outlived.py)."""
+def withdrawal_due(
+    request: ApprovalRequest, subject: str, closed_at: datetime, *, settled: bool = False
+) -> datetime:
+    """When a pending remediation whose alert (about `subject`) closed at `closed_at` is
+    withdrawn as stale if the alert stays healthy (handlers/approvals/outlived.py). An assay's
+    at the close: its results come a window (an hour, a day) apart, so no crash loop flips it
+    within minutes, and flapping it closed only once settled, as any settled episode. A
+    deployment's once healthy for half the request's approval time (with the defaults that is
+    min(CHATOPS_FLAP_WINDOW_SECONDS, TTL/2)): a crash loop flips back within minutes, and
+    read off the request alone the close note and the withdrawal always agree. At or after
+    `request.expires_at` it just expires."""
+    if settled or not subject.startswith(DEPLOYMENT_SUBJECT):
+        return closed_at
+    return closed_at + (request.expires_at - request.created_at) / 2
+
+
+def outlived_note(request: ApprovalRequest, remedy: dict[str, Any] | None, due: datetime) -> str:
+    """The close of an alert whose remediation nobody decided yet, withdrawn only at `due`
+    (withdrawal_due): what will happen to it, whichever comes first."""
+    named = f":hourglass: {_named(request, remedy)} is still waiting for approval."
+    if due >= request.expires_at:
+        return f"{named} It expires at {when(request.expires_at)} unless approved."
     return (
-        f":hourglass: {_named(request, remedy)} is still waiting for approval. It will be "
-        "withdrawn as stale if this alert stays healthy through the flapping window; "
+        f"{named} It will be withdrawn as stale at {when(due)} if this alert stays healthy; "
         "until then it may still be approved."
     )
 
@@ -74,7 +95,7 @@ def withdrawn_note(request: ApprovalRequest, remedy: dict[str, Any] | None) -> s
     """Told by the withdrawal that won (handlers/approvals/outlived.py), not before."""
     return (
         f":warning: {_named(request, remedy)} is withdrawn (stale): this alert recovered on "
-        "its own and stayed healthy. `rollback` or `undeploy` asks again if it is still wanted."
+        "its own first. `rollback` or `undeploy` asks again if it is still wanted."
     )
 
 

@@ -3,6 +3,8 @@ Approve / Reject buttons while it is pending; who decided and the live status af
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -71,16 +73,19 @@ def describe_change(request: ApprovalRequest) -> str:
     return f"Undeploy pipeline {pipeline} (deployment {request.deployment_id}) in {workspace}"
 
 
-def render_request(request: ApprovalRequest, change: VersionChange | None = None) -> Reply:
+def render_request(
+    request: ApprovalRequest, change: VersionChange | None = None, now: datetime | None = None
+) -> Reply:
     """The channel message for a request in whatever state it is now; with `change` (when it
-    is first posted), what deploying its version changes against the live one."""
+    is first posted), what deploying its version changes against the live one. `now` is the
+    bot's clock (`services.clock()`: the demo's follows the emulator's), for "(in 59 min)"."""
     state = request.current_state
     title = f"{request.action.capitalize()} request #{request.id}: {request.pipeline_name}"
     pairs = [
         ("Change", describe_change(request)),
         ("Requested by", user_mention(request.requester_id)),
         ("Reason", escape(request.reason) or "_none given_"),
-        ("Expires", when(request.expires_at, relative=state is ApprovalState.PENDING)),
+        ("Expires", when(request.expires_at, now=now, relative=state is ApprovalState.PENDING)),
     ]
     blocks: list[Block] = [header(title), *fields(pairs)]
     # The diff against the version live when it was asked, kept with the request, so the
@@ -217,10 +222,10 @@ def _state_line(request: ApprovalRequest) -> str:
     return line
 
 
-def row_of(request: ApprovalRequest) -> str:
+def row_of(request: ApprovalRequest, now: datetime | None = None) -> str:
     reason = f" — _{escape(request.reason)}_" if request.reason else ""
     return (
         f"*#{request.id}* {describe_change(request)}, asked by "
         f"{user_mention(request.requester_id)}, "
-        f"expires {when(request.expires_at, relative=True)}{reason}"
+        f"expires {when(request.expires_at, now=now, relative=True)}{reason}"
     )

@@ -99,7 +99,7 @@ def render_digest(content: DigestContent) -> Reply:
         ("Assays", [_assay(a) for a in content.assays], "No assay is subscribed here."),
         ("Episodes opened or closed", [_episode(e) for e in _shown_episodes(content)],
          "None in the last 24 h."),
-        ("Pending approvals", [row_of(r) for r in content.approvals],
+        ("Pending approvals", [row_of(r, content.now) for r in content.approvals],
          "No request for this channel is waiting."),
     ]  # fmt: skip
     for title, lines, empty in parts:

@@ -77,6 +77,11 @@ class Watched:
         async with self.services.sessions() as session:
             return [r.body for r in await pending_messages(session) if r.kind == "thread"]
 
+    async def edits(self) -> list[str]:
+        """The message edits staged so far, oldest first (the episode's, as the request moves)."""
+        async with self.services.sessions() as session:
+            return [r.body for r in await pending_messages(session) if r.kind == "update"]
+
     async def audited(self, request_id: int) -> list[tuple[str, str, str]]:
         """(user, action, outcome) of the audit rows about request `request_id`."""
         async with self.services.sessions() as session:
@@ -106,6 +111,16 @@ class Watched:
         """Move past the flapping window: a breach now opens new trouble, not a reopen."""
         self.clock.advance(self.services.settings.chatops_flap_window_seconds + 1)
 
+    def pass_horizon(self) -> None:
+        """Move past when a deployment's pending rollback is withdrawn, healthy since the
+        close (half the approval TTL: withdrawal_due), and not past its expiry."""
+        self.clock.advance(self.ttl / 2 + 1)
+
+    @property
+    def ttl(self) -> float:
+        """How long a request may wait for approval, as the settings say (1 h by default)."""
+        return self.services.settings.chatops_approval_ttl_seconds
+
     async def linked(self, episode_id: int, state: ApprovalState, **values: Any) -> int:
         """A rollback request an alert's button made for the episode, in `state`."""
         now = self.clock()
@@ -121,7 +136,7 @@ class Watched:
             requester_name="alice",
             channel="CAPPROVALS",
             created_at=now,
-            expires_at=now + timedelta(hours=24),
+            expires_at=now + timedelta(seconds=self.ttl),
             state=state,
             episode_id=episode_id,
             **values,
@@ -134,9 +149,12 @@ class Watched:
 
 
 @asynccontextmanager
-async def watched(emulator: Emulator, db_dir: Path, database_url: str) -> AsyncIterator[Watched]:
+async def watched(
+    emulator: Emulator, db_dir: Path, database_url: str, **settings: Any
+) -> AsyncIterator[Watched]:
+    """`settings`: any the test needs other than the defaults (a longer approval TTL)."""
     clock = MovableClock()
-    settings = emulator.bot_settings(db_dir, database_url=database_url)
+    config = emulator.bot_settings(db_dir, database_url=database_url, **settings)
     watch = DeploymentWatch(
         workspace_id=1,
         workspace_name="ws",
@@ -145,7 +163,7 @@ async def watched(emulator: Emulator, db_dir: Path, database_url: str) -> AsyncI
         channel="CALERTS",
         created_by="U",
     )
-    async with open_services(settings, chat=ConsoleChat(io.StringIO()), clock=clock) as services:
+    async with open_services(config, chat=ConsoleChat(io.StringIO()), clock=clock) as services:
         async with services.sessions() as session:
             await add_watch(session, watch)
         yield Watched(services, clock, watch)
