@@ -3,44 +3,33 @@ for from an alert and still undecided once the alert recovered on its own is wit
 stale, so nobody approves a change its alert no longer needs: an assay's at its close, a
 deployment's once healthy for half the approval TTL (withdrawal_due), within the default 1 h.
 Not at the first Running of a crash loop, not while another alert of the pipeline is open;
-the close says when (or that it expires first), only the withdrawal that wins says it is,
-with its note staged in the move's transaction; Approve is then refused with that reason;
-every withdrawal is audited as the bot (fail closed). End to end through the demo's console
-on both API modes; the rest as the poller and the follower stage it, on the services' clock
-and the real settings' TTL."""
+the close says when (or that it expires first). End to end through the demo's console on both
+API modes; the rest as the poller and the follower stage it, on the services' clock and the
+real settings' TTL. The withdrawal itself (its races, audit, failures):
+test_remediation_withdrawal.py."""
 
 from __future__ import annotations
 
 import json
-import logging
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from emulator.seed import DAY_MS
 from handlers.alerting.remediation import show_remediation
-from handlers.approvals.outlived import outlived_because, withdraw, withdraw_outlived
-from handlers.approvals.requests import Verdict, decide
-from handlers.context import Actor
+from handlers.approvals.outlived import withdraw_outlived
 from handlers.render.alert_messages import CREDIT_ON_SUCCESS, details_of
 from handlers.render.times import when
 from storage.alerts import AlertEpisode, EpisodeKind, assay_subject, mark_closed
 from storage.approvals import ApprovalState, get_request, move
-from storage.audit import AuditUnavailable, Outcome
-from storage.roles import Role
 from tests.helpers.alert_flows import undrifted_day
 from tests.helpers.console_scripts import GRANTS, answer_to, audit_rows
 from tests.helpers.emulators import Emulator, both_api_modes
 from tests.helpers.remediation_flows import newer_live as newer_live
 from tests.helpers.remediation_flows import requests_in, run_console
-from tests.helpers.remediation_states import Watched, remedy, watched
+from tests.helpers.remediation_states import BOT_WITHDREW, WITHDRAWN, Watched, remedy, watched
 
 api_mode = both_api_modes
 WILL_BE = "It will be withdrawn as stale at "
-WITHDRAWN = "is withdrawn (stale): this alert recovered on its own first"
-BOB = Actor(user_id="UBOB", user_name="bob")
-BOT_WITHDREW = [("bot", "rollback-stale", "intent"), ("bot", "rollback-stale", "ok")]
 
 
 def test_a_rollback_undecided_when_the_alert_recovers_is_withdrawn(
@@ -69,18 +58,6 @@ def test_a_rollback_undecided_when_the_alert_recovers_is_withdrawn(
     assert [(r.slack_user_id, r.action, r.outcome) for r in withdrawn] == BOT_WITHDREW
 
 
-async def _recovered_with_pending_rollback(pipe: Watched, episode_id: int = 1) -> int:
-    """Error (episode `episode_id`), a rollback asked for from its alert, then Running: the
-    request it leaves."""
-    await pipe.seen("Running")
-    await pipe.seen("Error", remedy("v-new", "v-old"))
-    await pipe.posted(episode_id)
-    request_id = await pipe.linked(episode_id, ApprovalState.PENDING)
-    await pipe.seen("Running")
-    assert not (await pipe.episode(episode_id)).is_open
-    return request_id
-
-
 async def _close_note(pipe: Watched) -> str:
     notes = await pipe.notes()
     closes = [n for n in notes if "still waiting for approval" in n]
@@ -95,7 +72,7 @@ async def test_a_crash_loops_running_poll_does_not_withdraw_its_rollback(
     still stands past the horizon the close named (withdrawing it would refuse the approver
     the fix for the crash loop). Default settings: it expires, never withdrawn."""
     async with watched(emulator, tmp_path, database_url) as pipe:
-        request_id = await _recovered_with_pending_rollback(pipe)
+        request_id = await pipe.recovered_with_pending_rollback()
         assert WILL_BE in await _close_note(pipe)
         assert await withdraw_outlived(pipe.services) == 0
         await pipe.seen("Error", remedy("v-new", "v-old"))  # crashes again a minute later
@@ -114,7 +91,7 @@ async def test_a_settled_flapping_episode_withdraws_its_rollback_at_its_close(
     async with watched(
         emulator, tmp_path, database_url, chatops_approval_ttl_seconds=86400
     ) as pipe:
-        request_id = await _recovered_with_pending_rollback(pipe)
+        request_id = await pipe.recovered_with_pending_rollback()
         await pipe.seen("Error", remedy("v-new", "v-old"))
         await pipe.seen("Running")  # Ok again: flapping, held open
         assert await withdraw_outlived(pipe.services) == 0
@@ -134,7 +111,7 @@ async def test_a_rollback_is_withdrawn_at_the_time_its_alerts_close_names(
     """Default settings (TTL 1 h): healthy half an hour after the close, it is withdrawn then,
     as the close note says, well before it would expire."""
     async with watched(emulator, tmp_path, database_url) as pipe:
-        request_id = await _recovered_with_pending_rollback(pipe)
+        request_id = await pipe.recovered_with_pending_rollback()
         closed_at = (await pipe.episode(1)).closed_at
         assert closed_at is not None
         due = closed_at + timedelta(seconds=pipe.ttl / 2)
@@ -186,7 +163,7 @@ async def test_not_withdrawn_while_another_alert_of_its_pipeline_is_open(
             session.add(assay)
             await session.commit()
             await session.refresh(assay)
-        request_id = await _recovered_with_pending_rollback(pipe, episode_id=2)
+        request_id = await pipe.recovered_with_pending_rollback(episode_id=2)
         pipe.pass_horizon()
         assert await withdraw_outlived(pipe.services) == 0
         assert (await pipe.state(request_id)).state == ApprovalState.PENDING
@@ -194,119 +171,6 @@ async def test_not_withdrawn_while_another_alert_of_its_pipeline_is_open(
             mark_closed(session, assay, pipe.clock())
             await session.commit()
         assert await withdraw_outlived(pipe.services) == 1
-
-
-async def test_an_approve_that_wins_the_race_is_never_told_withdrawn(
-    emulator: Emulator, tmp_path: Path, database_url: str
-) -> None:
-    """The withdrawal and an Approve race by one compare-and-set: the approval winning, the
-    alert's thread says nothing of a withdrawal (its close said only that it might be), and
-    the bot's attempt is audited as refused."""
-    async with watched(emulator, tmp_path, database_url) as pipe:
-        request_id = await _recovered_with_pending_rollback(pipe)
-        pipe.pass_horizon()
-        request = await pipe.state(request_id)
-        async with pipe.services.sessions() as session:
-            why = await outlived_because(session, request, pipe.clock())
-        assert why is not None
-        async with pipe.services.sessions() as session:  # Approve's move lands first
-            assert await move(
-                session,
-                request_id,
-                from_states=[ApprovalState.PENDING],
-                to_state=ApprovalState.APPROVED,
-                decided_by="UBOB",
-            )
-        assert not await withdraw(pipe.services, request, why, outlived=True)
-        notes = await pipe.notes()
-        assert not any("withdrawn (stale)" in n for n in notes), notes
-        assert any(WILL_BE in n for n in notes), notes
-        assert (await pipe.state(request_id)).state == ApprovalState.APPROVED
-        assert await pipe.audited(request_id) == [
-            ("bot", "rollback-stale", "intent"),
-            ("bot", "rollback-stale", "refused"),
-        ]
-
-
-async def test_an_approve_once_it_is_due_is_refused_and_the_withdrawal_audited(
-    emulator: Emulator, tmp_path: Path, database_url: str
-) -> None:
-    """The poller withdraws the request after its round of reminders; an Approve pressed
-    between the window's end and that is refused for the same reason, not carried out, and
-    the request's move audited as the bot's, as the poller's is. An alert closed for a reason
-    (unwatched) leaves its request to be decided."""
-    async with watched(emulator, tmp_path, database_url) as pipe:
-        request_id = await _recovered_with_pending_rollback(pipe)
-        pipe.pass_horizon()
-        answer = await decide(pipe.services, BOB, Role.APPROVER, request_id, Verdict(True))
-        assert answer.outcome == Outcome.REFUSED
-        assert "is stale: its alert #1 (pipe) recovered on its own at " in answer.reply.text
-        request = await pipe.state(request_id)
-        assert request.state == ApprovalState.STALE and request.decided_by is None
-        assert await pipe.audited(request_id) == BOT_WITHDREW
-        assert sum(WITHDRAWN in n for n in await pipe.notes()) == 1
-        assert await withdraw_outlived(pipe.services) == 0  # already stale: nothing to do
-
-        await pipe.seen("Error", remedy("v-new", "v-old"))  # not posted: a new episode
-        second = await pipe.linked(2, ApprovalState.PENDING)
-        await pipe.unwatched()
-        pipe.pass_horizon()
-        assert await withdraw_outlived(pipe.services) == 0
-        assert (await pipe.state(second)).state == ApprovalState.PENDING
-
-
-async def test_a_withdrawal_that_cannot_be_audited_moves_nothing_and_does_not_raise(
-    emulator: Emulator, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async with watched(emulator, tmp_path, database_url) as pipe:
-        request_id = await _recovered_with_pending_rollback(pipe)
-        pipe.pass_horizon()
-        recorded = pipe.services.audit.record
-
-        async def unavailable(**fields: object) -> None:
-            raise AuditUnavailable("attempt to write a readonly database")
-
-        monkeypatch.setattr(pipe.services.audit, "record", unavailable)
-        assert await withdraw_outlived(pipe.services) == 0  # logged; the poll goes on
-        assert (await pipe.state(request_id)).state == ApprovalState.PENDING
-        monkeypatch.setattr(pipe.services.audit, "record", recorded)
-        assert await withdraw_outlived(pipe.services) == 1  # next round
-        assert await pipe.audited(request_id) == BOT_WITHDREW
-
-
-async def test_a_withdrawal_whose_outcome_row_fails_is_still_told_and_shown(
-    emulator: Emulator,
-    tmp_path: Path,
-    database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """An Approve finds it due and wins the withdrawal, then its `ok` row cannot be written:
-    the thread's note was staged with the move, the alert's message is still edited, the
-    `ok` row is tried again, and the log says it was withdrawn (not "stays pending")."""
-    async with watched(emulator, tmp_path, database_url) as pipe:
-        request_id = await _recovered_with_pending_rollback(pipe)
-        pipe.pass_horizon()
-        recorded = pipe.services.audit.record
-        tries: list[str] = []
-
-        async def no_ok_row(**fields: object) -> object:
-            if fields["outcome"] == Outcome.OK:
-                tries.append("ok")
-                raise AuditUnavailable("database is locked")
-            return await recorded(**fields)  # type: ignore[arg-type]
-
-        monkeypatch.setattr(pipe.services.audit, "record", no_ok_row)
-        with caplog.at_level(logging.WARNING):
-            answer = await decide(pipe.services, BOB, Role.APPROVER, request_id, Verdict(True))
-        assert answer.outcome == Outcome.REFUSED and "is stale" in answer.reply.text
-        assert (await pipe.state(request_id)).state == ApprovalState.STALE
-        assert sum(WITHDRAWN in n for n in await pipe.notes()) == 1
-        assert any(f"request #{request_id} stale" in e for e in await pipe.edits())
-        assert tries == ["ok"] * 3
-        assert await pipe.audited(request_id) == [("bot", "rollback-stale", "intent")]
-        assert "is withdrawn (stale) but its ok row is not audited" in caplog.text
-        assert "stays pending" not in caplog.text
 
 
 IN_FLIGHT_ENDINGS = [

@@ -74,8 +74,10 @@ class Fetched:
         """The pipeline's workspace: the subscription's, or (one made before migration 0009)
         what these results say, learnt for good by `stage` (no extra call)."""
         known = self.subscription.workspace_id
-        return known if known is not None else next(
-            (r.workspace_id for r in self.fresh if r.workspace_id is not None), None
+        return (
+            known
+            if known is not None
+            else next((r.workspace_id for r in self.fresh if r.workspace_id is not None), None)
         )
 
     @property

@@ -29,6 +29,9 @@ from tests.helpers.emulators import Emulator
 
 PIPELINE_ID = 7
 SUBJECT = pipeline_subject(PIPELINE_ID)
+# The thread's note and the audit rows of a remediation withdrawn (handlers/approvals/outlived.py).
+WITHDRAWN = "is withdrawn (stale): this alert recovered on its own first"
+BOT_WITHDREW = [("bot", "rollback-stale", "intent"), ("bot", "rollback-stale", "ok")]
 
 
 def remedy(live: str, earlier: str | None) -> dict[str, Any]:
@@ -56,6 +59,17 @@ class Watched:
             )
             await session.commit()
         self.clock.advance(60)
+
+    async def recovered_with_pending_rollback(self, episode_id: int = 1) -> int:
+        """Error (episode `episode_id`), a rollback asked for from its alert, then Running:
+        the request it leaves pending."""
+        await self.seen("Running")
+        await self.seen("Error", remedy("v-new", "v-old"))
+        await self.posted(episode_id)
+        request_id = await self.linked(episode_id, ApprovalState.PENDING)
+        await self.seen("Running")
+        assert not (await self.episode(episode_id)).is_open
+        return request_id
 
     async def episode(self, episode_id: int) -> AlertEpisode:
         async with self.services.sessions() as session:
