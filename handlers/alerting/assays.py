@@ -170,7 +170,7 @@ async def stage(services: Services, items: list[Fetched]) -> int:
     # pipeline per stage, storm or not.
     remedy = None
     if any(i.opens for i in items):
-        remedy = await remedy_by_name(services, items[0].pipeline_name)
+        remedy = await remedy_by_name(services, items[0].pipeline_name, items[0].workspace_id)
     # Opening or joining, it waits for the pipeline's lock (groups.py): the deployment's
     # transaction, polled meanwhile, and ours go one after the other, the second joining.
     async with services.sessions() as session:

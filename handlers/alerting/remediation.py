@@ -47,14 +47,18 @@ async def remedy_for_pipeline(
         return None
 
 
-async def remedy_by_name(services: Services, pipeline_name: str) -> dict[str, Any] | None:
-    """As `remedy_for_pipeline`, for an assay's pipeline known by name only (the assay's
-    result names it): none when no pipeline, or more than one workspace's, has that name."""
+async def remedy_by_name(
+    services: Services, pipeline_name: str, workspace_id: int | None = None
+) -> dict[str, Any] | None:
+    """As `remedy_for_pipeline`, for an assay's pipeline known by name (the assay's result
+    names it) and, when known, its workspace: none when no pipeline, or more than one
+    workspace's, matches (a button must never act on a namesake)."""
     try:
         listings = [
             listing
             for listing in await services.wallaroo.list_pipelines()
             if listing.pipeline.name == pipeline_name
+            and workspace_id in (None, listing.workspace.id)
         ]
         return await _remedy(services, listings[0]) if len(listings) == 1 else None
     except WallarooError as exc:
