@@ -81,6 +81,11 @@ def test_five_assays_breaching_in_one_poll_make_one_message_edited_in_place(
         assert len(lines_of(opening)) == 5 and "storm 3" in text and "example assay" in text
         members = [b["elements"][0]["value"] for b in opening["blocks"] if b["type"] == "actions"]
         assert len(set(members)) == 5  # each line's buttons name its own episode
+        # App Home counts the five alerts, not the group message holding them as a sixth.
+        opened = {"type": "app_home_opened", "user": "UADMIN", "channel": "D1", "tab": "home"}
+        assert bot.event(opened).status_code == 200
+        (published,) = bot.slack.wait_for("/api/views.publish", 1)
+        assert "Open alerts* (5)" in json.dumps(published.body["view"])
 
         next_day(drift)  # a second breach each: the lines change, in the same message
         wait_until(lambda: sum("2 breaching" in line for line in edited_lines(bot)) == 5)

@@ -13,7 +13,7 @@ from handlers.commands.permissions import required_role
 from handlers.context import Actor, Services, record_click
 from handlers.render.home import home_page
 from handlers.render.modals import notice_view
-from storage.alerts import all_health, open_episodes
+from storage.alerts import EpisodeKind, all_health, open_episodes
 from storage.audit import Outcome
 from storage.roles import allows, effective_role
 from storage.watches import list_watches
@@ -22,7 +22,8 @@ from storage.watches import list_watches
 async def home_view(services: Services, actor: Actor) -> dict[str, Any]:
     async with services.sessions() as session:
         role = await effective_role(session, actor.user_id, services.admins)
-        episodes = await open_episodes(session)
+        # A storm's group episode only holds its members' message: the members are the alerts.
+        episodes = [e for e in await open_episodes(session) if e.kind != EpisodeKind.GROUP]
         watches = await list_watches(session)
         health = {h.pipeline_id: h.status for h in await all_health(session)}
     requests = await decidable(services, actor, role)
