@@ -6,7 +6,6 @@ modes, so the emulator's request counts can be read), and once into `wallaroo-ch
 from __future__ import annotations
 
 import asyncio
-import io
 import os
 import re
 import subprocess
@@ -17,10 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import serve_console
 from storage.alerts import get_episode
 from storage.database import make_engine, session_factory
-from tests.helpers.console_scripts import GRANTS, answer_to, clicks
+from tests.helpers.console_scripts import GRANTS, answer_to, clicks, run_console
 from tests.helpers.emulators import Emulator, both_api_modes
 from tests.helpers.terminal import PROMPT, Terminal, last_line
 
@@ -36,27 +34,11 @@ def drift(start_emulator: Callable[..., Emulator], api_mode: str) -> Emulator:
     return start_emulator(api=api_mode, seed_demo=True, deployment_startup_seconds=1.0)
 
 
-def run_script(emulator: Emulator, db_dir: Path, lines: list[str]) -> str:
-    """The demo's console, `lines` piped in (as UADMIN, an admin), until the end of them."""
-    settings = emulator.bot_settings(
-        db_dir, chatops_poll_seconds=3600, chatops_channel_pacing_seconds=0
-    )
-    out = io.StringIO()
-    script = io.StringIO("\n".join(lines) + "\n")
-    status = asyncio.run(
-        serve_console(
-            settings, "UADMIN", poll=True, emulator_url=emulator.url, stdin=script, stdout=out
-        )
-    )
-    assert status == 0, out.getvalue()
-    return out.getvalue()
-
-
 def test_a_deploy_approved_by_click_runs_once_and_self_approval_is_refused(
     drift: Emulator, tmp_path: Path
 ) -> None:
     deploys = drift.calls_to(DEPLOY_CALLS)
-    out = run_script(
+    out = run_console(
         drift,
         tmp_path,
         [
@@ -91,7 +73,7 @@ def test_a_deploy_approved_by_click_runs_once_and_self_approval_is_refused(
 
 def test_reject_by_click_takes_its_reason_from_the_line(drift: Emulator, tmp_path: Path) -> None:
     deploys = drift.calls_to(DEPLOY_CALLS)
-    out = run_script(
+    out = run_console(
         drift,
         tmp_path,
         [
@@ -116,7 +98,7 @@ def test_reject_by_click_takes_its_reason_from_the_line(drift: Emulator, tmp_pat
 def test_an_alert_is_acknowledged_by_click_and_a_viewer_is_refused(
     drift: Emulator, tmp_path: Path
 ) -> None:
-    out = run_script(
+    out = run_console(
         drift,
         tmp_path,
         [
@@ -164,7 +146,7 @@ def episode_acknowledged_by(db_dir: Path, episode_id: int) -> str | None:
 
 
 def test_unknown_buttons_and_bad_numbers_are_one_line_each(drift: Emulator, tmp_path: Path) -> None:
-    out = run_script(
+    out = run_console(
         drift,
         tmp_path,
         [
@@ -191,7 +173,7 @@ def test_unknown_buttons_and_bad_numbers_are_one_line_each(drift: Emulator, tmp_
 
 def test_the_demo_bots_clock_follows_the_emulators(drift: Emulator, tmp_path: Path) -> None:
     """After `:advance 1d` a request expires an hour after the emulator's now, not the wall's."""
-    out = run_script(drift, tmp_path, [":advance 1d", "deploy housepricedrift housepricepipe x"])
+    out = run_console(drift, tmp_path, [":advance 1d", "deploy housepricedrift housepricepipe x"])
     moved = re.search(r"The emulator's clock is now (\S+ \S+) UTC", answer_to(out, ":advance 1d"))
     assert moved is not None, out
     now = datetime.strptime(moved.group(1), "%Y-%m-%d %H:%M")
@@ -260,7 +242,7 @@ def test_at_a_terminal_reject_asks_for_its_reason(terminal: Terminal) -> None:
 
 def test_a_rollback_request_is_approved_by_click(drift: Emulator, tmp_path: Path) -> None:
     """Any message's buttons are numbered: here a rollback request's, after a deploy's."""
-    out = run_script(
+    out = run_console(
         drift,
         tmp_path,
         [

@@ -7,8 +7,6 @@ process and as `wallaroo-chatops demo` itself."""
 from __future__ import annotations
 
 import argparse
-import asyncio
-import io
 import re
 import subprocess
 import sys
@@ -17,10 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import serve_console
 from emulator.cli import add_emulator_parser, emulator_config
 from emulator.seed import DAY_MS, PIPELINE
-from tests.helpers.console_scripts import answer_to, clicks
+from tests.helpers.console_scripts import answer_to, clicks, run_console
 from tests.helpers.emulators import Emulator, both_api_modes
 from tests.helpers.release_story import (
     advance,
@@ -79,25 +76,6 @@ def readme_walk() -> list[str]:
     return line.replace("\\n", "\n").splitlines()
 
 
-def run_demo_console(emulator: Emulator, db_dir: Path, lines: list[str]) -> str:
-    """The demo's console as UDEMOADMIN, the demo's two admins, `lines` piped in."""
-    settings = emulator.bot_settings(
-        db_dir,
-        chatops_admins="UDEMOADMIN,UDEMOLEAD",
-        chatops_poll_seconds=3600,
-        chatops_channel_pacing_seconds=0,
-    )
-    out = io.StringIO()
-    script = io.StringIO("\n".join(lines) + "\n")
-    status = asyncio.run(
-        serve_console(
-            settings, "UDEMOADMIN", poll=True, emulator_url=emulator.url, stdin=script, stdout=out
-        )
-    )
-    assert status == 0, out.getvalue()
-    return out.getvalue()
-
-
 def check_walk(out: str) -> str:
     """What every run of README's walk prints; returns the version rolled back to (short)."""
     alert = answer_to(out, ":advance 1d")
@@ -129,7 +107,9 @@ def test_readmes_walk_rolls_the_bad_release_back_and_closes_remediated(
     release: Emulator, tmp_path: Path
 ) -> None:
     deploys = release.calls_to(DEPLOY_CALLS)
-    out = run_demo_console(release, tmp_path, readme_walk())
+    out = run_console(
+        release, tmp_path, readme_walk(), "UDEMOADMIN", chatops_admins="UDEMOADMIN,UDEMOLEAD"
+    )
     short = check_walk(out)
     assert release.calls_to(DEPLOY_CALLS) == deploys + 1  # the rollback's, once
     live = live_version(release, PIPELINE)

@@ -7,27 +7,24 @@ process, so its request counts and clock can be read and moved."""
 
 from __future__ import annotations
 
-import asyncio
-import io
 import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from bot.demo import serve_console
 from emulator.seed import DAY_MS, PIPELINE
 from handlers.render.alert_messages import render_episode
 from storage.alerts import AlertEpisode, EpisodeKind
 from storage.approvals import ApprovalRequest, ApprovalState
-from storage.database import make_engine, session_factory
 from storage.utc import utc_now
 from tests.helpers.alert_flows import more_assays, undrifted_day
-from tests.helpers.console_scripts import GRANTS, answer_to, clicks
+from tests.helpers.console_scripts import GRANTS, answer_to, clicks, run_console
 from tests.helpers.emulators import Emulator, both_api_modes
-from tests.helpers.version_flows import demo_step, deploy_directly, live_version, new_version
+from tests.helpers.remediation_flows import newer_model_live as newer_model_live
+from tests.helpers.remediation_flows import requests_in
+from tests.helpers.version_flows import live_version, new_version
 
 DEPLOY_CALLS = "/v1/api/pipelines/deploy"
 UNDEPLOY_CALLS = "/v1/api/pipelines/undeploy"
@@ -36,43 +33,9 @@ api_mode = both_api_modes
 
 
 @pytest.fixture
-def drift(start_emulator: Callable[..., Emulator], api_mode: str) -> Emulator:
-    """A fresh drift demo whose deployment runs a newer version (so the version live before
-    it is what the alert offers to roll back to). It runs the demo's model too: the demo's
-    traffic is answered live, and a model-less version would answer none of it."""
-    emulator = start_emulator(api=api_mode, seed_demo=True, deployment_startup_seconds=1.0)
-    deploy_directly(emulator, PIPELINE, new_version(emulator, PIPELINE, [demo_step(emulator)]))
-    return emulator
-
-
-def run_script(emulator: Emulator, db_dir: Path, lines: list[str], **settings: Any) -> str:
-    """The demo's console, `lines` piped in (as UADMIN), polling when the clock moves."""
-    settings = emulator.bot_settings(
-        db_dir, chatops_poll_seconds=3600, chatops_channel_pacing_seconds=0, **settings
-    )
-    out = io.StringIO()
-    script = io.StringIO("\n".join(lines) + "\n")
-    status = asyncio.run(
-        serve_console(
-            settings, "UADMIN", poll=True, emulator_url=emulator.url, stdin=script, stdout=out
-        )
-    )
-    assert status == 0, out.getvalue()
-    return out.getvalue()
-
-
-def requests_in(db_dir: Path) -> list[ApprovalRequest]:
-    async def read() -> list[ApprovalRequest]:
-        from sqlmodel import select
-
-        engine = make_engine(f"sqlite:///{db_dir}/chatops.db")
-        try:
-            async with session_factory(engine)() as session:
-                return list(await session.exec(select(ApprovalRequest)))
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(read())
+def drift(newer_model_live: Emulator) -> Emulator:
+    """The drift demo whose deployment runs a newer version of the demo's model."""
+    return newer_model_live
 
 
 def any_score(text: str) -> str:
@@ -95,7 +58,7 @@ def test_a_drift_alert_is_rolled_back_approved_by_another_user_and_closes_remedi
     # the second day, at the time of day this runs: midnight-aligned windows), so credited.
     undrifted_day(drift, drift.demo["drift_starts_ms"] + 2 * DAY_MS)
     deploys = drift.calls_to(DEPLOY_CALLS)
-    out = run_script(
+    out = run_console(
         drift,
         tmp_path,
         [
@@ -145,7 +108,7 @@ def test_a_drift_alert_is_rolled_back_approved_by_another_user_and_closes_remedi
     # database) does not show it again, and then the assay is Ok.
     running = f"· Running on version 1 ({short}) (request #1, requested by alice, approved by bob)."
     assert running in bob.split("housepricepipe is rolled back", 1)[1]
-    later = run_script(drift, tmp_path, [":advance 0", ":advance 2d"])
+    later = run_console(drift, tmp_path, [":advance 0", ":advance 2d"])
     assert running not in answer_to(later, ":advance 0")
     healthy = answer_to(later, ":advance 2d")  # the second day still drifts, the third is Ok
     assert "Back to Ok" in healthy
@@ -164,7 +127,7 @@ def test_a_drift_alert_is_rolled_back_approved_by_another_user_and_closes_remedi
 
 def test_a_viewer_cannot_ask_for_a_remediation(drift: Emulator, tmp_path: Path) -> None:
     deploys = drift.calls_to(DEPLOY_CALLS)
-    out = run_script(
+    out = run_console(
         drift, tmp_path, ["subscribe assay 1", ":advance 1d", ":as viewer1", ":click 6"]
     )
     viewer = after(out, ":as viewer1")
@@ -191,7 +154,7 @@ def test_a_deployment_alert_is_undeployed_and_closes_remediated(
     failing: Emulator, tmp_path: Path
 ) -> None:
     undeploys = failing.calls_to(UNDEPLOY_CALLS)
-    out = run_script(
+    out = run_console(
         failing,
         tmp_path,
         [
@@ -229,7 +192,7 @@ def test_a_deployment_alert_is_undeployed_and_closes_remediated(
         "Deployment housepricepipe: remediated · Undeployed (request #1, requested by alice, "
         "approved by bob)."
     ) in ended
-    later = run_script(failing, tmp_path, [":advance 0"])
+    later = run_console(failing, tmp_path, [":advance 0"])
     assert remediated not in later
     assert failing.calls_to(UNDEPLOY_CALLS) == undeploys + 1
     (request,) = requests_in(tmp_path)
@@ -248,7 +211,7 @@ def test_a_storm_line_is_rolled_back_and_its_line_follows_the_request(
     assert drift.demo is not None
     (second,) = more_assays(drift, 1)
     undrifted_day(drift, drift.demo["drift_starts_ms"] + 2 * DAY_MS)  # wholly after the rollback
-    out = run_script(
+    out = run_console(
         drift,
         tmp_path,
         [
@@ -284,7 +247,7 @@ def test_a_storm_line_is_rolled_back_and_its_line_follows_the_request(
     assert "[5 Disable assay]  [8 Acknowledge]" in rolling
     assert f"[13 Roll back to version 1 ({short})]  [14 Undeploy]" in rolling
     assert f"· Running on version 1 ({short}) (request #1" in bob.split("is rolled back", 1)[1]
-    later = run_script(drift, tmp_path, [":advance 0", ":advance 2d"])
+    later = run_console(drift, tmp_path, [":advance 0", ":advance 2d"])
     healthy = answer_to(later, ":advance 2d")
     assert "example assay: ✅ Back to Ok" in healthy
     assert f"✅ Remediated: rolled back to version 1 (`{short}`) by request #1" in healthy
@@ -358,7 +321,7 @@ def test_a_roll_back_pressed_after_another_version_went_live_is_refused(
     """The button means "the version before the one live when the alert opened": once another
     went live, it would skip that one, so it asks nothing and points at `rollback`."""
     new_version(drift, PIPELINE, [])  # made now, deployed after the alert
-    out = run_script(
+    out = run_console(
         drift,
         tmp_path,
         [

@@ -15,9 +15,9 @@ from handlers.alerting.staging import render_current
 from handlers.render.alert_messages import details_of, summary
 from storage.approvals import ApprovalState
 from tests.helpers.alert_flows import undrifted_day
-from tests.helpers.console_scripts import GRANTS, answer_to
+from tests.helpers.console_scripts import GRANTS, answer_to, run_console
 from tests.helpers.emulators import Emulator, both_api_modes
-from tests.helpers.remediation_flows import ROLLED_BACK, episodes_in, requests_in, run_console
+from tests.helpers.remediation_flows import ROLLED_BACK, episodes_in, requests_in
 from tests.helpers.remediation_flows import newer_live as newer_live
 from tests.helpers.remediation_states import SUBJECT, remedy, watched
 from tests.helpers.version_flows import live_version

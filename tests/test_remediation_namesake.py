@@ -8,10 +8,9 @@ import re
 from pathlib import Path
 
 from emulator.seed import PIPELINE
-from tests.helpers.console_scripts import answer_to
+from tests.helpers.console_scripts import answer_to, run_console
 from tests.helpers.emulators import Emulator, both_api_modes
 from tests.helpers.remediation_flows import newer_live as newer_live
-from tests.helpers.remediation_flows import run_console
 from tests.helpers.version_flows import live_version
 
 api_mode = both_api_modes

@@ -22,10 +22,10 @@ from handlers.render.times import when
 from storage.alerts import AlertEpisode, EpisodeKind, assay_subject, mark_closed
 from storage.approvals import ApprovalState, get_request, move
 from tests.helpers.alert_flows import undrifted_day
-from tests.helpers.console_scripts import GRANTS, answer_to, audit_rows
+from tests.helpers.console_scripts import GRANTS, answer_to, audit_rows, run_console
 from tests.helpers.emulators import Emulator, both_api_modes
 from tests.helpers.remediation_flows import newer_live as newer_live
-from tests.helpers.remediation_flows import requests_in, run_console
+from tests.helpers.remediation_flows import requests_in
 from tests.helpers.remediation_states import BOT_WITHDREW, WITHDRAWN, Watched, remedy, watched
 
 api_mode = both_api_modes

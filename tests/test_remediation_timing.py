@@ -22,10 +22,10 @@ from bot.wallaroo import build_http_client, build_wallaroo_client
 from emulator.seed import DAY_MS
 from handlers.alerting.episodes import TOOK_EFFECT
 from tests.helpers.alert_flows import undrifted_day
-from tests.helpers.console_scripts import GRANTS
+from tests.helpers.console_scripts import GRANTS, run_console
 from tests.helpers.emulators import Emulator, both_api_modes
 from tests.helpers.release_story import advance
-from tests.helpers.remediation_flows import ROLLED_BACK, episodes_in, run_console
+from tests.helpers.remediation_flows import ROLLED_BACK, episodes_in
 from tests.helpers.remediation_flows import newer_live as newer_live
 
 api_mode = both_api_modes

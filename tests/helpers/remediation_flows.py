@@ -1,25 +1,22 @@
 """What the remediation tests driving the demo's console share: a drift demo whose deployment
-runs a newer, model-less version (so the alert offers to roll back to the demo's model), the
-console run with a script piped in, and the approval requests and episodes it left."""
+runs a newer version (the demo's model, or none), so the alert offers to roll back to the
+demo's first, and the approval requests and episodes the console left."""
 
 from __future__ import annotations
 
 import asyncio
-import io
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlmodel import select
 
-from bot.demo import serve_console
 from emulator.seed import PIPELINE
 from storage.alerts import AlertEpisode
 from storage.approvals import ApprovalRequest
 from storage.database import make_engine, session_factory
 from tests.helpers.emulators import Emulator
-from tests.helpers.version_flows import deploy_directly, new_version
+from tests.helpers.version_flows import demo_step, deploy_directly, new_version
 
 # Alice asks for the alert's Roll back (its 6th button), Bob approves it (the request's
 # first button, numbered after the alert's seven), and the console waits for the rollout.
@@ -27,26 +24,20 @@ ROLLED_BACK = [":as alice", ":click 6", ":as bob", ":click 8", ":advance 0", ":a
 
 
 @pytest.fixture
+def newer_model_live(start_emulator: Callable[..., Emulator], api_mode: str) -> Emulator:
+    """A fresh drift demo whose deployment runs a newer version (so the version live before
+    it is what the alert offers to roll back to). It runs the demo's model too: the demo's
+    traffic is answered live, and a model-less version would answer none of it."""
+    emulator = start_emulator(api=api_mode, seed_demo=True, deployment_startup_seconds=1.0)
+    deploy_directly(emulator, PIPELINE, new_version(emulator, PIPELINE, [demo_step(emulator)]))
+    return emulator
+
+
+@pytest.fixture
 def newer_live(start_emulator: Callable[..., Emulator], api_mode: str) -> Emulator:
     emulator = start_emulator(api=api_mode, seed_demo=True, deployment_startup_seconds=1.0)
     deploy_directly(emulator, PIPELINE, new_version(emulator, PIPELINE, []))
     return emulator
-
-
-def run_console(emulator: Emulator, db_dir: Path, lines: list[str], **settings: Any) -> str:
-    """The demo's console, `lines` piped in (as UADMIN), polling when the clock moves."""
-    settings = emulator.bot_settings(
-        db_dir, chatops_poll_seconds=3600, chatops_channel_pacing_seconds=0, **settings
-    )
-    out = io.StringIO()
-    script = io.StringIO("\n".join(lines) + "\n")
-    status = asyncio.run(
-        serve_console(
-            settings, "UADMIN", poll=True, emulator_url=emulator.url, stdin=script, stdout=out
-        )
-    )
-    assert status == 0, out.getvalue()
-    return out.getvalue()
 
 
 def _stored(db_dir: Path) -> tuple[list[ApprovalRequest], list[AlertEpisode]]:
