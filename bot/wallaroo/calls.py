@@ -7,6 +7,8 @@ import functools
 import logging
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Literal, TypeVar, overload
 
 import httpx
@@ -110,9 +112,16 @@ class ApiCaller:
         self._auth = auth
         self._read_attempts = max(1, read_attempts)
         self._backoff_seconds = backoff_seconds
+        # Seconds Wallaroo's clock is ahead of ours, from the `Date` of its latest answer (0
+        # until one is seen: right for an instance on NTP). Assay windows are on its clock.
+        self._clock_offset = 0.0
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(api_url={self._api_url!r}, auth={self._auth!r})"
+
+    def wallaroo_now(self) -> datetime:
+        """Now on Wallaroo's clock, as estimated from its answers (to about a second)."""
+        return datetime.fromtimestamp(time.time() + self._clock_offset, UTC)
 
     async def _read(
         self, path: str, body: dict[str, Any], answer: type[M], *, api: Api = "v1"
@@ -250,7 +259,18 @@ class ApiCaller:
         body = decode_body(response)
         if not response.is_success:
             raise error_for_response(path, response.status_code, body, secrets=secrets)
+        self._learn_clock(response.headers.get("date"))
         return parse(body, path), response.headers
+
+    def _learn_clock(self, date: str | None) -> None:
+        if not date:
+            return
+        try:
+            told = parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError):
+            return  # a malformed Date says nothing about the clock
+        # `Date` has whole seconds: +0.5 s centres the estimate on the second it names.
+        self._clock_offset = told + 0.5 - time.time()
 
     def _url_of(self, path: str) -> str:
         if path.startswith(V2_PREFIX):

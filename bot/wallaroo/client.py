@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterable, Callable
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, BinaryIO, TypeVar
 
 import httpx
 
 from bot.wallaroo.assays import AssayCalls
-from bot.wallaroo.calls import OneShotStream, Parse, always, expect
+from bot.wallaroo.calls import OneShotStream, always, expect
 from bot.wallaroo.errors import WallarooBadRequest, WallarooNotFound
 from bot.wallaroo.inference import InferenceCalls
 from bot.wallaroo.models import (
@@ -62,36 +59,6 @@ class WallarooClient(InferenceCalls, PipelineCalls, AssayCalls):
     Built as `WallarooClient(http, api_url, auth, *, read_attempts=3, backoff_seconds=0.2)`;
     the httpx client belongs to whoever built it.
     """
-
-    # Seconds Wallaroo's clock is ahead of ours, from the `Date` of its latest answer (0 until
-    # one is seen: right for an instance on NTP). Assay windows are on Wallaroo's clock.
-    _clock_offset: float = 0.0
-
-    def wallaroo_now(self) -> datetime:
-        """Now on Wallaroo's clock, as estimated from its answers (to about a second)."""
-        return datetime.fromtimestamp(time.time() + self._clock_offset, UTC)
-
-    async def _send(
-        self,
-        path: str,
-        token: str,
-        kwargs: dict[str, Any],
-        parse: Parse[T],
-        secrets: tuple[str | None, ...],
-    ) -> tuple[T, httpx.Headers]:
-        answer, headers = await super()._send(path, token, kwargs, parse, secrets)
-        self._learn_clock(headers.get("date"))
-        return answer, headers
-
-    def _learn_clock(self, date: str | None) -> None:
-        if not date:
-            return
-        try:
-            told = parsedate_to_datetime(date).timestamp()
-        except (TypeError, ValueError):
-            return  # a malformed Date says nothing about the clock
-        # `Date` has whole seconds: +0.5 s centres the estimate on the second it names.
-        self._clock_offset = told + 0.5 - time.time()
 
     # Users
 
